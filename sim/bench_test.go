@@ -1,0 +1,82 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// mm1 is the smallest useful model: one FIFO server with Poisson arrivals
+// and exponential service, enough to measure the kernel's own cost.
+type mm1 struct {
+	k        *Kernel
+	id       HandlerID
+	r        *rand.Rand
+	lambda   float64
+	mu       float64
+	inSystem int
+	served   int
+}
+
+const (
+	mm1Arrive uint32 = iota
+	mm1Depart
+)
+
+func newMM1(k *Kernel, name string, lambda, mu float64) *mm1 {
+	m := &mm1{k: k, r: k.Stream(name), lambda: lambda, mu: mu}
+	m.id = k.Register(name, m)
+	k.After(Seconds(m.r.ExpFloat64()/lambda), m.id, mm1Arrive, 0, 0)
+	return m
+}
+
+func (m *mm1) HandleEvent(ev Event) {
+	switch ev.Kind {
+	case mm1Arrive:
+		m.inSystem++
+		if m.inSystem == 1 {
+			m.k.After(Seconds(m.r.ExpFloat64()/m.mu), m.id, mm1Depart, 0, 0)
+		}
+		m.k.After(Seconds(m.r.ExpFloat64()/m.lambda), m.id, mm1Arrive, 0, 0)
+	case mm1Depart:
+		m.inSystem--
+		m.served++
+		if m.inSystem > 0 {
+			m.k.After(Seconds(m.r.ExpFloat64()/m.mu), m.id, mm1Depart, 0, 0)
+		}
+	}
+}
+
+// BenchmarkKernelMM1 runs one M/M/1 station (rho=0.8); one op is one event.
+func BenchmarkKernelMM1(b *testing.B) {
+	k := New(1)
+	newMM1(k, "mm1", 0.8, 1)
+	for range 10000 { // warm up: grow the heap and the trace buffers
+		k.Step()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		k.Step()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkKernelManyQueues runs 1000 independent M/M/1 stations, which
+// keeps about 2000 events pending; one op is one event.
+func BenchmarkKernelManyQueues(b *testing.B) {
+	k := New(1)
+	for i := range 1000 {
+		newMM1(k, fmt.Sprintf("station/%d", i), 0.8, 1)
+	}
+	for range 100000 {
+		k.Step()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		k.Step()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(k.Len()), "pending")
+}

@@ -1,0 +1,255 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// HandlerID names a registered Handler. The zero HandlerID is never
+// registered, so a zero Target means "no event".
+type HandlerID uint32
+
+const (
+	noHandler   HandlerID = 0
+	funcHandler HandlerID = 1 // runs closures scheduled with AtFunc/AfterFunc
+)
+
+// Event is what a Handler receives: the time it fires (always the kernel's
+// Now), and the kind and arguments it was scheduled with. Their meaning is
+// the handler's own; typically Kind is a small enum and A, B index the
+// handler's tables.
+type Event struct {
+	At   Time
+	Kind uint32
+	A, B int64
+}
+
+// Handler reacts to events. Models register one handler each and keep a
+// pointer to the kernel to schedule what happens next.
+type Handler interface {
+	HandleEvent(ev Event)
+}
+
+// KindNamer is optionally implemented by a Handler to name its event kinds
+// in the JSON trace.
+type KindNamer interface {
+	KindName(kind uint32) string
+}
+
+// Target is an event to schedule later, e.g. the delivery of a message.
+// The zero Target means none.
+type Target struct {
+	H    HandlerID
+	Kind uint32
+	A, B int64
+}
+
+// Valid reports whether t names a handler.
+func (t Target) Valid() bool { return t.H != noHandler }
+
+// Timer identifies a cancellable scheduled event. The zero Timer is never
+// pending.
+type Timer struct {
+	slot uint32 // index+1 into the kernel's timer table
+	seq  uint64 // sequence number of the event it names
+}
+
+type handlerEntry struct {
+	name string
+	h    Handler
+}
+
+// Kernel is the discrete-event simulator. It is not safe for concurrent use:
+// a run is one goroutine; parallelism comes from running many kernels.
+type Kernel struct {
+	now     Time
+	seq     uint64
+	q       eventQueue
+	stopped bool
+
+	handlers []handlerEntry
+	timers   timerTable
+	funcs    funcTable
+
+	seed    uint64
+	streams map[string]*streamEntry
+
+	hash       uint64
+	dispatched uint64
+	trace      *traceWriter
+}
+
+// New returns a kernel at time 0 whose random streams derive from seed.
+func New(seed uint64) *Kernel {
+	k := &Kernel{seed: seed, hash: hashInit, streams: map[string]*streamEntry{}}
+	k.handlers = []handlerEntry{{name: "none"}, {name: "func", h: &k.funcs}}
+	k.q.items = make([]entry, 0, 64)
+	return k
+}
+
+// Seed returns the root seed the kernel was created with.
+func (k *Kernel) Seed() uint64 { return k.seed }
+
+// Now returns the current virtual time.
+func (k *Kernel) Now() Time { return k.now }
+
+// Register adds a handler and returns its ID. Names appear in traces; they
+// should be stable (e.g. "service/checkout/instance-3").
+func (k *Kernel) Register(name string, h Handler) HandlerID {
+	if h == nil {
+		panic("sim: Register with nil handler")
+	}
+	if len(k.handlers) > maxHandlers {
+		panic("sim: too many handlers")
+	}
+	k.handlers = append(k.handlers, handlerEntry{name: name, h: h})
+	return HandlerID(len(k.handlers) - 1)
+}
+
+// HandlerName returns the name a handler was registered with.
+func (k *Kernel) HandlerName(id HandlerID) string {
+	if int(id) >= len(k.handlers) {
+		return fmt.Sprintf("handler#%d", id)
+	}
+	return k.handlers[id].name
+}
+
+// Schedule arranges for handler h to receive an event at time at. Scheduling
+// in the past is a broken invariant and panics.
+func (k *Kernel) Schedule(at Time, h HandlerID, kind uint32, a, b int64) {
+	k.push(at, h, kind, a, b, 0)
+}
+
+// After is Schedule at Now()+d.
+func (k *Kernel) After(d time.Duration, h HandlerID, kind uint32, a, b int64) {
+	k.push(k.now.Add(d), h, kind, a, b, 0)
+}
+
+// ScheduleTarget schedules a Target at time at; an invalid Target is ignored.
+func (k *Kernel) ScheduleTarget(at Time, t Target) {
+	if t.Valid() {
+		k.push(at, t.H, t.Kind, t.A, t.B, 0)
+	}
+}
+
+// ScheduleTimer is Schedule, returning a Timer that Cancel can revoke.
+func (k *Kernel) ScheduleTimer(at Time, h HandlerID, kind uint32, a, b int64) Timer {
+	seq := k.seq + 1 // the sequence number push will give this event
+	slot := k.timers.acquire(seq)
+	k.push(at, h, kind, a, b, slot)
+	return Timer{slot: slot, seq: seq}
+}
+
+// AfterTimer is ScheduleTimer at Now()+d.
+func (k *Kernel) AfterTimer(d time.Duration, h HandlerID, kind uint32, a, b int64) Timer {
+	return k.ScheduleTimer(k.now.Add(d), h, kind, a, b)
+}
+
+// AtFunc runs fn at time at. Closures allocate; prefer handlers on hot paths.
+func (k *Kernel) AtFunc(at Time, fn func()) Timer {
+	return k.ScheduleTimer(at, funcHandler, 0, int64(k.funcs.put(fn)), 0)
+}
+
+// AfterFunc runs fn after d.
+func (k *Kernel) AfterFunc(d time.Duration, fn func()) Timer {
+	return k.AtFunc(k.now.Add(d), fn)
+}
+
+// Cancel revokes a pending timer. It reports whether the timer was still
+// pending; cancelling a fired or already cancelled timer is a no-op.
+func (k *Kernel) Cancel(t Timer) bool {
+	return k.timers.cancel(t)
+}
+
+// Pending reports whether t is scheduled and has neither fired nor been
+// cancelled.
+func (k *Kernel) Pending(t Timer) bool { return k.timers.live(t) }
+
+// Len returns the number of scheduled events that will still fire.
+func (k *Kernel) Len() int { return k.q.len() - k.timers.cancelled }
+
+// push schedules an event; timer is its armed timer slot, or 0.
+func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64, timer uint32) {
+	if at < k.now {
+		panic(fmt.Sprintf("sim: event for %s scheduled at %v, before now %v", k.HandlerName(h), at, k.now))
+	}
+	if int(h) >= len(k.handlers) || h == noHandler {
+		panic(fmt.Sprintf("sim: schedule for unregistered handler %d", h))
+	}
+	k.seq++
+	k.q.push(entry{at: at, sh: k.seq<<handlerBits | uint64(h), kind: kind, a: a, b: b, timer: timer})
+}
+
+// Step runs the next event, if any, and reports whether one ran.
+func (k *Kernel) Step() bool {
+	for k.q.len() > 0 {
+		e := k.q.pop()
+		if e.timer != 0 && !k.timers.fire(e.timer, e.seq()) {
+			if e.handler() == funcHandler {
+				k.funcs.take(int(e.a)) // release the cancelled closure
+			}
+			continue // cancelled: dropped lazily, here
+		}
+		k.dispatch(&e)
+		return true
+	}
+	return false
+}
+
+func (k *Kernel) dispatch(e *entry) {
+	k.now = e.at
+	k.dispatched++
+	k.hash = mixEvent(k.hash, e)
+	if k.trace != nil {
+		k.trace.write(k, e)
+	}
+	k.handlers[e.handler()].h.HandleEvent(Event{At: e.at, Kind: e.kind, A: e.a, B: e.b})
+}
+
+// Stop makes the current Run, RunUntil or RunWhile return after the event
+// being handled.
+func (k *Kernel) Stop() { k.stopped = true }
+
+// Run runs events until none are left or Stop is called.
+func (k *Kernel) Run() {
+	k.stopped = false
+	for !k.stopped && k.Step() {
+	}
+}
+
+// RunUntil runs every event at or before t, then advances the clock to t
+// (unless Stop was called first). Later events stay scheduled.
+func (k *Kernel) RunUntil(t Time) {
+	k.stopped = false
+	for !k.stopped && k.q.len() > 0 && k.q.peek().at <= t {
+		k.Step()
+	}
+	if !k.stopped && t > k.now {
+		k.now = t
+	}
+}
+
+// RunWhile runs events while cond() holds (checked before each event) and
+// events remain.
+func (k *Kernel) RunWhile(cond func() bool) {
+	k.stopped = false
+	for !k.stopped && cond() && k.Step() {
+	}
+}
+
+// Dispatched returns the number of events run so far.
+func (k *Kernel) Dispatched() uint64 { return k.dispatched }
+
+// Hash returns the running hash of every event dispatched and every Record
+// made so far. Equal hashes mean equal traces.
+func (k *Kernel) Hash() uint64 { return k.hash }
+
+// Record folds a fact that is not an event (e.g. a request's outcome) into
+// the trace and its hash, attributed to handler h.
+func (k *Kernel) Record(h HandlerID, kind uint32, a, b int64) {
+	e := entry{at: k.now, sh: uint64(h), kind: kind, a: a, b: b}
+	k.hash = mixEvent(k.hash, &e)
+	if k.trace != nil {
+		k.trace.writeRecord(k, &e)
+	}
+}
