@@ -1,0 +1,383 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// NodeID names a node of a Network.
+type NodeID int32
+
+// LinkConfig describes a directed link. The zero value is an ideal link:
+// no delay, no loss, unlimited bandwidth.
+type LinkConfig struct {
+	// Latency is the one-way propagation delay in seconds; nil means 0.
+	Latency Dist
+	// Jitter adds a uniform draw in [-Jitter, +Jitter] to each message's
+	// delay, clamped so the delay never goes below 0 (Toxiproxy's latency
+	// toxic). 0 means none; must be >= 0.
+	Jitter time.Duration
+	// Loss is the probability, in [0, 1], that a message silently vanishes.
+	Loss float64
+	// Bandwidth in bytes per second; 0 means unlimited. Messages are
+	// serialised one after another, so a busy link queues them.
+	Bandwidth float64
+}
+
+// Validate reports the first field out of range.
+func (c LinkConfig) Validate() error {
+	switch {
+	case c.Jitter < 0:
+		return fmt.Errorf("jitter must be >= 0, got %v", c.Jitter)
+	case !(c.Loss >= 0 && c.Loss <= 1):
+		return fmt.Errorf("loss must be in [0, 1], got %v", c.Loss)
+	case !(c.Bandwidth >= 0) || math.IsInf(c.Bandwidth, 0):
+		return fmt.Errorf("bandwidth must be in [0, +Inf) bytes/s (0 = unlimited), got %v", c.Bandwidth)
+	}
+	return nil
+}
+
+// CutMode is what a partition does to a message that crosses it.
+type CutMode uint8
+
+const (
+	// BlackHole drops the message silently: the sender learns only by its
+	// own timeout (Toxiproxy's timeout toxic with timeout=0).
+	BlackHole CutMode = iota
+	// Refuse fails fast: the sender receives its Refused target about one
+	// round trip later (a disabled proxy, or reset_peer).
+	Refuse
+)
+
+func (m CutMode) String() string {
+	if m == Refuse {
+		return "refuse"
+	}
+	return "black-hole"
+}
+
+// Partition describes a cut in the network.
+//
+// With Isolate set, every link to and from that node is cut. Otherwise
+// nodes in different Groups cannot reach each other; nodes in no group are
+// unaffected. With OneWay, only messages from Groups[0] to the other groups
+// are cut; replies in the other direction still flow.
+type Partition struct {
+	Groups  [][]NodeID
+	OneWay  bool
+	Isolate *NodeID
+	Mode    CutMode
+}
+
+// PartitionID names an active partition, for Heal.
+type PartitionID int
+
+// Message is what Send carries. Size matters only on links with a
+// bandwidth. Deliver is scheduled at the receiver when the message arrives;
+// Refused, if valid, is scheduled at the sender when a Refuse cut rejects it.
+type Message struct {
+	From, To NodeID
+	Size     int
+	Deliver  Target
+	Refused  Target
+}
+
+// NetStats counts what happened to messages.
+type NetStats struct {
+	Sent, Delivered, Lost, BlackHoled, Refused int64
+}
+
+// ErrUnknownNode is returned for a NodeID the network does not have.
+var ErrUnknownNode = errors.New("sim: unknown node")
+
+type link struct {
+	cfg      LinkConfig
+	rng      *rand.Rand
+	busyTill Time
+}
+
+type cut struct {
+	id     PartitionID
+	side   []int8 // per node: -1 unaffected, else group index
+	rest   int8   // side of nodes added after the cut, or not listed
+	oneWay bool
+	mode   CutMode
+}
+
+// Network is a set of nodes joined by directed links, on a kernel. Links
+// not configured explicitly use the default configuration.
+type Network struct {
+	k        *Kernel
+	id       HandlerID
+	names    []string
+	def      LinkConfig
+	links    map[uint64]*link
+	cuts     []cut
+	nextCut  PartitionID
+	inflight []Message
+	free     []int32
+	stats    NetStats
+}
+
+const netArrive uint32 = 0
+
+// NewNetwork returns an empty network whose links default to def.
+func NewNetwork(k *Kernel, def LinkConfig) (*Network, error) {
+	if err := def.Validate(); err != nil {
+		return nil, fmt.Errorf("network default link: %w", err)
+	}
+	n := &Network{k: k, def: def, links: map[uint64]*link{}}
+	n.id = k.Register("net", n)
+	return n, nil
+}
+
+// AddNode adds a node with a stable name and returns its ID.
+func (n *Network) AddNode(name string) NodeID {
+	n.names = append(n.names, name)
+	id := NodeID(len(n.names) - 1)
+	for i := range n.cuts {
+		n.cuts[i].side = append(n.cuts[i].side, n.cuts[i].rest)
+	}
+	return id
+}
+
+// Name returns the node's name.
+func (n *Network) Name(id NodeID) string { return n.names[id] }
+
+// Nodes returns the number of nodes.
+func (n *Network) Nodes() int { return len(n.names) }
+
+// Stats returns the message counters so far.
+func (n *Network) Stats() NetStats { return n.stats }
+
+func (n *Network) valid(id NodeID) bool { return id >= 0 && int(id) < len(n.names) }
+
+func linkKey(from, to NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+
+// SetLink configures the directed link from -> to. The link's random stream
+// is named after its endpoints, so it is the same whatever else exists.
+func (n *Network) SetLink(from, to NodeID, cfg LinkConfig) error {
+	if !n.valid(from) || !n.valid(to) {
+		return fmt.Errorf("link %d->%d: %w", from, to, ErrUnknownNode)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("link %s->%s: %w", n.names[from], n.names[to], err)
+	}
+	n.link(from, to).cfg = cfg
+	return nil
+}
+
+// Link returns the configuration of the directed link from -> to.
+func (n *Network) Link(from, to NodeID) LinkConfig {
+	if l, ok := n.links[linkKey(from, to)]; ok {
+		return l.cfg
+	}
+	return n.def
+}
+
+func (n *Network) link(from, to NodeID) *link {
+	key := linkKey(from, to)
+	if l, ok := n.links[key]; ok {
+		return l
+	}
+	l := &link{cfg: n.def, rng: n.k.Stream("net/link/" + n.names[from] + "->" + n.names[to])}
+	n.links[key] = l
+	return l
+}
+
+// delay draws the link's one-way delay for a message of size bytes that
+// starts now, and books the link's bandwidth for it.
+func (l *link) delay(now Time, size int) time.Duration {
+	var d time.Duration
+	if l.cfg.Latency != nil {
+		d = Seconds(l.cfg.Latency.Sample(l.rng))
+	}
+	if j := l.cfg.Jitter; j > 0 {
+		d += time.Duration(l.rng.Int64N(2*int64(j)+1)) - j
+		d = max(d, 0)
+	}
+	if l.cfg.Bandwidth > 0 && size > 0 {
+		start := max(now, l.busyTill)
+		l.busyTill = start.Add(Seconds(float64(size) / l.cfg.Bandwidth))
+		d += l.busyTill.Sub(now)
+	}
+	return d
+}
+
+// Send puts a message on the link From -> To. What happens next is
+// decided now, from the link's own stream: it arrives (Deliver runs at the
+// receiver), it is lost or black-holed (nothing happens), or it is refused
+// (Refused runs at the sender after about one round trip). A message is
+// also black-holed if a cut is in place when it would arrive.
+func (n *Network) Send(m Message) {
+	if !n.valid(m.From) || !n.valid(m.To) {
+		panic(fmt.Sprintf("sim: send %d->%d: unknown node", m.From, m.To))
+	}
+	n.stats.Sent++
+	if cut, mode := n.cutBetween(m.From, m.To); cut {
+		n.reject(m, mode)
+		return
+	}
+	l := n.link(m.From, m.To)
+	d := l.delay(n.k.now, m.Size)
+	if l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss {
+		n.stats.Lost++
+		return
+	}
+	slot := n.park(m)
+	n.k.After(d, n.id, netArrive, int64(slot), 0)
+}
+
+func (n *Network) reject(m Message, mode CutMode) {
+	if mode == BlackHole {
+		n.stats.BlackHoled++
+		return
+	}
+	n.stats.Refused++
+	rtt := n.link(m.From, m.To).delay(n.k.now, 0) + n.link(m.To, m.From).delay(n.k.now, 0)
+	n.k.ScheduleTarget(n.k.now.Add(rtt), m.Refused)
+}
+
+func (n *Network) park(m Message) int32 {
+	if k := len(n.free); k > 0 {
+		slot := n.free[k-1]
+		n.free = n.free[:k-1]
+		n.inflight[slot] = m
+		return slot
+	}
+	n.inflight = append(n.inflight, m)
+	return int32(len(n.inflight) - 1)
+}
+
+// HandleEvent delivers a message that reached the end of its link.
+func (n *Network) HandleEvent(ev Event) {
+	slot := int32(ev.A)
+	m := n.inflight[slot]
+	n.inflight[slot] = Message{}
+	n.free = append(n.free, slot)
+	if cut, _ := n.cutBetween(m.From, m.To); cut {
+		n.stats.BlackHoled++ // the cut came up while it was on the wire
+		return
+	}
+	n.stats.Delivered++
+	n.k.ScheduleTarget(n.k.now, m.Deliver)
+}
+
+// KindName names the network's only event kind in traces.
+func (n *Network) KindName(uint32) string { return "arrive" }
+
+// Reachable reports whether a message sent now from -> to would cross no
+// cut (it may still be lost to the link's loss probability).
+func (n *Network) Reachable(from, to NodeID) bool {
+	c, _ := n.cutBetween(from, to)
+	return !c
+}
+
+func (n *Network) cutBetween(from, to NodeID) (bool, CutMode) {
+	if from == to {
+		return false, 0
+	}
+	for i := range n.cuts {
+		c := &n.cuts[i]
+		sf, st := c.side[from], c.side[to]
+		if sf < 0 || st < 0 || sf == st {
+			continue
+		}
+		if c.oneWay && sf != 0 {
+			continue
+		}
+		return true, c.mode
+	}
+	return false, 0
+}
+
+// Cut puts a partition in place now and returns its ID for Heal.
+func (n *Network) Cut(p Partition) (PartitionID, error) {
+	c, err := n.compile(p)
+	if err != nil {
+		return 0, err
+	}
+	n.nextCut++
+	c.id = n.nextCut
+	n.cuts = append(n.cuts, c)
+	return c.id, nil
+}
+
+// Heal removes a partition; it reports whether it was in place.
+func (n *Network) Heal(id PartitionID) bool {
+	for i := range n.cuts {
+		if n.cuts[i].id == id {
+			n.cuts = append(n.cuts[:i], n.cuts[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// HealAll removes every partition.
+func (n *Network) HealAll() { n.cuts = n.cuts[:0] }
+
+// ScheduleCut validates p now, puts it in place at time at and heals it d
+// later (d > 0).
+func (n *Network) ScheduleCut(at Time, d time.Duration, p Partition) error {
+	if d <= 0 {
+		return fmt.Errorf("partition duration must be > 0, got %v", d)
+	}
+	if _, err := n.compile(p); err != nil {
+		return err
+	}
+	n.k.AtFunc(at, func() {
+		id, _ := n.Cut(p) // validated above; nodes are never removed
+		n.k.AfterFunc(d, func() { n.Heal(id) })
+	})
+	return nil
+}
+
+func (n *Network) compile(p Partition) (cut, error) {
+	c := cut{side: make([]int8, len(n.names)), rest: -1, oneWay: p.OneWay, mode: p.Mode}
+	if p.Mode > Refuse {
+		return c, fmt.Errorf("partition mode must be black-hole or refuse, got %d", p.Mode)
+	}
+	if p.Isolate != nil {
+		if len(p.Groups) > 0 || p.OneWay {
+			return c, errors.New("partition: isolate excludes groups and one-way")
+		}
+		if !n.valid(*p.Isolate) {
+			return c, fmt.Errorf("partition isolate %d: %w", *p.Isolate, ErrUnknownNode)
+		}
+		c.rest = 1
+		for i := range c.side {
+			c.side[i] = 1
+		}
+		c.side[*p.Isolate] = 0
+		return c, nil
+	}
+	return c, n.fillGroups(&c, p.Groups)
+}
+
+func (n *Network) fillGroups(c *cut, groups [][]NodeID) error {
+	if len(groups) < 2 || len(groups) > 127 {
+		return fmt.Errorf("partition groups: need 2 to 127 groups, got %d", len(groups))
+	}
+	for i := range c.side {
+		c.side[i] = -1
+	}
+	for g, nodes := range groups {
+		if len(nodes) == 0 {
+			return fmt.Errorf("partition groups[%d]: must not be empty", g)
+		}
+		for j, id := range nodes {
+			if !n.valid(id) {
+				return fmt.Errorf("partition groups[%d][%d] = %d: %w", g, j, id, ErrUnknownNode)
+			}
+			if c.side[id] >= 0 {
+				return fmt.Errorf("partition groups[%d][%d]: node %s is already in groups[%d]", g, j, n.names[id], c.side[id])
+			}
+			c.side[id] = int8(g)
+		}
+	}
+	return nil
+}
