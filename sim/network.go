@@ -97,6 +97,48 @@ type link struct {
 	cfg      LinkConfig
 	rng      *rand.Rand
 	busyTill Time
+	faults   []activeFault
+}
+
+// LinkFault is a temporary change to a directed link, as a fault injects
+// it for a window (Toxiproxy's toxics, one link at a time). Several faults
+// on one link add up: latencies add, each loss is drawn, the lowest
+// bandwidth wins, and any drop or reset applies.
+type LinkFault struct {
+	Latency   time.Duration // added to every message
+	Jitter    time.Duration // plus a uniform draw in [-Jitter, +Jitter]
+	Loss      float64       // probability in [0, 1] that a message vanishes
+	Bandwidth float64       // bytes/s cap; 0 = no cap
+	// Drop black-holes every message. With After > 0 the sender's send
+	// fails After later (the connection is closed), else it never learns.
+	Drop bool
+	// Reset refuses every message: the sender learns After later, or after
+	// about one round trip when After is 0.
+	Reset bool
+	After time.Duration
+}
+
+// Validate reports the first field out of range.
+func (f LinkFault) Validate() error {
+	switch {
+	case f.Latency < 0 || f.Jitter < 0 || f.After < 0:
+		return fmt.Errorf("latency, jitter and after must be >= 0, got %v, %v, %v", f.Latency, f.Jitter, f.After)
+	case !(f.Loss >= 0 && f.Loss <= 1):
+		return fmt.Errorf("loss must be in [0, 1], got %v", f.Loss)
+	case !(f.Bandwidth >= 0) || math.IsInf(f.Bandwidth, 0):
+		return fmt.Errorf("bandwidth must be in [0, +Inf) bytes/s (0 = no cap), got %v", f.Bandwidth)
+	case f.Drop && f.Reset:
+		return errors.New("a link fault cannot both drop and reset")
+	}
+	return nil
+}
+
+// LinkFaultID names an active link fault, for RemoveLinkFault.
+type LinkFaultID int
+
+type activeFault struct {
+	id LinkFaultID
+	f  LinkFault
 }
 
 type cut struct {
@@ -120,6 +162,7 @@ type Network struct {
 	inflight []Message
 	free     []int32
 	stats    NetStats
+	faultIDs LinkFaultID
 }
 
 const netArrive uint32 = 0
@@ -199,12 +242,46 @@ func (l *link) delay(now Time, size int) time.Duration {
 		d += time.Duration(l.rng.Int64N(2*int64(j)+1)) - j
 		d = max(d, 0)
 	}
-	if l.cfg.Bandwidth > 0 && size > 0 {
+	bw := l.cfg.Bandwidth
+	for i := range l.faults {
+		f := &l.faults[i].f
+		d += f.Latency
+		if f.Jitter > 0 {
+			d = max(d+time.Duration(l.rng.Int64N(2*int64(f.Jitter)+1))-f.Jitter, 0)
+		}
+		if f.Bandwidth > 0 && (bw == 0 || f.Bandwidth < bw) {
+			bw = f.Bandwidth
+		}
+	}
+	if bw > 0 && size > 0 {
 		start := max(now, l.busyTill)
-		l.busyTill = start.Add(Seconds(float64(size) / l.cfg.Bandwidth))
+		l.busyTill = start.Add(Seconds(float64(size) / bw))
 		d += l.busyTill.Sub(now)
 	}
 	return d
+}
+
+// lost draws the link's own loss and every fault's.
+func (l *link) lost() bool {
+	if l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss {
+		return true
+	}
+	for i := range l.faults {
+		if p := l.faults[i].f.Loss; p > 0 && l.rng.Float64() < p {
+			return true
+		}
+	}
+	return false
+}
+
+// blocked returns the first drop or reset fault on the link, if any.
+func (l *link) blocked() *LinkFault {
+	for i := range l.faults {
+		if f := &l.faults[i].f; f.Drop || f.Reset {
+			return f
+		}
+	}
+	return nil
 }
 
 // Send puts a message on the link From -> To. What happens next is
@@ -222,8 +299,12 @@ func (n *Network) Send(m Message) {
 		return
 	}
 	l := n.link(m.From, m.To)
+	if f := l.blocked(); f != nil {
+		n.faulted(m, f)
+		return
+	}
 	d := l.delay(n.k.now, m.Size)
-	if l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss {
+	if l.lost() {
 		n.stats.Lost++
 		return
 	}
@@ -239,6 +320,48 @@ func (n *Network) reject(m Message, mode CutMode) {
 	n.stats.Refused++
 	rtt := n.link(m.From, m.To).delay(n.k.now, 0) + n.link(m.To, m.From).delay(n.k.now, 0)
 	n.k.ScheduleTarget(n.k.now.Add(rtt), m.Refused)
+}
+
+// faulted handles a message that a drop or reset fault stops.
+func (n *Network) faulted(m Message, f *LinkFault) {
+	switch {
+	case f.Reset && f.After == 0:
+		n.reject(m, Refuse)
+	case f.Reset || f.After > 0:
+		n.stats.Refused++
+		n.k.ScheduleTarget(n.k.now.Add(f.After), m.Refused)
+	default:
+		n.stats.BlackHoled++
+	}
+}
+
+// AddLinkFault applies f to the directed link from -> to until removed.
+func (n *Network) AddLinkFault(from, to NodeID, f LinkFault) (LinkFaultID, error) {
+	if !n.valid(from) || !n.valid(to) {
+		return 0, fmt.Errorf("link fault %d->%d: %w", from, to, ErrUnknownNode)
+	}
+	if err := f.Validate(); err != nil {
+		return 0, fmt.Errorf("link fault %s->%s: %w", n.names[from], n.names[to], err)
+	}
+	n.faultIDs++
+	l := n.link(from, to)
+	l.faults = append(l.faults, activeFault{id: n.faultIDs, f: f})
+	return n.faultIDs, nil
+}
+
+// RemoveLinkFault removes a link fault; it reports whether it was active.
+func (n *Network) RemoveLinkFault(from, to NodeID, id LinkFaultID) bool {
+	l, ok := n.links[linkKey(from, to)]
+	if !ok {
+		return false
+	}
+	for i := range l.faults {
+		if l.faults[i].id == id {
+			l.faults = append(l.faults[:i], l.faults[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Network) park(m Message) int32 {

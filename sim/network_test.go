@@ -195,3 +195,73 @@ func cutErr(n *Network, p Partition) error {
 	_, err := n.Cut(p)
 	return err
 }
+
+func TestLinkFaultsAddUpAndAreRemoved(t *testing.T) {
+	f := newNetFixture(t, 2, LinkConfig{Latency: constant(t, 0.001)})
+	a, b := f.n[0], f.n[1]
+	id1, err := f.net.AddLinkFault(a, b, LinkFault{Latency: 10 * time.Millisecond})
+	require.NoError(t, err)
+	id2, err := f.net.AddLinkFault(a, b, LinkFault{Latency: 5 * time.Millisecond})
+	require.NoError(t, err)
+	f.send(a, b, 0, 1)
+	f.send(b, a, 0, 2) // the reverse link is untouched
+	f.k.Run()
+	assert.Equal(t, []Time{f.rec.at[0], At(16 * time.Millisecond)}, []Time{At(time.Millisecond), f.rec.at[1]})
+	require.True(t, f.net.RemoveLinkFault(a, b, id1))
+	require.True(t, f.net.RemoveLinkFault(a, b, id2))
+	assert.False(t, f.net.RemoveLinkFault(a, b, id2))
+	start := f.k.Now()
+	f.send(a, b, 0, 3)
+	f.k.Run()
+	assert.Equal(t, start.Add(time.Millisecond), f.rec.at[2])
+}
+
+func TestLinkFaultDropAndReset(t *testing.T) {
+	f := newNetFixture(t, 2, LinkConfig{Latency: constant(t, 0.002)})
+	a, b := f.n[0], f.n[1]
+	drop, err := f.net.AddLinkFault(a, b, LinkFault{Drop: true})
+	require.NoError(t, err)
+	f.send(a, b, 0, 1)
+	f.k.Run()
+	assert.Empty(t, f.rec.seen, "black hole: nothing comes back")
+	f.net.RemoveLinkFault(a, b, drop)
+
+	closeAfter, err := f.net.AddLinkFault(a, b, LinkFault{Drop: true, After: 30 * time.Millisecond})
+	require.NoError(t, err)
+	start := f.k.Now()
+	f.send(a, b, 0, 2)
+	f.k.Run()
+	require.Equal(t, []uint32{2}, f.rec.kinds(), "timeout toxic with a timeout: the connection closes")
+	assert.Equal(t, start.Add(30*time.Millisecond), f.rec.at[0])
+	f.net.RemoveLinkFault(a, b, closeAfter)
+
+	_, err = f.net.AddLinkFault(a, b, LinkFault{Reset: true})
+	require.NoError(t, err)
+	start = f.k.Now()
+	f.send(a, b, 0, 3)
+	f.k.Run()
+	require.Equal(t, []uint32{2, 2}, f.rec.kinds())
+	assert.Equal(t, start.Add(4*time.Millisecond), f.rec.at[1], "reset after one round trip")
+
+	_, err = f.net.AddLinkFault(a, b, LinkFault{Drop: true, Reset: true})
+	assert.EqualError(t, err, "link fault a->b: a link fault cannot both drop and reset")
+}
+
+func TestLinkFaultLossAndBandwidth(t *testing.T) {
+	f := newNetFixture(t, 2, LinkConfig{})
+	a, b := f.n[0], f.n[1]
+	_, err := f.net.AddLinkFault(a, b, LinkFault{Loss: 0.5, Bandwidth: 1000})
+	require.NoError(t, err)
+	const n = 20000
+	for i := range n {
+		f.send(a, b, 1, int64(i))
+	}
+	f.k.Run()
+	// Binomial(2e4, 0.5): sd = 71; allow 5 sd. Every byte sent occupies the
+	// 1000 B/s link for 1ms, lost or not (it is lost on the way), so
+	// message i arrives at (i+1) ms.
+	assert.InDelta(t, n/2, f.net.Stats().Lost, 355)
+	for j, ev := range f.rec.seen {
+		require.Equal(t, At(time.Duration(ev.A+1)*time.Millisecond), f.rec.at[j], "message %d", ev.A)
+	}
+}
