@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // mm1 is the smallest useful model: one FIFO server with Poisson arrivals
@@ -79,4 +80,29 @@ func BenchmarkKernelManyQueues(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(k.Len()), "pending")
+}
+
+// nullModel reschedules itself with a fixed delay and draws nothing: what
+// is left is the kernel's own cost per event.
+type nullModel struct {
+	k  *Kernel
+	id HandlerID
+}
+
+func (n *nullModel) HandleEvent(Event) { n.k.After(1000, n.id, 0, 0, 0) }
+
+// BenchmarkKernelNull measures pop, dispatch, hash and push alone.
+func BenchmarkKernelNull(b *testing.B) {
+	k := New(1)
+	for i := range 2 {
+		n := &nullModel{k: k}
+		n.id = k.Register(fmt.Sprintf("null/%d", i), n)
+		k.After(time.Duration(1000+i), n.id, 0, 0, 0)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		k.Step()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

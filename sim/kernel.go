@@ -65,6 +65,7 @@ type Kernel struct {
 	now     Time
 	seq     uint64
 	q       eventQueue
+	cur     entry // the event being dispatched (kept off the stack, see push)
 	stopped bool
 
 	handlers []handlerEntry
@@ -177,20 +178,21 @@ func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64, timer uint3
 		panic(fmt.Sprintf("sim: schedule for unregistered handler %d", h))
 	}
 	k.seq++
-	k.q.push(entry{at: at, sh: k.seq<<handlerBits | uint64(h), kind: kind, a: a, b: b, timer: timer})
+	k.q.push(at, k.seq<<handlerBits|uint64(h), kind, a, b, timer)
 }
 
 // Step runs the next event, if any, and reports whether one ran.
 func (k *Kernel) Step() bool {
+	e := &k.cur
 	for k.q.len() > 0 {
-		e := k.q.pop()
+		k.q.popInto(e)
 		if e.timer != 0 && !k.timers.fire(e.timer, e.seq()) {
 			if e.handler() == funcHandler {
 				k.funcs.take(int(e.a)) // release the cancelled closure
 			}
 			continue // cancelled: dropped lazily, here
 		}
-		k.dispatch(&e)
+		k.dispatch(e)
 		return true
 	}
 	return false

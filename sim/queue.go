@@ -41,54 +41,47 @@ type eventQueue struct {
 
 func (q *eventQueue) len() int { return len(q.items) }
 
-// push adds e. The new entry is written once, into its final place: writing
-// it at the end and reading it back to sift it costs a store-forwarding
-// stall on every event.
-func (q *eventQueue) push(e entry) {
+// push adds an event. Entries are never passed by value between
+// functions: a struct spilled field by field and then copied as a whole
+// stalls store forwarding, which cost more than the rest of the kernel.
+// Fields go straight into the entry's final slot.
+func (q *eventQueue) push(at Time, sh uint64, kind uint32, a, b int64, timer uint32) {
 	n := len(q.items)
 	if n == cap(q.items) {
 		q.items = append(q.items, entry{})
 	} else {
 		q.items = q.items[:n+1]
 	}
-	q.up(n, e)
-}
-
-// pop removes and returns the earliest entry. The queue must not be empty.
-func (q *eventQueue) pop() entry {
 	items := q.items
-	top := items[0]
-	last := len(items) - 1
-	q.items = items[:last]
-	if last > 0 {
-		q.down(items[last])
-	}
-	return top
-}
-
-// peek returns the earliest entry without removing it.
-func (q *eventQueue) peek() *entry { return &q.items[0] }
-
-// up places e, which belongs in hole i, by moving parents down until e's
-// place is found.
-func (q *eventQueue) up(i int, e entry) {
-	items := q.items
+	i := n
 	for i > 0 {
 		p := int(uint(i-1) >> 2)
-		if !e.before(&items[p]) {
+		pe := &items[p]
+		if at > pe.at || (at == pe.at && sh > pe.sh) {
 			break
 		}
 		items[i] = items[p]
 		i = p
 	}
-	items[i] = e
+	e := &items[i]
+	e.at, e.sh, e.kind, e.a, e.b, e.timer = at, sh, kind, a, b, timer
 }
 
-// down places e, starting from the hole at the root, by moving the smallest
-// child up until e's place is found.
-func (q *eventQueue) down(e entry) {
+// popInto moves the earliest entry into dst. The queue must not be empty.
+func (q *eventQueue) popInto(dst *entry) {
 	items := q.items
-	n := len(items)
+	*dst = items[0]
+	n := len(items) - 1
+	if n > 0 {
+		q.siftLast(items, n)
+	}
+	q.items = items[:n]
+}
+
+// siftLast moves items[n] (the last entry, being removed from the end)
+// into the hole at the root, moving smaller children up.
+func (q *eventQueue) siftLast(items []entry, n int) {
+	x := &items[n]
 	i := 0
 	for {
 		c := 4*i + 1
@@ -102,11 +95,14 @@ func (q *eventQueue) down(e entry) {
 				m = j
 			}
 		}
-		if !items[m].before(&e) {
+		if !items[m].before(x) {
 			break
 		}
 		items[i] = items[m]
 		i = m
 	}
-	items[i] = e
+	items[i] = *x
 }
+
+// peek returns the earliest entry without removing it.
+func (q *eventQueue) peek() *entry { return &q.items[0] }
