@@ -1,0 +1,221 @@
+package reports
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"faultline/reports/results"
+)
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// variantNames returns the variants' names in report order.
+func variantNames(r *results.Report) []string {
+	out := make([]string, len(r.Variants))
+	for i, v := range r.Variants {
+		out[i] = v.Variant
+	}
+	return out
+}
+
+// focusPhase is the phase a reader cares about first: during the faults
+// if there were any, else the whole run.
+func focusPhase(r *results.Report) results.Phase {
+	if len(r.Faults) > 0 {
+		return results.During
+	}
+	return results.All
+}
+
+// statOf returns metric in phase p for v if it was measured on at least one
+// seed and is a number; model metrics exist for phase All only, so they are
+// looked up there whatever p is.
+func statOf(v *results.VariantSummary, metric string, p results.Phase) (results.Stat, bool) {
+	s, ok := v.Stat(metric, p)
+	if !ok {
+		s, ok = v.Stat(metric, results.All)
+	}
+	if !ok || s.N == 0 || !finite(s.Mean) {
+		return results.Stat{}, false
+	}
+	if !finite(s.Lo) || !finite(s.Hi) {
+		s.Lo, s.Hi = s.Mean, s.Mean
+	}
+	return s, true
+}
+
+// isFraction reports whether metric is a fraction shown as a percentage.
+func isFraction(metric string) bool { return metric == "availability" || metric == "error_rate" }
+
+// scaleOf is the factor from the schema's unit to the unit shown.
+func scaleOf(metric string) float64 {
+	if isFraction(metric) {
+		return 100
+	}
+	return 1
+}
+
+// unitOf is the unit a metric is shown in.
+func unitOf(metric string) string {
+	if isFraction(metric) {
+		return "%"
+	}
+	return results.MetricUnit(metric)
+}
+
+// betterOf is +1 if a higher value of metric is better, -1 if lower is,
+// and 0 if the schema does not say.
+func betterOf(metric string) int {
+	switch metric {
+	case "availability", "goodput", "ok":
+		return 1
+	case "error_rate", "errors", "timeouts", "rejected", "shed", "p50", "p95", "p99", "max", "mean":
+		return -1
+	}
+	return 0
+}
+
+func phaseName(p results.Phase) string {
+	switch p {
+	case results.All:
+		return "whole run"
+	case results.Before:
+		return "before faults"
+	case results.During:
+		return "during faults"
+	case results.After:
+		return "after faults"
+	}
+	return string(p)
+}
+
+// phasePhrase is how a phase reads after a metric's name.
+func phasePhrase(p results.Phase) string {
+	switch p {
+	case results.All:
+		return "over the whole run"
+	case results.Before, results.During, results.After:
+		return string(p) + " the faults"
+	}
+	return "in phase " + string(p)
+}
+
+// axisLabel is e.g. "availability during the faults (%)".
+func axisLabel(metric string, p results.Phase) string {
+	s := metric + " " + phasePhrase(p)
+	if u := unitOf(metric); u != "" {
+		s += " (" + u + ")"
+	}
+	return s
+}
+
+// withUnit is s followed by the unit, e.g. "p99 (ms)"; just s if none.
+func withUnit(s, unit string) string {
+	if unit == "" {
+		return s
+	}
+	return s + " (" + unit + ")"
+}
+
+// fmtNum prints x with about three significant digits, never in
+// exponent form for the magnitudes reports show.
+func fmtNum(x float64) string {
+	a := math.Abs(x)
+	switch {
+	case !finite(x):
+		return "n/a"
+	case a >= 100 || x == math.Trunc(x) && a < 1e15:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	case a >= 1:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(x, 'g', 3, 64)
+}
+
+// pctDecimals is how many decimals a percentage v needs so that a value
+// short of 100% never prints as 100%, and a whole one prints bare.
+func pctDecimals(v float64) int {
+	switch {
+	case math.Abs(v-math.Round(v)) < 1e-9:
+		return 0
+	case v > 99.9 && v < 100:
+		return 3
+	case v > 99 && v < 100:
+		return 2
+	}
+	return 1
+}
+
+func fmtPctD(x float64, d int) string {
+	if !finite(x) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(x*100, 'f', d, 64) + "%"
+}
+
+// fmtPct prints a fraction as a percentage: "71.2%", "99.95%", "100%".
+func fmtPct(x float64) string {
+	d := pctDecimals(x * 100)
+	s := fmtPctD(x, d)
+	if d == 3 {
+		s = strings.TrimRight(strings.TrimSuffix(s, "%"), "0") + "%"
+	}
+	return s
+}
+
+// fmtBare is a value of metric in its shown unit, without the unit, for
+// labels set side by side: percentages always keep a decimal.
+func fmtBare(metric string, x float64) string {
+	if isFraction(metric) {
+		return strings.TrimSuffix(fmtPctD(x, max(1, pctDecimals(x*100))), "%")
+	}
+	return fmtNum(x)
+}
+
+// fmtValue is a value of metric with its unit, e.g. "71.2%" or "812 ms".
+func fmtValue(metric string, x float64) string {
+	if isFraction(metric) {
+		return fmtPct(x)
+	}
+	if u := results.MetricUnit(metric); u != "" && finite(x) {
+		return fmtNum(x) + " " + u
+	}
+	return fmtNum(x)
+}
+
+// fmtRange is a confidence interval, e.g. "70.1–72.3%" or "790–834 ms";
+// both ends of a percentage get the same decimals.
+func fmtRange(metric string, lo, hi float64) string {
+	if isFraction(metric) && finite(lo) && finite(hi) {
+		d := max(pctDecimals(lo*100), pctDecimals(hi*100), 1)
+		return strings.TrimSuffix(fmtPctD(lo, d), "%") + "–" + fmtPctD(hi, d)
+	}
+	return fmtBare(metric, lo) + "–" + fmtValue(metric, hi)
+}
+
+// meanCI prints s's mean and its 95% CI ("" when there is none worth
+// showing: a single seed, or bounds that print the same). A percentage's
+// mean gets as many decimals as its bounds, so "98.90% (98.69–99.19%)"
+// never reads as a mean outside its interval.
+func meanCI(metric string, s results.Stat) (mean, ci string) {
+	mean = fmtValue(metric, s.Mean)
+	if s.N < 2 || !(s.Hi > s.Lo) || fmtBare(metric, s.Lo) == fmtBare(metric, s.Hi) {
+		return mean, ""
+	}
+	if isFraction(metric) && finite(s.Mean) {
+		mean = fmtPctD(s.Mean, max(pctDecimals(s.Mean*100), pctDecimals(s.Lo*100), pctDecimals(s.Hi*100), 1))
+	}
+	return mean, fmtRange(metric, s.Lo, s.Hi)
+}
+
+// fmtStat is a mean with its interval, e.g. "71.2% (95% CI 70.1–72.3%)".
+func fmtStat(metric string, s results.Stat) string {
+	mean, ci := meanCI(metric, s)
+	if ci != "" {
+		return mean + " (95% CI " + ci + ")"
+	}
+	return mean
+}
