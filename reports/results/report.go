@@ -1,0 +1,69 @@
+package results
+
+// FaultWindow is one fault as it was (or would be) applied: what, where and
+// when, in seconds since the start of the run.
+type FaultWindow struct {
+	Type   string  `json:"type"`
+	Label  string  `json:"label"` // e.g. "partition api-2 | rest (black-hole)"
+	Start  float64 `json:"start_s"`
+	End    float64 `json:"end_s"`
+	Engine string  `json:"engine,omitempty"` // set when only one engine applied it (real fault windows)
+}
+
+// Verdict is the outcome of one hypothesis for one variant.
+type Verdict struct {
+	Variant string  `json:"variant"`
+	Expr    string  `json:"expr"` // as written, e.g. "p99 < 800ms during"
+	Metric  string  `json:"metric"`
+	Phase   Phase   `json:"phase"`
+	Op      string  `json:"op"`
+	Want    float64 `json:"want"` // threshold in the metric's unit
+	Got     float64 `json:"got"`  // mean over seeds
+	Lo      float64 `json:"ci95_lo"`
+	Hi      float64 `json:"ci95_hi"`
+	Pass    bool    `json:"pass"`
+	Reason  string  `json:"reason,omitempty"` // why it could not be judged, if so
+}
+
+// SweepPoint is one cell of a parameter sweep: the values of the swept
+// parameters and the name of the variant that ran them.
+type SweepPoint struct {
+	Values  []float64 `json:"values"`
+	Variant string    `json:"variant"`
+}
+
+// Sweep describes a one- or two-parameter sweep.
+type Sweep struct {
+	Params []string     `json:"params"`
+	Points []SweepPoint `json:"points"`
+}
+
+// Report is everything a report shows: the scenario as run, every run, the
+// per-variant aggregates, the fault windows and the hypothesis verdicts.
+type Report struct {
+	Scenario    string           `json:"scenario"`
+	Description string           `json:"description"`
+	Source      string           `json:"source"` // the scenario file as run
+	Duration    float64          `json:"duration_s"`
+	Interval    float64          `json:"interval_s"`
+	Seeds       []uint64         `json:"seeds"`
+	Version     string           `json:"version"`
+	Faults      []FaultWindow    `json:"faults"`
+	Variants    []VariantSummary `json:"variants"`
+	Runs        []Run            `json:"runs"`
+	Verdicts    []Verdict        `json:"verdicts"`
+	Sweep       *Sweep           `json:"sweep,omitempty"`
+	// Compare names two metrics to draw against each other in the
+	// trade-off plot, e.g. ["availability", "p99"]; empty: the default.
+	Compare []string `json:"compare,omitempty"`
+}
+
+// Passed reports whether every verdict passed.
+func (r *Report) Passed() bool {
+	for _, v := range r.Verdicts {
+		if !v.Pass {
+			return false
+		}
+	}
+	return true
+}

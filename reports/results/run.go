@@ -1,0 +1,174 @@
+package results
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Phase names a part of a run relative to its faults: before the first
+// fault starts, during (from the first start to the last end), and after.
+type Phase string
+
+// The phases of a run; All is the whole run.
+const (
+	All    Phase = "all"
+	Before Phase = "before"
+	During Phase = "during"
+	After  Phase = "after"
+)
+
+// Phases lists the phases in the order reports show them.
+func Phases() []Phase { return []Phase{All, Before, During, After} }
+
+// Latency summarises a latency distribution in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50_ms"`
+	P95  float64 `json:"p95_ms"`
+	P99  float64 `json:"p99_ms"`
+	Max  float64 `json:"max_ms"`
+	Mean float64 `json:"mean_ms"`
+}
+
+// Summary describes the requests of one phase of one run. Latency is what
+// the client experienced for every request that ended (timeouts count at
+// their deadline), measured from the request's intended start.
+type Summary struct {
+	Phase        Phase   `json:"phase"`
+	Seconds      float64 `json:"seconds"`
+	Requests     int64   `json:"requests"`
+	OK           int64   `json:"ok"`
+	Errors       int64   `json:"errors"`
+	Timeouts     int64   `json:"timeouts"`
+	Rejected     int64   `json:"rejected"`
+	Shed         int64   `json:"shed"`
+	Availability float64 `json:"availability"` // OK / Requests; 1 when there were none
+	ErrorRate    float64 `json:"error_rate"`   // 1 - Availability
+	Goodput      float64 `json:"goodput"`      // OK per second
+	Throughput   float64 `json:"throughput"`   // requests ended per second
+	Latency      Latency `json:"latency"`
+}
+
+// Series is one quantity sampled per interval.
+type Series struct {
+	Name   string    `json:"name"`
+	Unit   string    `json:"unit"`
+	Step   float64   `json:"step_s"` // seconds between points; point i covers [i*Step, (i+1)*Step)
+	Values []float64 `json:"values"`
+}
+
+// Quantile is one point of a latency CDF.
+type Quantile struct {
+	Q  float64 `json:"q"`  // in [0, 1]
+	Ms float64 `json:"ms"` // latency at that quantile
+}
+
+// Run is the result of one variant on one seed, from either engine.
+type Run struct {
+	Engine    string             `json:"engine"` // "sim" or "real"
+	Variant   string             `json:"variant"`
+	Seed      uint64             `json:"seed"`
+	TraceHash string             `json:"trace_hash,omitempty"` // sim only
+	Events    uint64             `json:"events,omitempty"`     // sim only
+	Phases    []Summary          `json:"phases"`               // All, Before, During, After
+	Metrics   map[string]float64 `json:"metrics,omitempty"`    // model-specific, e.g. stale_reads
+	Series    []Series           `json:"series"`
+	CDF       []Quantile         `json:"cdf"`
+}
+
+// Phase returns the summary of phase p, and whether the run has it.
+func (r *Run) Phase(p Phase) (Summary, bool) {
+	for _, s := range r.Phases {
+		if s.Phase == p {
+			return s, true
+		}
+	}
+	return Summary{}, false
+}
+
+// SeriesNamed returns the series with that name, or nil.
+func (r *Run) SeriesNamed(name string) *Series {
+	for i := range r.Series {
+		if r.Series[i].Name == name {
+			return &r.Series[i]
+		}
+	}
+	return nil
+}
+
+// summaryMetrics are the metric names a Summary answers to, with units.
+var summaryMetrics = []struct {
+	name, unit string
+	get        func(*Summary) float64
+}{
+	{"requests", "", func(s *Summary) float64 { return float64(s.Requests) }},
+	{"ok", "", func(s *Summary) float64 { return float64(s.OK) }},
+	{"errors", "", func(s *Summary) float64 { return float64(s.Errors) }},
+	{"timeouts", "", func(s *Summary) float64 { return float64(s.Timeouts) }},
+	{"rejected", "", func(s *Summary) float64 { return float64(s.Rejected) }},
+	{"shed", "", func(s *Summary) float64 { return float64(s.Shed) }},
+	{"availability", "", func(s *Summary) float64 { return s.Availability }},
+	{"error_rate", "", func(s *Summary) float64 { return s.ErrorRate }},
+	{"goodput", "req/s", func(s *Summary) float64 { return s.Goodput }},
+	{"throughput", "req/s", func(s *Summary) float64 { return s.Throughput }},
+	{"p50", "ms", func(s *Summary) float64 { return s.Latency.P50 }},
+	{"p95", "ms", func(s *Summary) float64 { return s.Latency.P95 }},
+	{"p99", "ms", func(s *Summary) float64 { return s.Latency.P99 }},
+	{"max", "ms", func(s *Summary) float64 { return s.Latency.Max }},
+	{"mean", "ms", func(s *Summary) float64 { return s.Latency.Mean }},
+}
+
+// SummaryMetrics returns the names of the metrics every run has, in order.
+func SummaryMetrics() []string {
+	out := make([]string, len(summaryMetrics))
+	for i, m := range summaryMetrics {
+		out[i] = m.name
+	}
+	return out
+}
+
+// MetricUnit returns the unit of a summary metric ("ms", "req/s" or "").
+func MetricUnit(name string) string {
+	for _, m := range summaryMetrics {
+		if m.name == name {
+			return m.unit
+		}
+	}
+	return ""
+}
+
+// Value returns metric name in phase p: a summary metric (p99, availability,
+// ...) or, for phase All, a model-specific metric.
+func (r *Run) Value(name string, p Phase) (float64, error) {
+	for _, m := range summaryMetrics {
+		if m.name != name {
+			continue
+		}
+		s, ok := r.Phase(p)
+		if !ok {
+			return 0, fmt.Errorf("run %s/seed %d has no phase %q", r.Variant, r.Seed, p)
+		}
+		return m.get(&s), nil
+	}
+	if v, ok := r.Metrics[name]; ok {
+		if p != All {
+			return 0, fmt.Errorf("metric %q is per run; it has no phase %q", name, p)
+		}
+		return v, nil
+	}
+	return 0, fmt.Errorf("unknown metric %q (known: %v)", name, r.MetricNames())
+}
+
+// MetricNames returns every metric name r answers to, sorted within groups.
+func (r *Run) MetricNames() []string {
+	names := SummaryMetrics()
+	extra := make([]string, 0, len(r.Metrics))
+	for k := range r.Metrics {
+		extra = append(extra, k)
+	}
+	sort.Strings(extra)
+	return append(names, extra...)
+}
+
+// seconds is a helper for durations in the schema.
+func seconds(d time.Duration) float64 { return d.Seconds() }
