@@ -1,0 +1,221 @@
+// Simulate runs a Faultline scenario and writes its report.
+//
+// Usage:
+//
+//	simulate -scenario NAME|FILE [flags]   run a scenario, write its report
+//	simulate -list                          list the built-in scenarios
+//	simulate -validate FILE                 check a scenario file and exit
+//
+// A scenario is a built-in name (see -list) or the path of a YAML file
+// (docs/scenarios.md describes the language). Every variant runs on the
+// same seeds; the report (index.html, plots, summary.json, CSV) goes to
+// -out, by default out/<scenario>.
+//
+// Flags:
+//
+//	-seed N      first seed (runs use N, N+1, ...); default: the scenario's
+//	-seeds N     runs per variant; default: the scenario's
+//	-parallel N  runs at once; results do not depend on it (default: cores)
+//	-out DIR     report folder (default out/<scenario>)
+//	-json        print summary.json on stdout instead of the table
+//	-trace       also write each run's event trace as JSON lines to DIR/traces
+//
+// Exit status: 0 when every hypothesis holds, 1 when one fails, 2 for bad
+// input or usage.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"faultline/models/world"
+	"faultline/reports"
+	"faultline/reports/results"
+	"faultline/scenarios"
+)
+
+const usageText = `Usage:
+  simulate -scenario NAME|FILE [flags]   run a scenario and write its report
+  simulate -list                         list the built-in scenarios
+  simulate -validate FILE                check a scenario file and exit
+
+Examples:
+  simulate -list
+  simulate -scenario balancer                     # built-in scenario, 3 seeds
+  simulate -scenario balancer -seeds 10 -out /tmp/lb
+  simulate -scenario my-architecture.yaml -seed 42 -seeds 1
+  simulate -scenario balancer -json | jq '.variants[].stats["during.availability"]'
+
+Flags:
+`
+
+// exit codes
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+type options struct {
+	scenario, validate, out string
+	list, json, trace       bool
+	seed                    uint64
+	seeds, parallel         int
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	opt, code := parseFlags(args, stderr)
+	if code >= 0 {
+		return code
+	}
+	switch {
+	case opt.list:
+		return list(stdout)
+	case opt.validate != "":
+		return validate(opt.validate, stdout, stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return simulate(ctx, opt, stdout, stderr)
+}
+
+// parseFlags returns the options, or an exit code >= 0 when done.
+func parseFlags(args []string, stderr io.Writer) (options, int) {
+	var opt options
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&opt.scenario, "scenario", "", "built-in scenario name or scenario file `path`")
+	fs.BoolVar(&opt.list, "list", false, "list the built-in scenarios")
+	fs.StringVar(&opt.validate, "validate", "", "check the scenario `file` and exit")
+	fs.Uint64Var(&opt.seed, "seed", 0, "first seed `N`; runs use N, N+1, ... (default: the scenario's)")
+	fs.IntVar(&opt.seeds, "seeds", 0, "runs per variant `N` (default: the scenario's)")
+	fs.IntVar(&opt.parallel, "parallel", runtime.NumCPU(), "runs at once; results do not depend on it")
+	fs.StringVar(&opt.out, "out", "", "report folder (default out/<scenario>)")
+	fs.BoolVar(&opt.json, "json", false, "print summary.json on stdout instead of the table")
+	fs.BoolVar(&opt.trace, "trace", false, "write each run's event trace (JSON lines) under the report folder")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opt, exitOK
+		}
+		return opt, exitUsage
+	}
+	if err := check(opt, fs.NArg()); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\nRun 'simulate -h' for usage.\n", err)
+		return opt, exitUsage
+	}
+	return opt, -1
+}
+
+func check(opt options, extra int) error {
+	switch {
+	case extra > 0:
+		return errors.New("unexpected arguments after the flags")
+	case !opt.list && opt.validate == "" && opt.scenario == "":
+		return errors.New("-scenario is required (try -list for the built-in scenarios)")
+	case opt.seeds < 0 || opt.seeds > 1000:
+		return fmt.Errorf("-seeds must be in [0, 1000] (0 = the scenario's), got %d", opt.seeds)
+	case opt.parallel < 1 || opt.parallel > 256:
+		return fmt.Errorf("-parallel must be in [1, 256], got %d", opt.parallel)
+	}
+	return nil
+}
+
+func list(stdout io.Writer) int {
+	for _, s := range scenarios.Builtin() {
+		fmt.Fprintf(stdout, "%-20s %s\n", s.Name, s.Description)
+	}
+	return exitOK
+}
+
+func validate(path string, stdout, stderr io.Writer) int {
+	sc, err := scenarios.Load(path)
+	if err == nil {
+		_, err = sc.Cases() // every variant and sweep point must resolve too
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d variants, %d faults, %d expectations)\n", path, len(sc.VariantNames()), len(sc.Faults), len(sc.Expect))
+	return exitOK
+}
+
+func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
+	sc, err := scenarios.Load(opt.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	out := opt.out
+	if out == "" {
+		out = filepath.Join("out", sc.Name)
+	}
+	eng := world.Engine{}
+	if opt.trace {
+		tr, err := newTraces(filepath.Join(out, "traces"))
+		if err != nil {
+			fmt.Fprintf(stderr, "simulate: %v\n", err)
+			return exitUsage
+		}
+		defer tr.close()
+		eng.Trace = tr.open
+		opt.parallel = 1 // one trace file at a time; results are the same
+	}
+	prog := newProgress(stderr, time.Now)
+	rep, err := scenarios.Execute(ctx, sc, eng, scenarios.Options{
+		Seeds: opt.seeds, Seed: opt.seed, Parallel: opt.parallel, Progress: prog.update,
+	})
+	prog.done()
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %s: %v\n", sc.Name, err)
+		return exitUsage
+	}
+	index, err := reports.Write(out, rep)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: writing the report: %v\n", err)
+		return exitUsage
+	}
+	if opt.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "simulate: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		printSummary(stdout, rep, index)
+	}
+	if !rep.Passed() {
+		fmt.Fprintf(stderr, "simulate: %d hypothesis check(s) failed; replay with: simulate -scenario %s -seed %d -seeds %d\n",
+			failed(rep), opt.scenario, rep.Seeds[0], len(rep.Seeds))
+		return exitFailed
+	}
+	return exitOK
+}
+
+func failed(r *results.Report) int {
+	n := 0
+	for _, v := range r.Verdicts {
+		if !v.Pass {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,184 @@
+package world
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"faultline/models/service"
+	"faultline/scenarios"
+	"faultline/sim"
+)
+
+// scheduleFaults arranges every fault's start and end on the kernel. A
+// fault that cannot be applied is a build error, found before the run.
+func (w *World) scheduleFaults() error {
+	for i := range w.sc.Faults {
+		f := &w.sc.Faults[i]
+		if err := w.scheduleFault(f); err != nil {
+			return fmt.Errorf("faults[%d] (%s): %w", i, f.Type, err)
+		}
+	}
+	return nil
+}
+
+func (w *World) scheduleFault(f *scenarios.Fault) error {
+	at := sim.At(f.At)
+	switch f.Type {
+	case "partition":
+		p, err := w.partition(f)
+		if err != nil {
+			return err
+		}
+		return w.net.ScheduleCut(at, f.For, p)
+	case "latency", "loss", "bandwidth", "timeout", "reset_peer":
+		return w.scheduleLinkFault(f)
+	case "slow_close":
+		return nil // no effect on simulated requests: see its FaultType doc
+	case "crash", "pause":
+		return w.scheduleProcessFault(f)
+	}
+	return fmt.Errorf("the simulator does not implement fault type %q", f.Type)
+}
+
+func (w *World) partition(f *scenarios.Fault) (sim.Partition, error) {
+	mode := sim.BlackHole
+	if f.Mode == "refuse" {
+		mode = sim.Refuse
+	}
+	if f.Isolate != "" {
+		nodes := w.resolve(f.Isolate)
+		if len(nodes) == 1 {
+			return sim.Partition{Isolate: &nodes[0], Mode: mode}, nil
+		}
+		// A whole service: its instances on one side, every other node on
+		// the other.
+		return sim.Partition{Groups: [][]sim.NodeID{nodes, w.others(nodes)}, Mode: mode}, nil
+	}
+	p := sim.Partition{OneWay: f.OneWay, Mode: mode}
+	for _, g := range f.Groups {
+		var nodes []sim.NodeID
+		for _, sel := range g {
+			nodes = append(nodes, w.resolve(sel)...)
+		}
+		p.Groups = append(p.Groups, nodes)
+	}
+	return p, nil
+}
+
+func (w *World) others(nodes []sim.NodeID) []sim.NodeID {
+	in := map[sim.NodeID]bool{}
+	for _, n := range nodes {
+		in[n] = true
+	}
+	var out []sim.NodeID
+	for _, n := range w.nodes {
+		if !in[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func linkFault(f *scenarios.Fault) sim.LinkFault {
+	switch f.Type {
+	case "latency":
+		return sim.LinkFault{Latency: f.Latency, Jitter: f.Jitter}
+	case "loss":
+		return sim.LinkFault{Loss: f.Probability}
+	case "bandwidth":
+		return sim.LinkFault{Bandwidth: f.Bandwidth}
+	case "timeout":
+		return sim.LinkFault{Drop: true, After: f.Timeout}
+	}
+	return sim.LinkFault{Reset: true, After: f.Timeout} // reset_peer
+}
+
+// scheduleLinkFault applies the fault to every targeted directed link at
+// the start and removes exactly what it added at the end.
+func (w *World) scheduleLinkFault(f *scenarios.Fault) error {
+	lf := linkFault(f)
+	if err := lf.Validate(); err != nil {
+		return err
+	}
+	type applied struct {
+		from, to sim.NodeID
+		id       sim.LinkFaultID
+	}
+	pairs := w.linkPairs(f)
+	var active []applied
+	w.k.AtFunc(sim.At(f.At), func() {
+		for _, p := range pairs {
+			id, err := w.net.AddLinkFault(p[0], p[1], lf)
+			if err != nil {
+				panic(err) // validated above; nodes are never removed
+			}
+			active = append(active, applied{p[0], p[1], id})
+		}
+	})
+	w.k.AtFunc(sim.At(f.End()), func() {
+		for _, a := range active {
+			w.net.RemoveLinkFault(a.from, a.to, a.id)
+		}
+		active = nil
+	})
+	return nil
+}
+
+func (w *World) linkPairs(f *scenarios.Fault) [][2]sim.NodeID {
+	var out [][2]sim.NodeID
+	for _, a := range w.resolve(f.From) {
+		for _, b := range w.resolve(f.To) {
+			if a == b {
+				continue
+			}
+			out = append(out, [2]sim.NodeID{a, b})
+			if f.TwoWay {
+				out = append(out, [2]sim.NodeID{b, a})
+			}
+		}
+	}
+	return out
+}
+
+// scheduleProcessFault crashes or pauses the targeted instances.
+func (w *World) scheduleProcessFault(f *scenarios.Fault) error {
+	svc, idx, err := w.instances(f.Target)
+	if err != nil {
+		return err
+	}
+	down, up := svc.Crash, svc.Restart
+	if f.Type == "pause" {
+		down, up = svc.Pause, svc.Resume
+	}
+	w.k.AtFunc(sim.At(f.At), func() {
+		for _, i := range idx {
+			down(i)
+		}
+	})
+	w.k.AtFunc(sim.At(f.End()), func() {
+		for _, i := range idx {
+			up(i)
+		}
+	})
+	return nil
+}
+
+func (w *World) instances(target string) (*service.Service, []int, error) {
+	if s := w.service(target); s != nil {
+		idx := make([]int, s.Len())
+		for i := range idx {
+			idx[i] = i
+		}
+		return s, idx, nil
+	}
+	cut := strings.LastIndex(target, "-")
+	if cut > 0 {
+		if s := w.service(target[:cut]); s != nil {
+			if i, err := strconv.Atoi(target[cut+1:]); err == nil && i >= 0 && i < s.Len() {
+				return s, []int{i}, nil
+			}
+		}
+	}
+	return nil, nil, fmt.Errorf("target %q is not a service or instance", target)
+}

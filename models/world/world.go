@@ -1,0 +1,223 @@
+package world
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"faultline/models/load"
+	"faultline/models/service"
+	"faultline/reports/results"
+	"faultline/scenarios"
+	"faultline/sim"
+)
+
+// Engine runs scenarios in the simulator. The zero value is ready to use.
+type Engine struct {
+	// Trace, if set, returns where to write the JSON-lines trace of a run
+	// (nil for none). It is called once per run.
+	Trace func(variant string, seed uint64) io.Writer
+}
+
+// Name is "sim".
+func (Engine) Name() string { return "sim" }
+
+// World is one simulated architecture on one kernel.
+type World struct {
+	sc       *scenarios.Scenario
+	k        *sim.Kernel
+	net      *sim.Network
+	services []*service.Service
+	clients  []*load.Client
+	byName   map[string][]sim.NodeID // selector -> nodes (lookup only)
+	nodes    []sim.NodeID            // every node, in creation order
+	rec      *results.Recorder
+	sampler  sim.HandlerID
+}
+
+// Build creates the world for sc on a kernel seeded with seed.
+func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
+	w := &World{sc: sc, k: sim.New(seed), byName: map[string][]sim.NodeID{}}
+	var err error
+	if w.net, err = sim.NewNetwork(w.k, sim.LinkConfig{}); err != nil {
+		return nil, err
+	}
+	start, end := faultWindow(sc)
+	w.rec, err = results.NewRecorder(results.RecorderConfig{Duration: sc.Duration, Interval: sc.Interval, FaultStart: start, FaultEnd: end})
+	if err != nil {
+		return nil, err
+	}
+	steps := []func() error{w.buildServices, w.buildClients, w.buildLinks, w.scheduleFaults}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	w.sampler = w.k.Register("world/sampler", samplerFunc(w.sample))
+	return w, nil
+}
+
+// faultWindow spans from the first fault's start to the last one's end, or
+// is empty at the end of the run when there are no faults.
+func faultWindow(sc *scenarios.Scenario) (time.Duration, time.Duration) {
+	if len(sc.Faults) == 0 {
+		return sc.Duration, sc.Duration
+	}
+	start, end := sc.Faults[0].At, sc.Faults[0].End()
+	for _, f := range sc.Faults[1:] {
+		start, end = min(start, f.At), max(end, f.End())
+	}
+	return start, end
+}
+
+func (w *World) buildServices() error {
+	for i, cfg := range w.sc.Topology.Services {
+		svc, err := service.New(w.k, w.net, cfg)
+		if err != nil {
+			return fmt.Errorf("topology.services[%d]: %w", i, err)
+		}
+		w.services = append(w.services, svc)
+		w.byName[cfg.Name] = svc.Nodes()
+		for j, n := range svc.Nodes() {
+			w.byName[fmt.Sprintf("%s-%d", cfg.Name, j)] = []sim.NodeID{n}
+			w.nodes = append(w.nodes, n)
+		}
+	}
+	return nil
+}
+
+func (w *World) service(name string) *service.Service {
+	for _, s := range w.services {
+		if s.Name() == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (w *World) buildClients() error {
+	for i, l := range w.sc.Load {
+		node := w.net.AddNode(l.Name)
+		w.byName[l.Name] = []sim.NodeID{node}
+		w.nodes = append(w.nodes, node)
+		c, err := load.NewClient(w.k, w.net, node, l.Name, l.Config, w.service(l.Target), w.observe)
+		if err != nil {
+			return fmt.Errorf("load[%d]: %w", i, err)
+		}
+		w.clients = append(w.clients, c)
+	}
+	return nil
+}
+
+func (w *World) observe(start, end sim.Time, o results.Outcome) {
+	w.rec.Observe(time.Duration(start), time.Duration(end), o)
+}
+
+// resolve returns the nodes a selector names; "*" is every node.
+func (w *World) resolve(sel string) []sim.NodeID {
+	if sel == "*" || sel == "" {
+		return w.nodes
+	}
+	return w.byName[sel]
+}
+
+func (w *World) buildLinks() error {
+	for i, l := range w.sc.Topology.Links {
+		cfg := sim.LinkConfig{Jitter: l.Jitter, Loss: l.Loss, Bandwidth: l.Bandwidth}
+		if l.Latency.Kind != "" {
+			d, err := l.Latency.Build()
+			if err != nil {
+				return fmt.Errorf("topology.links[%d].latency: %w", i, err)
+			}
+			cfg.Latency = d
+		}
+		for _, a := range w.resolve(l.From) {
+			for _, b := range w.resolve(l.To) {
+				if a == b {
+					continue
+				}
+				if err := w.net.SetLink(a, b, cfg); err != nil {
+					return fmt.Errorf("topology.links[%d]: %w", i, err)
+				}
+				if !l.OneWay {
+					if err := w.net.SetLink(b, a, cfg); err != nil {
+						return fmt.Errorf("topology.links[%d]: %w", i, err)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// samplerFunc adapts a method to sim.Handler.
+type samplerFunc func(sim.Event)
+
+func (f samplerFunc) HandleEvent(ev sim.Event) { f(ev) }
+
+// sample records the gauges at the end of each interval.
+func (w *World) sample(sim.Event) {
+	t := time.Duration(w.k.Now())
+	at := t - 1 // the interval that just ended
+	for _, s := range w.services {
+		suffix := ""
+		if len(w.services) > 1 {
+			suffix = "." + s.Name()
+		}
+		w.rec.Set("queue_depth"+suffix, "requests", at, float64(s.QueueDepth()))
+		w.rec.Set("in_service"+suffix, "requests", at, float64(s.InService()))
+		w.rec.Set("instances_up"+suffix, "instances", at, float64(s.Up()))
+	}
+	if next := t + w.sc.Interval; next <= w.sc.Duration {
+		w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
+	}
+}
+
+// Run simulates the world to the end of the scenario, lets every request
+// still open finish (each is bounded by its timeout), and returns the run.
+func (w *World) Run(ctx context.Context) (results.Run, error) {
+	end := sim.At(w.sc.Duration)
+	for _, c := range w.clients {
+		c.Start(end)
+	}
+	w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
+	var steps int
+	var err error
+	w.k.RunWhile(func() bool {
+		steps++
+		if steps&0xffff == 0 && ctx.Err() != nil {
+			err = ctx.Err()
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return results.Run{}, err
+	}
+	run := w.rec.Finish()
+	run.TraceHash = fmt.Sprintf("%016x", w.k.Hash())
+	run.Events = w.k.Dispatched()
+	st := w.net.Stats()
+	run.Metrics["net_lost"] = float64(st.Lost + st.BlackHoled)
+	run.Metrics["net_refused"] = float64(st.Refused)
+	return run, nil
+}
+
+// Kernel exposes the world's kernel (for traces and tests).
+func (w *World) Kernel() *sim.Kernel { return w.k }
+
+// Run builds and runs sc on seed.
+func (e Engine) Run(ctx context.Context, sc *scenarios.Scenario, seed uint64) (results.Run, error) {
+	w, err := Build(sc, seed)
+	if err != nil {
+		return results.Run{}, err
+	}
+	if e.Trace != nil {
+		if tw := e.Trace(sc.Name, seed); tw != nil {
+			w.k.SetTrace(tw)
+			defer w.k.Flush()
+		}
+	}
+	return w.Run(ctx)
+}

@@ -1,0 +1,396 @@
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"faultline/sim"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed *.yaml
+var builtin embed.FS
+
+// Info names a built-in scenario.
+type Info struct {
+	Name        string
+	Description string
+}
+
+// Builtin lists the built-in scenarios, sorted by name.
+func Builtin() []Info {
+	entries, _ := builtin.ReadDir(".")
+	var out []Info
+	for _, e := range entries {
+		data, _ := builtin.ReadFile(e.Name())
+		sc, err := Parse(e.Name(), data)
+		if err != nil {
+			out = append(out, Info{Name: strings.TrimSuffix(e.Name(), ".yaml"), Description: "(invalid: " + err.Error() + ")"})
+			continue
+		}
+		out = append(out, Info{Name: sc.Name, Description: firstLine(sc.Description)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, ".\n"); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+// Load returns the built-in scenario with that name, or else the scenario
+// in the file at that path.
+func Load(nameOrPath string) (*Scenario, error) {
+	if data, err := builtin.ReadFile(nameOrPath + ".yaml"); err == nil && !strings.ContainsAny(nameOrPath, "/\\") {
+		return Parse(nameOrPath+".yaml", data)
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			var names []string
+			for _, b := range Builtin() {
+				names = append(names, b.Name)
+			}
+			return nil, fmt.Errorf("scenario %q: no built-in scenario has that name (built-in: %s) and no file exists at that path", nameOrPath, strings.Join(names, ", "))
+		}
+		return nil, err
+	}
+	return Parse(filepath.Base(nameOrPath), data)
+}
+
+// Parse decodes, defaults and validates a scenario file. Errors name the
+// file, the line and the field path: "partition.yaml:14: faults[1].for:
+// must be > 0, got 0s".
+func Parse(file string, data []byte) (*Scenario, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty scenario file", file)
+		}
+		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: a scenario must be a mapping (name: ..., duration: ..., ...)", file, doc.Line)
+	}
+	root := doc.Content[0]
+	sc, err := decode(file, root)
+	if err != nil {
+		return nil, err
+	}
+	sc.source = string(data)
+	return sc, nil
+}
+
+// decode turns a (possibly patched) document into a validated scenario.
+func decode(file string, root *yaml.Node) (*Scenario, error) {
+	w := &walker{file: file, lines: map[string]int{}}
+	if err := w.walk(root, reflect.TypeOf(Scenario{}), ""); err != nil {
+		return nil, err
+	}
+	var sc Scenario
+	if err := root.Decode(&sc); err != nil {
+		return nil, w.typeError(err)
+	}
+	sc.file = file
+	sc.SetDefaults()
+	if err := sc.Validate(); err != nil {
+		return nil, w.locate(err)
+	}
+	return &sc, nil
+}
+
+// walker checks a document against the Go types before decoding: unknown
+// fields and integers where a duration is expected are errors with a line,
+// time distributions may be written with units ("20ms") or as a bare
+// duration (shorthand for a constant), and every field's line is indexed
+// by its path so later validation errors can point at the line.
+type walker struct {
+	file  string
+	lines map[string]int
+}
+
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	distType     = reflect.TypeOf(sim.DistSpec{})
+	unmarshaler  = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+)
+
+func (w *walker) errorf(n *yaml.Node, path, format string, args ...any) error {
+	return fmt.Errorf("%s: %s: %s", w.at(n.Line), path, fmt.Sprintf(format, args...))
+}
+
+// at is "file:line", or "file" when the line is unknown (nodes built in Go).
+func (w *walker) at(line int) string {
+	if line <= 0 {
+		return w.file
+	}
+	return w.file + ":" + strconv.Itoa(line)
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
+	w.lines[path] = n.Line
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		return nil
+	}
+	switch {
+	case t == durationType:
+		return w.duration(n, path)
+	case t == distType:
+		return w.dist(n, path)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return w.structure(n, t, path)
+	case reflect.Slice:
+		if t.Elem() == reflect.TypeOf(Client{}) && n.Kind == yaml.MappingNode {
+			wrapInSequence(n) // load: may be one generator or a list
+		}
+		if n.Kind != yaml.SequenceNode {
+			if n.Tag == "!!null" {
+				return nil
+			}
+			if t.Elem() == reflect.TypeOf(Client{}) {
+				return w.errorf(n, path, "must be a load generator (a mapping) or a list of them, got %s", describe(n))
+			}
+			return w.errorf(n, path, "must be a list, got %s", describe(n))
+		}
+		for i, el := range n.Content {
+			if err := w.walk(el, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func wrapInSequence(n *yaml.Node) {
+	inner := *n
+	*n = yaml.Node{Kind: yaml.SequenceNode, Line: inner.Line, Column: inner.Column, Content: []*yaml.Node{&inner}}
+}
+
+func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind != yaml.MappingNode {
+		if n.Tag == "!!null" {
+			return nil
+		}
+		return w.errorf(n, path, "must be a mapping, got %s", describe(n))
+	}
+	fields := yamlFields(t)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		ft, ok := fields[key.Value]
+		if !ok {
+			return w.errorf(key, join(path, key.Value), "unknown field (known: %s)", strings.Join(sortedKeys(fields), ", "))
+		}
+		if err := w.walk(val, ft, join(path, key.Value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlFields maps the yaml names of t's fields (inline structs flattened)
+// to their types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func sortedKeys(m map[string]reflect.Type) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func (w *walker) duration(n *yaml.Node, path string) error {
+	if n.Kind != yaml.ScalarNode {
+		return w.errorf(n, path, "must be a duration like 250ms or 1m30s, got %s", describe(n))
+	}
+	if _, err := time.ParseDuration(n.Value); err != nil {
+		return w.errorf(n, path, "must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got %q", n.Value)
+	}
+	n.Tag = "!!str"
+	return nil
+}
+
+// timeFields are the DistSpec fields that hold times, in seconds: they also
+// accept durations with units.
+var timeFields = map[string]bool{"value": true, "min": true, "max": true, "mean": true, "stddev": true, "scale": true, "samples": true, "edges": true}
+
+// dist normalises a time distribution: "20ms" becomes {kind: constant,
+// value: 0.02}, and durations inside a spec become seconds.
+func (w *walker) dist(n *yaml.Node, path string) error {
+	if n.Kind == yaml.ScalarNode {
+		secs, err := seconds(n.Value)
+		if err != nil {
+			return w.errorf(n, path, "must be a distribution ({kind: exponential, mean: 20ms}) or a fixed duration like 20ms, got %q", n.Value)
+		}
+		line, col := n.Line, n.Column
+		*n = yaml.Node{Kind: yaml.MappingNode, Line: line, Column: col, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "kind", Line: line}, {Kind: yaml.ScalarNode, Value: "constant", Line: line},
+			{Kind: yaml.ScalarNode, Value: "value", Line: line}, {Kind: yaml.ScalarNode, Tag: "!!float", Value: secs, Line: line},
+		}}
+		return nil
+	}
+	if err := w.structure(n, distType, path); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i].Value, n.Content[i+1]
+		switch {
+		case key == "of" && val.Kind == yaml.SequenceNode:
+			for j, el := range val.Content {
+				if err := w.dist(el, fmt.Sprintf("%s.of[%d]", path, j)); err != nil {
+					return err
+				}
+			}
+		case timeFields[key]:
+			if err := w.timeValues(val, join(path, key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *walker) timeValues(n *yaml.Node, path string) error {
+	if n.Kind == yaml.SequenceNode {
+		for i, el := range n.Content {
+			if err := w.timeValues(el, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return nil
+	}
+	secs, err := seconds(n.Value)
+	if err != nil {
+		return w.errorf(n, path, "must be a time: seconds (0.02) or a duration (20ms), got %q", n.Value)
+	}
+	n.Value, n.Tag = secs, "!!float"
+	return nil
+}
+
+// seconds reads a time given as a duration with a unit or as plain seconds.
+func seconds(s string) (string, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return strconv.FormatFloat(d.Seconds(), 'g', -1, 64), nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// typeError rewrites yaml's "line 12: cannot unmarshal ..." into
+// "file:12: path: cannot unmarshal ...".
+func (w *walker) typeError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return fmt.Errorf("%s: %w", w.file, err)
+	}
+	m := lineRE.FindStringSubmatch(te.Errors[0])
+	if m == nil {
+		return fmt.Errorf("%s: %s", w.file, te.Errors[0])
+	}
+	line, _ := strconv.Atoi(m[1])
+	if line <= 0 {
+		return fmt.Errorf("%s: %s", w.file, m[2])
+	}
+	return fmt.Errorf("%s: %s: %s", w.at(line), w.pathAt(line), m[2])
+}
+
+// pathAt returns the deepest path that starts on line.
+func (w *walker) pathAt(line int) string {
+	best := ""
+	for p, l := range w.lines {
+		if l == line && (len(p) > len(best) || (len(p) == len(best) && p < best)) {
+			best = p
+		}
+	}
+	return best
+}
+
+// locate prefixes a validation error with the file and the line of its
+// field path (or of the nearest parent the file has).
+func (w *walker) locate(err error) error {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return fmt.Errorf("%s: %w", w.file, err)
+	}
+	for p := fe.Path; p != ""; p = parent(p) {
+		if line, ok := w.lines[p]; ok && line > 0 {
+			return fmt.Errorf("%s: %w", w.at(line), err)
+		}
+	}
+	return fmt.Errorf("%s: %w", w.file, err)
+}
+
+func parent(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
+}

@@ -1,0 +1,213 @@
+package scenarios_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"faultline/models/world"
+	"faultline/reports/results"
+	"faultline/scenarios"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBuiltinScenarios runs every built-in scenario as a user would and
+// checks its hypotheses.
+func TestBuiltinScenarios(t *testing.T) {
+	for _, info := range scenarios.Builtin() {
+		t.Run(info.Name, func(t *testing.T) {
+			t.Parallel()
+			sc, err := scenarios.Load(info.Name)
+			require.NoError(t, err)
+			rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{Parallel: 2})
+			require.NoError(t, err)
+			require.NotEmpty(t, rep.Variants)
+			for _, v := range rep.Verdicts {
+				assert.True(t, v.Pass, "%s: %s: got %.4g (CI %.4g..%.4g) %s\nreplay: go run ./cmd/simulate -scenario %s -seed %d -seeds %d",
+					v.Variant, v.Expr, v.Got, v.Lo, v.Hi, v.Reason, info.Name, rep.Seeds[0], len(rep.Seeds))
+			}
+		})
+	}
+}
+
+func TestParallelRunsGiveTheSameReportAsSerial(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	run := func(parallel int) []byte {
+		rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{Seeds: 2, Parallel: parallel})
+		require.NoError(t, err)
+		rep.Version = ""
+		b, err := json.Marshal(rep)
+		require.NoError(t, err)
+		return b
+	}
+	serial := run(1)
+	assert.Equal(t, string(serial), string(run(4)), "seed=1: -parallel 4 must give the same bytes as -parallel 1")
+}
+
+func TestSameSeedSameTraceDifferentSeedDifferentTrace(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	v, err := sc.Variant("least-outstanding")
+	require.NoError(t, err)
+	hash := func(seed uint64) string {
+		r, err := world.Engine{}.Run(context.Background(), v, seed)
+		require.NoError(t, err)
+		return r.TraceHash
+	}
+	assert.Equal(t, hash(7), hash(7), "seed=7")
+	assert.NotEqual(t, hash(7), hash(8), "seeds 7 and 8")
+}
+
+// TestBalancerAgreesWithMM1 checks the first scenario against queueing
+// theory: with random balancing, Poisson load splits into independent
+// Poisson streams, so each of the 4 instances is an M/M/1 queue with
+// lambda = 80/s and mu = 100/s: W = 1/(mu-lambda) = 50 ms, plus 2 x 0.5 ms
+// of network. Faults are removed and the run made long.
+func TestBalancerAgreesWithMM1(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	sc.Faults = nil
+	sc.Duration = 20 * 60e9
+	sc.Expect = nil
+	v, err := sc.Variant("random")
+	require.NoError(t, err)
+	var means []float64
+	for seed := uint64(1); seed <= 8; seed++ {
+		r, err := world.Engine{}.Run(context.Background(), v, seed)
+		require.NoError(t, err)
+		all, _ := r.Phase(results.All)
+		means = append(means, all.Latency.Mean)
+	}
+	st := results.NewStat(means)
+	t.Logf("mean latency over 8 seeds of 20 min: %.2f ms (95%% CI %.2f..%.2f); M/M/1 + network: 51 ms", st.Mean, st.Lo, st.Hi)
+	assert.True(t, st.Lo <= 51 && 51 <= st.Hi, "the CI must contain 51 ms; seeds 1..8")
+	assert.Less(t, st.Hi-st.Lo, 0.04*51, "CI narrower than ±2%")
+}
+
+// TestGoAPIBuildsTheSameScenario builds the balancer scenario in Go and
+// checks that it runs to the same trace as the file.
+func TestGoAPIBuildsTheSameScenario(t *testing.T) {
+	file, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	built := buildBalancerInGo(t)
+	for _, name := range []string{"random", "least-outstanding"} {
+		a, err := file.Variant(name)
+		require.NoError(t, err)
+		b, err := built.Variant(name)
+		require.NoError(t, err)
+		ra, err := world.Engine{}.Run(context.Background(), a, 1)
+		require.NoError(t, err)
+		rb, err := world.Engine{}.Run(context.Background(), b, 1)
+		require.NoError(t, err)
+		assert.Equal(t, ra.TraceHash, rb.TraceHash, "variant %s, seed 1", name)
+	}
+}
+
+func TestBadInputNamesFileLineAndField(t *testing.T) {
+	base, err := os.ReadFile("balancer.yaml")
+	require.NoError(t, err)
+	cases := []struct {
+		name, old, new, want string
+	}{
+		{"unknown field", "      workers: 1", "      wokers: 1", "bad.yaml:17: topology.services[0].wokers: unknown field (known: discipline, instances, name, queue_limit, request_bytes, response_bytes, service_time, workers)"},
+		{"wrong type", "      workers: 1", "      workers: many", "bad.yaml:17: topology.services[0].workers: cannot unmarshal !!str `many` into int"},
+		{"out of range", "      workers: 1", "      workers: -2", "bad.yaml:17: topology.services[0].workers: must be >= 1, got -2"},
+		{"duration without unit", "duration: 120s", "duration: 120", `bad.yaml:11: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "120"`},
+		{"bad distribution", "{kind: exponential, mean: 10ms}", "{kind: exponential, mean: -10ms}", "bad.yaml:19: topology.services[0].service_time.mean: must be in (0, +Inf), got -0.01"},
+		{"unknown fault type", "type: latency", "type: slowness", `bad.yaml:34: faults[0].type: must be one of bandwidth, crash, latency, loss, partition, pause, reset_peer, slow_close, timeout, got "slowness"`},
+		{"fault past the end", "    for: 20s\n    type: partition", "    for: 60s\n    type: partition", "bad.yaml:39: faults[1].for: fault ends at 2m10s, after the scenario's duration 2m0s"},
+		{"field the fault does not read", "    latency: 100ms", "    latency: 100ms\n    probability: 0.5", "bad.yaml:38: faults[0].probability: not read by fault type latency (it reads: from, to, two_way, latency, jitter)"},
+		{"unknown node", "isolate: api-2", "isolate: api-9", "bad.yaml:41: faults[1].isolate: \"api-9\" is not a service, instance or load of this scenario (known: *, api, api-0, api-1, api-2, api-3, client)"},
+		{"bad hypothesis", "p99 < 300ms before", "p99 < 300 before", `bad.yaml:55: expect[1]: p99 is a latency: give the value a unit, e.g. 800ms, got "p99 < 300 before"`},
+		{"unknown variant in expect", "variant: least-outstanding\n    check", "variant: fastest\n    check", `bad.yaml:56: expect[2].variant: "fastest" is not a variant of this scenario`},
+		{"not a mapping", "load:\n  target: api\n  balancer: random\n  timeout: 1s\n  open:\n    shape: constant\n    rps: 320\n", "load: 3\n", `bad.yaml:24: load: must be a load generator (a mapping) or a list of them, got "3"`},
+		{"yaml syntax", "seeds: 3", "seeds: [3", "bad.yaml: line 11: did not find expected ',' or ']'"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			text := string(base)
+			require.Contains(t, text, c.old)
+			_, err := scenarios.Parse("bad.yaml", []byte(strings.Replace(text, c.old, c.new, 1)))
+			require.Error(t, err)
+			assert.Equal(t, c.want, err.Error())
+		})
+	}
+}
+
+func TestBadVariantPathNamesTheVariant(t *testing.T) {
+	base, err := os.ReadFile("balancer.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(base), "load.balancer: round_robin", "topology.services.web.instances: 3", 1)
+	sc, err := scenarios.Parse("bad.yaml", []byte(text))
+	require.NoError(t, err, "overrides are checked when variants resolve")
+	_, err = sc.Cases()
+	assert.EqualError(t, err, `round-robin: bad.yaml:48: topology.services[0].web: unknown field (known: discipline, instances, name, queue_limit, request_bytes, response_bytes, service_time, workers)`)
+	_, err = sc.Variant("round-robin")
+	assert.ErrorContains(t, err, `variant round-robin: bad.yaml:48: topology.services[0].web: unknown field`)
+	text = strings.Replace(string(base), "load.balancer: round_robin", "load.balancer: fastest", 1)
+	sc, err = scenarios.Parse("bad.yaml", []byte(text))
+	require.NoError(t, err)
+	_, err = sc.Variant("round-robin")
+	require.Error(t, err)
+	assert.Equal(t, `variant round-robin: bad.yaml:48: load[0].balancer: must be one of round_robin, random, least_outstanding, p2c, got "fastest"`, err.Error(),
+		"the line is the one in the variant's set")
+}
+
+func TestVariantsAndSweepResolve(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	lor, err := sc.Variant("least-outstanding")
+	require.NoError(t, err)
+	assert.Equal(t, "least_outstanding", lor.Load[0].Balancer)
+	assert.Equal(t, "random", sc.Load[0].Balancer, "the base is untouched")
+
+	sc.Sweep = []scenarios.SweepParam{
+		{Param: "topology.services.api.instances", Values: []string{"3", "5"}},
+		{Param: "load.timeout", Values: []string{"200ms", "2s"}},
+	}
+	cases, err := sc.Cases()
+	require.NoError(t, err)
+	require.Len(t, cases, 3*2*2)
+	c := cases[3]
+	assert.Equal(t, "random@instances=5,timeout=2s", c.Name)
+	assert.Equal(t, []float64{5, 2}, c.Sweep)
+	assert.Equal(t, 5, c.Scenario.Topology.Services[0].Instances)
+	assert.Equal(t, 2e9, float64(c.Scenario.Load[0].Timeout))
+}
+
+func TestHypotheses(t *testing.T) {
+	cases := []struct {
+		in   string
+		want scenarios.Hypothesis
+	}{
+		{"p99 < 800ms", scenarios.Hypothesis{Metric: "p99", Op: "<", Value: 800, Phase: results.All}},
+		{"p50<=1.5s during", scenarios.Hypothesis{Metric: "p50", Op: "<=", Value: 1500, Phase: results.During}},
+		{"availability >= 99.9% during the fault", scenarios.Hypothesis{Metric: "availability", Op: ">=", Value: 0.999, Phase: results.During}},
+		{"stale_reads == 0", scenarios.Hypothesis{Metric: "stale_reads", Op: "==", Value: 0, Phase: results.All}},
+		{"max < 250us after faults", scenarios.Hypothesis{Metric: "max", Op: "<", Value: 0.25, Phase: results.After}},
+	}
+	for _, c := range cases {
+		h, err := scenarios.ParseHypothesis(c.in)
+		require.NoError(t, err, c.in)
+		assert.InDelta(t, c.want.Value, h.Value, 1e-12, c.in)
+		h.Value = c.want.Value
+		assert.Equal(t, c.want, h, c.in)
+	}
+	for _, bad := range []string{"p99 < 800", "availability >= 5ms", "p99 ~ 3ms", "p99 < 3ms sometimes", ""} {
+		_, err := scenarios.ParseHypothesis(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestEveryBuiltinListsWithADescription(t *testing.T) {
+	for _, b := range scenarios.Builtin() {
+		assert.NotEmpty(t, b.Description, b.Name)
+		assert.False(t, strings.HasPrefix(b.Description, "(invalid"), fmt.Sprintf("%s: %s", b.Name, b.Description))
+	}
+}

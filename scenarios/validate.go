@@ -1,0 +1,261 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FieldError is a validation error at a field path, e.g.
+// "topology.services[2].workers: must be >= 1, got 0".
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+var leadingField = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*)(?:: | (must .*))`)
+
+// fieldErr places err, whose message may start with a field name ("workers:
+// must be..." or "mean must be..."), under path.
+func fieldErr(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Path: join(path, fe.Path), Msg: fe.Msg}
+	}
+	msg := err.Error()
+	if m := leadingField.FindStringSubmatch(msg); m != nil {
+		rest := m[2]
+		if rest == "" {
+			rest = msg[len(m[0]):]
+		}
+		sep := "."
+		if strings.HasPrefix(m[1], "[") {
+			sep = ""
+		}
+		if path == "" {
+			sep = ""
+		}
+		return &FieldError{Path: path + sep + m[1], Msg: rest}
+	}
+	return &FieldError{Path: path, Msg: msg}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Validate checks the scenario after defaults: every error is a
+// *FieldError naming the field and the allowed range.
+func (s *Scenario) Validate() error {
+	switch {
+	case !nameRE.MatchString(s.Name):
+		return &FieldError{"name", fmt.Sprintf("must be lower-case letters, digits and dashes, got %q", s.Name)}
+	case s.Duration <= 0:
+		return &FieldError{"duration", fmt.Sprintf("must be > 0, got %v", s.Duration)}
+	case s.Duration > 24*time.Hour:
+		return &FieldError{"duration", fmt.Sprintf("must be <= 24h, got %v", s.Duration)}
+	case s.Seeds < 1 || s.Seeds > 1000:
+		return &FieldError{"seeds", fmt.Sprintf("must be in [1, 1000], got %d", s.Seeds)}
+	case s.Interval < time.Millisecond || s.Interval > s.Duration:
+		return &FieldError{"interval", fmt.Sprintf("must be in [1ms, duration (%v)], got %v", s.Duration, s.Interval)}
+	}
+	nodes, err := s.validateTopology()
+	if err != nil {
+		return err
+	}
+	if err := s.validateLoad(nodes); err != nil {
+		return err
+	}
+	if err := s.validateFaults(nodes); err != nil {
+		return err
+	}
+	return s.validateExperiment()
+}
+
+// nodeSet is what a node selector may name: services (all instances),
+// instances, and load generators.
+type nodeSet map[string]bool
+
+func (s *Scenario) validateTopology() (nodeSet, error) {
+	nodes := nodeSet{"*": true}
+	if len(s.Topology.Services) == 0 {
+		return nil, &FieldError{"topology.services", "must list at least one service"}
+	}
+	for i, svc := range s.Topology.Services {
+		path := fmt.Sprintf("topology.services[%d]", i)
+		if err := svc.Validate(); err != nil {
+			return nil, fieldErr(path, err)
+		}
+		if nodes[svc.Name] {
+			return nil, &FieldError{path + ".name", fmt.Sprintf("%q is already used by another service or instance", svc.Name)}
+		}
+		nodes[svc.Name] = true
+		for j := range svc.Instances {
+			nodes[svc.Name+"-"+strconv.Itoa(j)] = true
+		}
+	}
+	for i, l := range s.Load {
+		if nodes[l.Name] {
+			return nil, &FieldError{fmt.Sprintf("load[%d].name", i), fmt.Sprintf("%q is already used by a service, instance or other load", l.Name)}
+		}
+		nodes[l.Name] = true
+	}
+	for i, l := range s.Topology.Links {
+		if err := l.validate(nodes); err != nil {
+			return nil, fieldErr(fmt.Sprintf("topology.links[%d]", i), err)
+		}
+	}
+	return nodes, nil
+}
+
+func (l *Link) validate(nodes nodeSet) error {
+	if err := nodes.check("from", l.From); err != nil {
+		return err
+	}
+	if err := nodes.check("to", l.To); err != nil {
+		return err
+	}
+	if l.Latency.Kind != "" {
+		if _, err := l.Latency.Build(); err != nil {
+			return fieldErr("latency", err)
+		}
+	}
+	switch {
+	case l.Jitter < 0:
+		return fmt.Errorf("jitter: must be >= 0, got %v", l.Jitter)
+	case !(l.Loss >= 0 && l.Loss <= 1):
+		return fmt.Errorf("loss: must be in [0, 1], got %v", l.Loss)
+	case !(l.Bandwidth >= 0):
+		return fmt.Errorf("bytes_per_s: must be >= 0 (0 = unlimited), got %v", l.Bandwidth)
+	}
+	return nil
+}
+
+func (n nodeSet) check(field, sel string) error {
+	if sel == "" {
+		return fmt.Errorf("%s: must name a node, service or load (or *)", field)
+	}
+	if !n[sel] {
+		return fmt.Errorf("%s: %q is not a service, instance or load of this scenario (known: %s)", field, sel, n.names())
+	}
+	return nil
+}
+
+func (n nodeSet) names() string {
+	var out []string
+	for k := range n {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return strings.Join(out, ", ")
+}
+
+func (s *Scenario) validateLoad(nodes nodeSet) error {
+	if len(s.Load) == 0 {
+		return &FieldError{"load", "must describe at least one load generator"}
+	}
+	for i, l := range s.Load {
+		path := fmt.Sprintf("load[%d]", i)
+		if err := l.Config.Validate(); err != nil {
+			return fieldErr(path, err)
+		}
+		if !s.isService(l.Target) {
+			return &FieldError{path + ".target", fmt.Sprintf("%q is not a service of this scenario", l.Target)}
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) isService(name string) bool {
+	for _, svc := range s.Topology.Services {
+		if svc.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scenario) validateFaults(nodes nodeSet) error {
+	for i := range s.Faults {
+		f := &s.Faults[i]
+		path := fmt.Sprintf("faults[%d]", i)
+		if err := f.validate(s.Duration); err != nil {
+			return fieldErr(path, err)
+		}
+		for _, sel := range []struct{ field, v string }{{"from", f.From}, {"to", f.To}, {"isolate", f.Isolate}, {"target", f.Target}} {
+			if sel.v != "" {
+				if err := nodes.check(sel.field, sel.v); err != nil {
+					return fieldErr(path, err)
+				}
+			}
+		}
+		for g, group := range f.Groups {
+			for j, sel := range group {
+				if err := nodes.check(fmt.Sprintf("groups[%d][%d]", g, j), sel); err != nil {
+					return fieldErr(path, err)
+				}
+			}
+		}
+		if f.Target != "" && !s.isProcess(f.Target) {
+			return &FieldError{path + ".target", fmt.Sprintf("%q is not a service or instance (load generators cannot crash or pause)", f.Target)}
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) isProcess(sel string) bool {
+	for _, svc := range s.Topology.Services {
+		if sel == svc.Name || strings.HasPrefix(sel, svc.Name+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Scenario) validateExperiment() error {
+	seen := map[string]bool{}
+	for i, v := range s.Variants {
+		path := fmt.Sprintf("variants[%d]", i)
+		if !nameRE.MatchString(v.Name) {
+			return &FieldError{path + ".name", fmt.Sprintf("must be lower-case letters, digits and dashes, got %q", v.Name)}
+		}
+		if seen[v.Name] {
+			return &FieldError{path + ".name", fmt.Sprintf("%q is used by another variant", v.Name)}
+		}
+		seen[v.Name] = true
+		for _, o := range v.Set {
+			if strings.HasPrefix(o.Path, "variants") || strings.HasPrefix(o.Path, "sweep") {
+				return &FieldError{path + ".set", fmt.Sprintf("%s: a variant cannot change variants or sweep", o.Path)}
+			}
+		}
+	}
+	if len(s.Sweep) > 2 {
+		return &FieldError{"sweep", fmt.Sprintf("sweeps one or two parameters, got %d", len(s.Sweep))}
+	}
+	for i, p := range s.Sweep {
+		if len(p.Values) == 0 {
+			return &FieldError{fmt.Sprintf("sweep[%d].values", i), "must list at least one value"}
+		}
+		if p.Param == "" {
+			return &FieldError{fmt.Sprintf("sweep[%d].param", i), "must be a field path, e.g. topology.services.api.instances"}
+		}
+	}
+	for i, e := range s.Expect {
+		if _, err := ParseHypothesis(e.Check); err != nil {
+			return &FieldError{fmt.Sprintf("expect[%d]", i), err.Error()}
+		}
+		if e.Variant != "" && !seen[e.Variant] && !(len(s.Variants) == 0 && e.Variant == BaseVariant) {
+			return &FieldError{fmt.Sprintf("expect[%d].variant", i), fmt.Sprintf("%q is not a variant of this scenario", e.Variant)}
+		}
+	}
+	if len(s.Compare) != 0 && len(s.Compare) != 2 {
+		return &FieldError{"compare", fmt.Sprintf("must name exactly two metrics, got %d", len(s.Compare))}
+	}
+	return nil
+}
