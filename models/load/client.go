@@ -1,0 +1,310 @@
+package load
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"faultline/models/service"
+	"faultline/reports/results"
+	"faultline/sim"
+)
+
+// Observer receives each request's outcome when it is known: start is
+// the intended start, end the time of the answer or of the deadline (for a
+// timeout, exactly start + Timeout).
+type Observer func(start, end sim.Time, o results.Outcome)
+
+// Event kinds of a client's handler (service.KindReply is the fourth),
+// and the kind of its trace records.
+const (
+	kindArrive  uint32 = 1 // open loop: the next arrival is due
+	kindWake    uint32 = 2 // closed loop: user A has finished thinking
+	kindTimeout uint32 = 3 // request A's deadline
+	kindOutcome uint32 = 4 // record: A the latency in ns, B the outcome
+)
+
+// maxOutcomes bounds the outcome counters; results.Outcome has five.
+const maxOutcomes = 8
+
+// Client is a load generator on its own node. Create it with NewClient,
+// then call Start once.
+type Client struct {
+	k       *sim.Kernel
+	net     *sim.Network
+	node    sim.NodeID
+	id      sim.HandlerID
+	name    string
+	cfg     Config
+	target  *service.Service
+	bal     service.Balancer
+	observe Observer
+
+	arrivals  *rand.Rand // open loop
+	think     *rand.Rand // closed loop
+	thinkTime sim.Dist
+	max       float64 // the schedule's Max, the thinning rate
+
+	started bool
+	until   sim.Time
+
+	reqs        []request // slab of requests, in flight or free
+	free        []int32   // free slots of reqs, a stack
+	outstanding int
+	sent        int64
+	counts      [maxOutcomes]int64
+}
+
+// request is one request in flight. Its ID is gen<<32 | slot; gen changes
+// every time the slot is freed, so an answer that comes after the request
+// ended (a reply after the timeout) does not match the slot's next user.
+type request struct {
+	gen   uint32
+	live  bool
+	inst  int32    // instance picked by the balancer
+	user  int32    // closed-loop user, or -1
+	start sim.Time // intended start
+	timer sim.Timer
+}
+
+// NewClient creates the load generator name on node, calling target
+// (which must be the service cfg.Target names) with the policy
+// cfg.Balancer. Zero fields of cfg take their defaults before it is
+// validated. Its handler is "load/<name>"; observe, which may be nil,
+// receives every outcome.
+func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cfg Config,
+	target *service.Service, observe Observer) (*Client, error) {
+	cfg = cfg.clone()
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if target == nil || target.Name() != cfg.Target {
+		return nil, invalid("target: the client is configured for %q but was given %s", cfg.Target, describe(target))
+	}
+	prefix := "load/" + name
+	bal, err := service.NewBalancer(cfg.Balancer, target.Len(), k.Stream(prefix+"/balancer"))
+	if err != nil {
+		return nil, err
+	}
+	if observe == nil {
+		observe = func(sim.Time, sim.Time, results.Outcome) {}
+	}
+	c := &Client{k: k, net: net, node: node, name: name, cfg: cfg, target: target, bal: bal, observe: observe}
+	if cfg.Open != nil {
+		c.arrivals, c.max = k.Stream(prefix+"/arrivals"), cfg.Open.Max()
+	} else {
+		c.think = k.Stream(prefix + "/think")
+		c.thinkTime, _ = cfg.Closed.build() // validated above
+	}
+	c.id = k.Register(prefix, c)
+	return c, nil
+}
+
+// clone copies the schedule or closed loop, so that defaults never write
+// into the caller's.
+func (c Config) clone() Config {
+	if c.Open != nil {
+		o := *c.Open
+		c.Open = &o
+	}
+	if c.Closed != nil {
+		cl := *c.Closed
+		c.Closed = &cl
+	}
+	return c
+}
+
+func describe(s *service.Service) string {
+	if s == nil {
+		return "no service"
+	}
+	return fmt.Sprintf("service %q", s.Name())
+}
+
+// UseBalancer replaces the balancer built from Config.Balancer, e.g. by an
+// instrumented one in a test. It must be called before Start.
+func (c *Client) UseBalancer(b service.Balancer) {
+	if c.started {
+		panic("load: UseBalancer after Start")
+	}
+	c.bal = b
+}
+
+// Name returns the client's name.
+func (c *Client) Name() string { return c.name }
+
+// Node returns the client's node.
+func (c *Client) Node() sim.NodeID { return c.node }
+
+// Start schedules the client's requests: arrivals (open loop) or users'
+// requests (closed loop) whose intended start is in [now, until). Requests
+// still in flight at until run to their outcome, which the timeout bounds.
+// It must be called once.
+func (c *Client) Start(until sim.Time) {
+	if c.started {
+		panic("load: Start called twice")
+	}
+	c.started, c.until = true, until
+	if c.cfg.Open != nil {
+		c.scheduleArrival(c.k.Now())
+		return
+	}
+	for u := range c.cfg.Closed.Users {
+		c.thinkThenSend(int32(u))
+	}
+}
+
+// Outstanding returns the number of requests in flight.
+func (c *Client) Outstanding() int { return c.outstanding }
+
+// Sent returns the number of requests sent so far.
+func (c *Client) Sent() int64 { return c.sent }
+
+// Count returns the number of requests that ended with outcome o.
+func (c *Client) Count(o results.Outcome) int64 {
+	if int(o) >= maxOutcomes {
+		return 0
+	}
+	return c.counts[o]
+}
+
+// HandleEvent implements sim.Handler.
+func (c *Client) HandleEvent(ev sim.Event) {
+	switch ev.Kind {
+	case kindArrive:
+		c.send(-1)
+		c.scheduleArrival(ev.At)
+	case kindWake:
+		c.send(int32(ev.A))
+	case kindTimeout:
+		if slot, ok := c.lookup(ev.A); ok {
+			c.finish(slot, results.Timeout)
+		}
+	case service.KindReply:
+		c.reply(service.DecodeReply(ev))
+	default:
+		panic(fmt.Sprintf("load/%s: unknown event kind %d", c.name, ev.Kind))
+	}
+}
+
+// KindName implements sim.KindNamer.
+func (c *Client) KindName(kind uint32) string {
+	switch kind {
+	case kindArrive:
+		return "arrive"
+	case kindWake:
+		return "wake"
+	case kindTimeout:
+		return "timeout"
+	case kindOutcome:
+		return "outcome"
+	case service.KindReply:
+		return "reply"
+	}
+	return fmt.Sprintf("kind%d", kind)
+}
+
+// scheduleArrival draws the next arrival after from by thinning: candidate
+// gaps at the maximum rate, each candidate kept with probability
+// rate(t)/max. Rejected candidates cost draws, not events.
+func (c *Client) scheduleArrival(from sim.Time) {
+	s := c.cfg.Open
+	t := from
+	for {
+		t = sim.Time(s.idleUntil(time.Duration(t)))
+		gap := sim.Seconds(c.arrivals.ExpFloat64() / c.max)
+		if t >= c.until || gap >= c.until.Sub(t) {
+			return
+		}
+		t = t.Add(gap)
+		if c.arrivals.Float64()*c.max < s.Rate(time.Duration(t)) {
+			c.k.Schedule(t, c.id, kindArrive, 0, 0)
+			return
+		}
+	}
+}
+
+// thinkThenSend schedules user's next request after a think time, if it
+// starts before the end.
+func (c *Client) thinkThenSend(user int32) {
+	d := sim.Seconds(c.thinkTime.Sample(c.think))
+	if d < c.until.Sub(c.k.Now()) {
+		c.k.After(d, c.id, kindWake, int64(user), 0)
+	}
+}
+
+// send starts a request now, on behalf of user (-1 in open loop).
+func (c *Client) send(user int32) {
+	slot := c.alloc()
+	r := &c.reqs[slot]
+	id := int64(r.gen)<<32 | int64(slot)
+	r.live, r.user, r.start = true, user, c.k.Now()
+	r.inst = int32(c.bal.Pick())
+	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
+	c.sent++
+	c.outstanding++
+	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
+}
+
+func (c *Client) reply(rep service.Reply) {
+	slot, ok := c.lookup(rep.ID)
+	if !ok {
+		return // the request already ended: a late answer
+	}
+	c.k.Cancel(c.reqs[slot].timer)
+	c.finish(slot, outcomeOf(rep.Status))
+}
+
+// outcomeOf is how a client counts each answer.
+func outcomeOf(st service.Status) results.Outcome {
+	switch st {
+	case service.StatusOK:
+		return results.OK
+	case service.StatusRejected:
+		return results.Rejected
+	}
+	return results.Error // reset, error, refused
+}
+
+// finish ends the request in slot with outcome o, now.
+func (c *Client) finish(slot int32, o results.Outcome) {
+	r := &c.reqs[slot]
+	start, inst, user := r.start, r.inst, r.user
+	now := c.k.Now()
+	c.release(slot)
+	c.outstanding--
+	c.counts[o]++
+	c.k.Record(c.id, kindOutcome, int64(now.Sub(start)), int64(o))
+	c.bal.Done(int(inst))
+	c.observe(start, now, o)
+	if user >= 0 {
+		c.thinkThenSend(user)
+	}
+}
+
+// lookup returns the slot of request id if it is still in flight.
+func (c *Client) lookup(id int64) (int32, bool) {
+	slot := int32(uint32(id))
+	if slot < 0 || int(slot) >= len(c.reqs) {
+		return 0, false
+	}
+	r := &c.reqs[slot]
+	return slot, r.live && r.gen == uint32(uint64(id)>>32)
+}
+
+func (c *Client) alloc() int32 {
+	if n := len(c.free); n > 0 {
+		slot := c.free[n-1]
+		c.free = c.free[:n-1]
+		return slot
+	}
+	c.reqs = append(c.reqs, request{gen: 1})
+	return int32(len(c.reqs) - 1)
+}
+
+func (c *Client) release(slot int32) {
+	r := &c.reqs[slot]
+	*r = request{gen: r.gen + 1}
+	c.free = append(c.free, slot)
+}

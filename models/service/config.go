@@ -1,0 +1,158 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"faultline/sim"
+)
+
+// Defaults applied by SetDefaults to fields left at zero.
+const (
+	DefaultInstances     = 1
+	DefaultWorkers       = 1
+	DefaultDiscipline    = "fifo"
+	DefaultRequestBytes  = 512
+	DefaultResponseBytes = 1024
+)
+
+// Config is one service as written in a scenario file. The yaml tags are
+// the scenario language's field names, and the errors of Validate use them.
+type Config struct {
+	// Name identifies the service; its instances are named <name>-0,
+	// <name>-1, ... Required: lower-case letters, digits and dashes, not
+	// starting with a dash.
+	Name string `yaml:"name"`
+	// Instances is the number of identical instances (processes), each on
+	// its own network node. Default 1; must be >= 1.
+	Instances int `yaml:"instances"`
+	// Workers is the number of requests one instance serves at once (its
+	// thread or connection pool). Default 1; must be >= 1.
+	Workers int `yaml:"workers"`
+	// QueueLimit is the most requests that may wait at one instance, not
+	// counting those in service; a request that finds the queue full is
+	// answered StatusRejected at once. 0 (the default) means unbounded;
+	// must be >= 0.
+	QueueLimit int `yaml:"queue_limit"`
+	// Discipline is the order in which waiting requests are served: "fifo"
+	// (oldest first, the default) or "lifo" (newest first, which keeps
+	// latency low for most requests under overload at the expense of a
+	// few).
+	Discipline string `yaml:"discipline"`
+	// ServiceTime is the time a worker spends on one request, in seconds.
+	// Required; its mean must be >= 0 (negative draws count as 0).
+	ServiceTime sim.DistSpec `yaml:"service_time"`
+	// RequestBytes is the size of a request on the wire, in bytes; it
+	// matters only on links with a bandwidth. Default 512 (which a 0 also
+	// takes, see SetDefaults); must be >= 0.
+	RequestBytes int `yaml:"request_bytes"`
+	// ResponseBytes is the size of a successful response on the wire, in
+	// bytes. Rejections and resets carry headers only and count as 0
+	// bytes. Default 1024 (which a 0 also takes); must be >= 0.
+	ResponseBytes int `yaml:"response_bytes"`
+}
+
+// ErrConfig is wrapped by every error Validate returns.
+var ErrConfig = errors.New("invalid service config")
+
+// FieldError says which field of a Config is wrong. Its text is
+// "field: rule", e.g. "workers: must be >= 1, got 0"; Field is the yaml
+// name, with a dotted path inside service_time.
+type FieldError struct {
+	Field string
+	Rule  string
+	cause error // the distribution's error, for errors.Is(err, sim.ErrParam)
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Rule }
+
+// Unwrap makes errors.Is(err, ErrConfig) true, and errors.Is(err,
+// sim.ErrParam) for a bad service_time.
+func (e *FieldError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{ErrConfig, e.cause}
+	}
+	return []error{ErrConfig}
+}
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Rule: fmt.Sprintf(format, args...)}
+}
+
+// SetDefaults fills every zero field that has a default. It is the one
+// place defaults live. Zero cannot be told apart from "not written", so a
+// request_bytes or response_bytes of 0 written explicitly also takes the
+// default.
+func (c *Config) SetDefaults() {
+	if c.Instances == 0 {
+		c.Instances = DefaultInstances
+	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.Discipline == "" {
+		c.Discipline = DefaultDiscipline
+	}
+	if c.RequestBytes == 0 {
+		c.RequestBytes = DefaultRequestBytes
+	}
+	if c.ResponseBytes == 0 {
+		c.ResponseBytes = DefaultResponseBytes
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Validate reports the first field out of range. It checks the config as
+// it is: call SetDefaults first to fill the defaults.
+func (c Config) Validate() error {
+	switch {
+	case c.Name == "":
+		return fieldErr("name", "is required (lower-case letters, digits and dashes)")
+	case !nameRE.MatchString(c.Name):
+		return fieldErr("name", "must be lower-case letters, digits and dashes, not starting with a dash, got %q", c.Name)
+	case c.Instances < 1:
+		return fieldErr("instances", "must be >= 1, got %d", c.Instances)
+	case c.Workers < 1:
+		return fieldErr("workers", "must be >= 1, got %d", c.Workers)
+	case c.QueueLimit < 0:
+		return fieldErr("queue_limit", "must be >= 0 (0 = unbounded), got %d", c.QueueLimit)
+	case c.Discipline != "fifo" && c.Discipline != "lifo":
+		return fieldErr("discipline", "must be fifo or lifo, got %q", c.Discipline)
+	case c.RequestBytes < 0:
+		return fieldErr("request_bytes", "must be >= 0, got %d", c.RequestBytes)
+	case c.ResponseBytes < 0:
+		return fieldErr("response_bytes", "must be >= 0, got %d", c.ResponseBytes)
+	}
+	_, err := c.serviceTime()
+	return err
+}
+
+// serviceTime builds the service-time distribution, or explains why not
+// under the field path service_time.
+func (c Config) serviceTime() (sim.Dist, error) {
+	if c.ServiceTime.Kind == "" {
+		return nil, fieldErr("service_time", "is required: a distribution in seconds, e.g. {kind: exponential, mean: 0.01}")
+	}
+	d, err := c.ServiceTime.Build()
+	if err != nil {
+		return nil, distFieldErr("service_time", err)
+	}
+	if !(d.Mean() >= 0) {
+		return nil, fieldErr("service_time", "must have a mean >= 0 s, got %s", d)
+	}
+	return d, nil
+}
+
+// distFieldErr places a DistSpec.Build error ("mean must be in (0, +Inf),
+// got 0", whose first word is the field path inside the spec) under field:
+// "service_time.mean: must be in (0, +Inf), got 0".
+func distFieldErr(field string, err error) error {
+	path, rule, ok := strings.Cut(err.Error(), " ")
+	if !ok {
+		return &FieldError{Field: field, Rule: err.Error(), cause: err}
+	}
+	return &FieldError{Field: field + "." + path, Rule: rule, cause: err}
+}

@@ -1,0 +1,25 @@
+// Package service models the services of a microservice architecture: a
+// Service is a set of identical instances, each a process on its own
+// network node with a fixed number of workers, a waiting queue (FIFO or
+// LIFO, bounded or not) and a service-time distribution. An instance
+// answers every request it receives over the network: StatusOK when a
+// worker has served it, StatusRejected at once when the queue is full, and
+// StatusReset while the process is down or when it dies with the request in
+// hand. Replies travel back over the network, so partitions and link
+// faults shape them as they shape requests.
+//
+// Process faults are driven from outside at the right virtual times: Crash
+// and Restart (SIGKILL and a fresh start with an empty queue), Pause and
+// Resume (SIGSTOP/SIGCONT or a stop-the-world GC pause: nothing starts or
+// finishes, work in progress resumes where it stopped).
+//
+// protocol.go fixes how callers and instances talk (what a request and a
+// reply carry in an event's two integers); balancer.go holds the
+// client-side load-balancing policies a caller uses to pick an instance.
+//
+// Instances are state machines driven by kernel events. Each draws its
+// service times from its own random stream, named like its handler
+// ("service/<name>/instance-<i>"), so adding a service or an instance never
+// changes another's draws. In steady state nothing is allocated per
+// request: queues are ring buffers and workers a fixed table.
+package service

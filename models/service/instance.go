@@ -1,0 +1,270 @@
+package service
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"faultline/sim"
+)
+
+// kindDone is an instance's own event: worker A finished its request.
+const kindDone uint32 = 2
+
+// Instance is one process of a service: workers, a queue and a state (up,
+// paused, down). It is a sim.Handler registered as
+// "service/<name>/instance-<i>".
+type Instance struct {
+	k    *sim.Kernel
+	net  *sim.Network
+	name string
+	node sim.NodeID
+	id   sim.HandlerID
+	r    *rand.Rand
+	svc  sim.Dist
+
+	limit     int  // queue limit, 0 = unbounded
+	lifo      bool // serve the newest waiting request first
+	reqBytes  int
+	respBytes int
+
+	workers []worker
+	idle    []int32 // indices of idle workers, a stack
+	waiting queue
+
+	down, paused bool
+
+	// Worker-busy time is the integral of running (busy workers that are
+	// not paused) over time: busyAcc up to busySince, plus running since.
+	running   int
+	busyAcc   time.Duration
+	busySince sim.Time
+
+	stats InstanceStats
+}
+
+// worker is one slot of an instance's pool.
+type worker struct {
+	busy   bool
+	req    Request
+	doneAt sim.Time      // when the request finishes, if not paused
+	timer  sim.Timer     // its kindDone event
+	left   time.Duration // service time still owed, while paused
+}
+
+// InstanceStats counts what an instance did with the requests it
+// received.
+type InstanceStats struct {
+	Received int64 // requests delivered to the instance
+	Served   int64 // answered StatusOK
+	Rejected int64 // answered StatusRejected: the queue was full
+	Reset    int64 // answered StatusReset: down on arrival, or lost in a crash
+}
+
+func newInstance(k *sim.Kernel, net *sim.Network, cfg *Config, svc sim.Dist, i int) *Instance {
+	name := fmt.Sprintf("service/%s/instance-%d", cfg.Name, i)
+	in := &Instance{
+		k: k, net: net, name: name, svc: svc,
+		node:      net.AddNode(fmt.Sprintf("%s-%d", cfg.Name, i)),
+		r:         k.Stream(name),
+		limit:     cfg.QueueLimit,
+		lifo:      cfg.Discipline == "lifo",
+		reqBytes:  cfg.RequestBytes,
+		respBytes: cfg.ResponseBytes,
+		workers:   make([]worker, cfg.Workers),
+		idle:      make([]int32, 0, cfg.Workers),
+	}
+	in.resetIdle()
+	in.id = k.Register(name, in)
+	return in
+}
+
+// resetIdle marks every worker idle; worker 0 is taken first.
+func (in *Instance) resetIdle() {
+	in.idle = in.idle[:0]
+	for w := len(in.workers) - 1; w >= 0; w-- {
+		in.idle = append(in.idle, int32(w))
+	}
+}
+
+// Name returns the instance's handler and stream name.
+func (in *Instance) Name() string { return in.name }
+
+// Node returns the instance's network node.
+func (in *Instance) Node() sim.NodeID { return in.node }
+
+// Handler returns the instance's handler, which receives KindRequest.
+func (in *Instance) Handler() sim.HandlerID { return in.id }
+
+// Up reports whether the process is running (it may be paused).
+func (in *Instance) Up() bool { return !in.down }
+
+// Paused reports whether the process is paused.
+func (in *Instance) Paused() bool { return in.paused }
+
+// QueueLen returns the number of requests waiting.
+func (in *Instance) QueueLen() int { return in.waiting.len() }
+
+// InService returns the number of requests held by workers, paused or not.
+func (in *Instance) InService() int { return len(in.workers) - len(in.idle) }
+
+// Stats returns the instance's counters since it was created.
+func (in *Instance) Stats() InstanceStats { return in.stats }
+
+// BusyTime returns the total worker-busy time so far: the integral over
+// time of the number of workers doing work (time paused does not count).
+// Utilisation over a run is BusyTime / (workers · elapsed).
+func (in *Instance) BusyTime() time.Duration {
+	return in.busyAcc + time.Duration(in.running)*in.k.Now().Sub(in.busySince)
+}
+
+// setRunning records that n workers are doing work from now on.
+func (in *Instance) setRunning(n int) {
+	now := in.k.Now()
+	in.busyAcc += time.Duration(in.running) * now.Sub(in.busySince)
+	in.busySince, in.running = now, n
+}
+
+// HandleEvent implements sim.Handler.
+func (in *Instance) HandleEvent(ev sim.Event) {
+	switch ev.Kind {
+	case KindRequest:
+		in.arrive(DecodeRequest(ev))
+	case kindDone:
+		in.done(int(ev.A))
+	default:
+		panic(fmt.Sprintf("%s: unknown event kind %d", in.name, ev.Kind))
+	}
+}
+
+// KindName implements sim.KindNamer.
+func (in *Instance) KindName(kind uint32) string {
+	switch kind {
+	case KindRequest:
+		return "request"
+	case kindDone:
+		return "done"
+	}
+	return fmt.Sprintf("kind%d", kind)
+}
+
+func (in *Instance) arrive(r Request) {
+	in.stats.Received++
+	switch {
+	case in.down:
+		in.stats.Reset++
+		in.sendReply(r, StatusReset)
+	case !in.paused && len(in.idle) > 0:
+		in.start(r)
+	case in.limit == 0 || in.waiting.len() < in.limit:
+		in.waiting.push(r)
+	default:
+		in.stats.Rejected++
+		in.sendReply(r, StatusRejected)
+	}
+}
+
+// start hands r to an idle worker, drawing its service time.
+func (in *Instance) start(r Request) {
+	w := in.idle[len(in.idle)-1]
+	in.idle = in.idle[:len(in.idle)-1]
+	in.workers[w] = worker{busy: true, req: r}
+	in.arm(w, sim.Seconds(in.svc.Sample(in.r)))
+	in.setRunning(in.running + 1)
+}
+
+// arm schedules worker w to finish after d.
+func (in *Instance) arm(w int32, d time.Duration) {
+	wk := &in.workers[w]
+	wk.doneAt = in.k.Now().Add(d)
+	wk.timer = in.k.AfterTimer(d, in.id, kindDone, int64(w), 0)
+}
+
+func (in *Instance) done(w int) {
+	wk := &in.workers[w]
+	r := wk.req
+	*wk = worker{}
+	in.idle = append(in.idle, int32(w))
+	in.setRunning(in.running - 1)
+	in.stats.Served++
+	in.sendReply(r, StatusOK)
+	in.startWaiting()
+}
+
+// startWaiting gives waiting requests to idle workers, in queue order.
+func (in *Instance) startWaiting() {
+	for !in.paused && len(in.idle) > 0 && in.waiting.len() > 0 {
+		if in.lifo {
+			in.start(in.waiting.popNewest())
+		} else {
+			in.start(in.waiting.popOldest())
+		}
+	}
+}
+
+// Pause stops the process (SIGSTOP, a stop-the-world GC pause): no work
+// starts or finishes until Resume, and each request in service keeps the
+// service time it still owes. Requests keep arriving and queue up to the
+// queue limit; beyond it they are rejected as usual (the simplification:
+// admission is modelled as if done by the host, not the stopped process).
+// Pausing a paused or crashed instance does nothing.
+func (in *Instance) Pause() {
+	if in.down || in.paused {
+		return
+	}
+	in.paused = true
+	now := in.k.Now()
+	for w := range in.workers {
+		if wk := &in.workers[w]; wk.busy {
+			wk.left = wk.doneAt.Sub(now)
+			in.k.Cancel(wk.timer)
+		}
+	}
+	in.setRunning(0)
+}
+
+// Resume continues a paused process: work in service finishes after the
+// time it still owed, then waiting requests start. Resuming an instance
+// that is not paused does nothing.
+func (in *Instance) Resume() {
+	if !in.paused {
+		return
+	}
+	in.paused = false
+	for w := range in.workers {
+		if in.workers[w].busy {
+			in.arm(int32(w), in.workers[w].left)
+		}
+	}
+	in.setRunning(in.InService())
+	in.startWaiting()
+}
+
+// Crash kills the process: every request in service, then every waiting
+// one (oldest first), is answered StatusReset, and until Restart every new
+// request is answered StatusReset at once. A crash ends a pause. Crashing
+// a crashed instance does nothing.
+func (in *Instance) Crash() {
+	if in.down {
+		return
+	}
+	in.down, in.paused = true, false
+	for w := range in.workers {
+		if wk := &in.workers[w]; wk.busy {
+			in.k.Cancel(wk.timer)
+			in.stats.Reset++
+			in.sendReply(wk.req, StatusReset)
+			*wk = worker{}
+		}
+	}
+	for in.waiting.len() > 0 {
+		in.stats.Reset++
+		in.sendReply(in.waiting.popOldest(), StatusReset)
+	}
+	in.resetIdle()
+	in.setRunning(0)
+}
+
+// Restart brings a crashed process back, idle with an empty queue.
+// Restarting an instance that is up does nothing.
+func (in *Instance) Restart() { in.down = false }

@@ -1,0 +1,127 @@
+package service
+
+import (
+	"fmt"
+
+	"faultline/sim"
+)
+
+// The wire protocol between a caller and an instance fits in an event's
+// kind and two integers, so sending a request allocates nothing.
+//
+// A request is delivered to the instance's handler as
+//
+//	Kind: KindRequest, A: request ID, B: caller node << 32 | caller handler
+//
+// The ID is the caller's own and opaque to the instance, which echoes it.
+// Every request gets exactly one answer at the caller's handler, unless a
+// message is lost or black-holed on the way (the caller's timeout covers
+// that):
+//
+//	Kind: KindReply, A: request ID, B: Status
+//
+// A reply is sent over the network from the instance's node to the
+// caller's node. When the network refuses a message (a partition in Refuse
+// mode, a reset_peer fault), the caller receives a reply with
+// StatusRefused instead, about one round trip after the send: for a
+// request the connection was refused, for a reply the connection was reset
+// before the answer got through.
+const (
+	// KindRequest is the event kind of a request at an instance.
+	KindRequest uint32 = 1
+	// KindReply is the event kind of a reply at the caller. A caller's
+	// handler must not use it for its own events.
+	KindReply uint32 = 1000
+)
+
+// Status is how an instance (or the network) answered a request.
+type Status uint8
+
+const (
+	// StatusOK: a worker served the request.
+	StatusOK Status = iota
+	// StatusRejected: the instance's queue was full (an HTTP 503 at
+	// admission).
+	StatusRejected
+	// StatusReset: the process was down or died holding the request (the
+	// host's TCP RST).
+	StatusReset
+	// StatusError: the service failed the request (an HTTP 500). Nothing
+	// in this package produces it yet; it is part of the protocol for
+	// models that fail requests.
+	StatusError
+	// StatusRefused: the network refused the request or reset the
+	// connection before the reply got through.
+	StatusRefused
+	numStatuses
+)
+
+var statusNames = [numStatuses]string{"ok", "rejected", "reset", "error", "refused"}
+
+// String returns the status's name, e.g. "rejected".
+func (s Status) String() string {
+	if s < numStatuses {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
+
+// Request is a request as an instance receives it.
+type Request struct {
+	ID     int64
+	From   sim.NodeID    // the caller's node, where the reply goes
+	Caller sim.HandlerID // the caller's handler, which receives the reply
+}
+
+// Reply is an answer as the caller receives it.
+type Reply struct {
+	ID     int64
+	Status Status
+}
+
+func packCaller(node sim.NodeID, h sim.HandlerID) int64 {
+	return int64(uint32(node))<<32 | int64(h)
+}
+
+// DecodeRequest reads a KindRequest event.
+func DecodeRequest(ev sim.Event) Request {
+	return Request{ID: ev.A, From: sim.NodeID(uint64(ev.B) >> 32), Caller: sim.HandlerID(uint32(ev.B))}
+}
+
+// DecodeReply reads a KindReply event.
+func DecodeReply(ev sim.Event) Reply {
+	return Reply{ID: ev.A, Status: Status(ev.B)}
+}
+
+// replyTarget is the event that tells caller how request id ended.
+func replyTarget(caller sim.HandlerID, id int64, st Status) sim.Target {
+	return sim.Target{H: caller, Kind: KindReply, A: id, B: int64(st)}
+}
+
+// SendRequest sends request id from node from, on behalf of handler
+// caller, to instance inst. The caller's handler will receive one
+// KindReply event for it, unless the request or its reply is lost.
+func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *Instance, id int64) {
+	net.Send(sim.Message{
+		From:    from,
+		To:      inst.node,
+		Size:    inst.reqBytes,
+		Deliver: sim.Target{H: inst.id, Kind: KindRequest, A: id, B: packCaller(from, caller)},
+		Refused: replyTarget(caller, id, StatusRefused),
+	})
+}
+
+// sendReply answers request r from the instance's node.
+func (in *Instance) sendReply(r Request, st Status) {
+	size := 0
+	if st == StatusOK {
+		size = in.respBytes
+	}
+	in.net.Send(sim.Message{
+		From:    in.node,
+		To:      r.From,
+		Size:    size,
+		Deliver: replyTarget(r.Caller, r.ID, st),
+		Refused: replyTarget(r.Caller, r.ID, StatusRefused),
+	})
+}

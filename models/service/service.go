@@ -1,0 +1,112 @@
+package service
+
+import (
+	"time"
+
+	"faultline/sim"
+)
+
+// Service is a set of identical instances. Create it with New.
+type Service struct {
+	cfg   Config
+	inst  []*Instance
+	nodes []sim.NodeID
+}
+
+// New builds the service cfg describes on kernel k and network net: one
+// instance per cfg.Instances, each on its own node "<name>-<i>" (i from
+// 0) with its own handler and random stream "service/<name>/instance-<i>".
+// Zero fields take their defaults (SetDefaults) before cfg is validated;
+// the error is Validate's.
+func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Service, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dist, err := cfg.serviceTime()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg}
+	for i := range cfg.Instances {
+		in := newInstance(k, net, &s.cfg, dist, i)
+		s.inst = append(s.inst, in)
+		s.nodes = append(s.nodes, in.node)
+	}
+	return s, nil
+}
+
+// Name returns the service's name.
+func (s *Service) Name() string { return s.cfg.Name }
+
+// Config returns the service's configuration, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// Nodes returns the node of each instance, in instance order. The caller
+// must not modify the slice.
+func (s *Service) Nodes() []sim.NodeID { return s.nodes }
+
+// Instance returns instance i, 0 <= i < Len().
+func (s *Service) Instance(i int) *Instance { return s.inst[i] }
+
+// Len returns the number of instances.
+func (s *Service) Len() int { return len(s.inst) }
+
+// Crash kills instance i (see Instance.Crash).
+func (s *Service) Crash(i int) { s.inst[i].Crash() }
+
+// Restart brings instance i back after a crash (see Instance.Restart).
+func (s *Service) Restart(i int) { s.inst[i].Restart() }
+
+// Pause stops instance i (see Instance.Pause).
+func (s *Service) Pause(i int) { s.inst[i].Pause() }
+
+// Resume continues instance i after a pause (see Instance.Resume).
+func (s *Service) Resume(i int) { s.inst[i].Resume() }
+
+// QueueDepth returns the number of requests waiting, over all instances.
+func (s *Service) QueueDepth() int {
+	n := 0
+	for _, in := range s.inst {
+		n += in.QueueLen()
+	}
+	return n
+}
+
+// InService returns the number of requests held by workers, over all
+// instances.
+func (s *Service) InService() int {
+	n := 0
+	for _, in := range s.inst {
+		n += in.InService()
+	}
+	return n
+}
+
+// Up returns the number of instances whose process is running.
+func (s *Service) Up() int {
+	n := 0
+	for _, in := range s.inst {
+		if in.Up() {
+			n++
+		}
+	}
+	return n
+}
+
+// BusyTime returns instance i's total worker-busy time so far (see
+// Instance.BusyTime).
+func (s *Service) BusyTime(i int) time.Duration { return s.inst[i].BusyTime() }
+
+// Stats returns the instances' counters summed.
+func (s *Service) Stats() InstanceStats {
+	var t InstanceStats
+	for _, in := range s.inst {
+		st := in.Stats()
+		t.Received += st.Received
+		t.Served += st.Served
+		t.Rejected += st.Rejected
+		t.Reset += st.Reset
+	}
+	return t
+}
