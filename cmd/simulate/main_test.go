@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"faultline/reports/results"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestListShowsBuiltins(t *testing.T) {
+	code, out, _ := runCLI("-list")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "balancer")
+	assert.Contains(t, out, "Load balancing under a slow instance")
+}
+
+func TestRunWritesReportAndExitsZero(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI("-scenario", "balancer", "-seeds", "1", "-out", dir)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "least-outstanding")
+	assert.Contains(t, out, "PASS")
+	assert.Contains(t, out, "report: "+filepath.Join(dir, "index.html"))
+	for _, f := range []string{"index.html", "summary.json", "timeseries.png", "runs.csv"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+}
+
+func TestJSONOnStdout(t *testing.T) {
+	code, out, errs := runCLI("-scenario", "balancer", "-seeds", "1", "-out", t.TempDir(), "-json")
+	require.Equal(t, 0, code, errs)
+	var rep results.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, "balancer", rep.Scenario)
+	assert.Len(t, rep.Variants, 3)
+}
+
+func TestFailedHypothesisExitsOneAndPrintsReplay(t *testing.T) {
+	src, err := os.ReadFile("../../scenarios/balancer.yaml")
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "strict.yaml")
+	text := strings.Replace(string(src), "p99 < 300ms before", "p99 < 1ms before", 1)
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o644))
+	code, out, errs := runCLI("-scenario", file, "-seeds", "1", "-seed", "5", "-out", t.TempDir())
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "FAIL")
+	assert.Contains(t, errs, "replay with: simulate -scenario "+file+" -seed 5 -seeds 1")
+}
+
+func TestBadInputExitsTwoWithAMessage(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("name: x\nduration: 10\n"), 0o644))
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{nil, "simulate: -scenario is required (try -list for the built-in scenarios)"},
+		{[]string{"-scenario", "nosuch"}, `simulate: scenario "nosuch": no built-in scenario has that name (built-in: balancer`},
+		{[]string{"-scenario", "balancer", "-seeds", "-1"}, "simulate: -seeds must be in [0, 1000] (0 = the scenario's), got -1"},
+		{[]string{"-scenario", "balancer", "-parallel", "0"}, "simulate: -parallel must be in [1, 256], got 0"},
+		{[]string{"-scenario", bad}, `simulate: bad.yaml:2: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "10"`},
+		{[]string{"-validate", bad}, `bad.yaml:2: duration: must be a duration with a unit`},
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-scenario", "balancer", "extra"}, "simulate: unexpected arguments after the flags"},
+	}
+	for _, c := range cases {
+		code, _, errs := runCLI(c.args...)
+		assert.Equal(t, 2, code, "%v: %s", c.args, errs)
+		assert.Contains(t, errs, c.want, "%v", c.args)
+	}
+}
+
+func TestValidateAcceptsAGoodFile(t *testing.T) {
+	code, out, errs := runCLI("-validate", "../../scenarios/balancer.yaml")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, "../../scenarios/balancer.yaml: ok (3 variants, 2 faults, 3 expectations)\n", out)
+}
+
+func TestHelpShowsExamples(t *testing.T) {
+	code, _, errs := runCLI("-h")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, errs, "Examples:")
+	assert.Contains(t, errs, "-scenario")
+}
