@@ -239,6 +239,15 @@ func (k *Kernel) RunWhile(cond func() bool) {
 	}
 }
 
+// NextAt returns the time of the earliest scheduled event (possibly one
+// already cancelled), and false when none is scheduled.
+func (k *Kernel) NextAt() (Time, bool) {
+	if k.q.len() == 0 {
+		return 0, false
+	}
+	return k.q.peek().at, true
+}
+
 // Dispatched returns the number of events run so far.
 func (k *Kernel) Dispatched() uint64 { return k.dispatched }
 

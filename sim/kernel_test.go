@@ -242,3 +242,15 @@ func (c *timerChurn) HandleEvent(Event) {
 	c.t = c.k.AfterTimer(time.Second, c.id, 1, 0, 0)
 	c.k.After(time.Millisecond, c.id, 0, 0, 0)
 }
+
+func TestNextAt(t *testing.T) {
+	k := New(1)
+	_, id := newRecorder(k)
+	_, ok := k.NextAt()
+	assert.False(t, ok)
+	k.Schedule(40, id, 0, 0, 0)
+	k.Schedule(30, id, 0, 0, 0)
+	at, ok := k.NextAt()
+	assert.True(t, ok)
+	assert.Equal(t, Time(30), at)
+}

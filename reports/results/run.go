@@ -74,6 +74,13 @@ type Run struct {
 	Metrics   map[string]float64 `json:"metrics,omitempty"`    // model-specific, e.g. stale_reads
 	Series    []Series           `json:"series"`
 	CDF       []Quantile         `json:"cdf"`
+	Files     []File             `json:"files,omitempty"` // per-run artefacts, e.g. a history's visualisation
+}
+
+// File is a per-run artefact written beside the report.
+type File struct {
+	Label string `json:"label"`
+	Path  string `json:"path"` // relative to the report folder
 }
 
 // Phase returns the summary of phase p, and whether the run has it.
