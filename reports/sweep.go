@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -99,6 +100,8 @@ type cells struct {
 	g      grid
 	cmap   palette.ColorMap
 	metric string
+	// oneVariant is set when every point is of the same variant.
+	oneVariant bool
 }
 
 var noDataColor = color.NRGBA{R: 0xEE, G: 0xEE, B: 0xEE, A: 0xFF}
@@ -135,7 +138,18 @@ func (c cells) cell(dc draw.Canvas, r vg.Rectangle, z float64, variant string) {
 	dc.FillText(val, mid, text)
 	name := textStyle(math.Max(size*0.7, 7), ink)
 	name.XAlign, name.YAlign = draw.XCenter, draw.YTop
-	dc.FillText(name, vg.Point{X: mid.X, Y: mid.Y - vg.Points(2)}, variant)
+	dc.FillText(name, vg.Point{X: mid.X, Y: mid.Y - vg.Points(2)}, c.label(variant))
+}
+
+// label is what a cell says under its value: the variant's name without the
+// swept values (the axes give those), and nothing when every cell is of
+// one variant.
+func (c cells) label(variant string) string {
+	base, _, _ := strings.Cut(variant, "@")
+	if c.oneVariant {
+		return ""
+	}
+	return base
 }
 
 // inkOn is black on light colours and white on dark ones.
@@ -172,6 +186,19 @@ func colorMapFor(metric string, lo, hi float64) palette.ColorMap {
 	return cm
 }
 
+func oneVariant(sw *results.Sweep) bool {
+	first := ""
+	for i, pt := range sw.Points {
+		base, _, _ := strings.Cut(pt.Variant, "@")
+		if i == 0 {
+			first = base
+		} else if base != first {
+			return false
+		}
+	}
+	return true
+}
+
 // heatmapFigure draws metric m over a two-parameter sweep, with a colour
 // bar on the right.
 func heatmapFigure(r *results.Report, m metricRef) (figure, error) {
@@ -183,7 +210,7 @@ func heatmapFigure(r *results.Report, m metricRef) (figure, error) {
 	lo, hi := g.span()
 	cm := colorMapFor(m.metric, lo, hi)
 	heat := newPlot("", r.Sweep.Params[0], r.Sweep.Params[1], false)
-	heat.Add(cells{g: g, cmap: cm, metric: m.metric})
+	heat.Add(cells{g: g, cmap: cm, metric: m.metric, oneVariant: oneVariant(r.Sweep)})
 	heat.X.Tick.Marker, heat.Y.Tick.Marker = indexTicks(g.x), indexTicks(g.y)
 	bar := newPlot("", "", axisLabel(m.metric, m.phase), false)
 	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
@@ -199,11 +226,13 @@ func heatmapFigure(r *results.Report, m metricRef) (figure, error) {
 		subtitle: sub,
 		body:     vg.Length(math.Max(3, 0.9*float64(len(g.y))+1)) * vg.Inch,
 		draw: func(c draw.Canvas) {
-			left := draw.Crop(c, 0, -1.4*vg.Inch, 0, 0)
+			// The bar's own axis (label and ticks) takes about 0.9 in of its
+			// canvas; what is left is the bar.
+			left := draw.Crop(c, 0, -1.6*vg.Inch, 0, 0)
 			heat.Draw(left)
 			dc := heat.DataCanvas(left)
 			right := c
-			right.Min.X, right.Max.X = c.Max.X-1.2*vg.Inch, c.Max.X-0.7*vg.Inch
+			right.Min.X, right.Max.X = c.Max.X-1.4*vg.Inch, c.Max.X-0.1*vg.Inch
 			right.Min.Y, right.Max.Y = dc.Min.Y, dc.Max.Y
 			bar.Draw(right)
 		},
