@@ -1,0 +1,321 @@
+package check
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"faultline/models/store"
+	"faultline/sim"
+)
+
+const timeout = 5 * time.Second
+
+// Record builders: client c, key k, invoked at inv, returned at ret.
+func put(c, k int, v int64, inv, ret sim.Time) store.Record {
+	return store.Record{Client: c, Kind: store.Put, Key: k, Value: v, Invoke: inv, Return: ret}
+}
+
+func get(c, k int, out int64, inv, ret sim.Time) store.Record {
+	return store.Record{Client: c, Kind: store.Get, Key: k, Out: out, Invoke: inv, Return: ret}
+}
+
+func cas(c, k int, expect, v int64, swapped bool, inv, ret sim.Time) store.Record {
+	r := store.Record{Client: c, Kind: store.CAS, Key: k, Expect: expect, Value: v, Invoke: inv, Return: ret}
+	if swapped {
+		r.Out = 1
+	}
+	return r
+}
+
+func with(r store.Record, o store.Outcome) store.Record { r.Outcome = o; return r }
+
+func TestLinearizable(t *testing.T) {
+	tests := []struct {
+		name    string
+		h       store.History
+		verdict Verdict
+		illegal []int
+	}{
+		{"sequential", store.History{
+			get(0, 1, 0, 0, 1), put(0, 1, 10, 2, 3), get(1, 1, 10, 4, 5),
+			put(1, 2, 20, 4, 6), put(0, 1, 11, 7, 8), get(0, 2, 20, 9, 10), get(1, 1, 11, 9, 10),
+		}, VerdictLinearizable, nil},
+		{"stale read after acknowledged write", store.History{
+			put(0, 1, 10, 0, 1), put(0, 1, 11, 2, 3), get(1, 1, 10, 4, 5),
+			put(0, 2, 20, 0, 1), get(1, 2, 20, 4, 5),
+		}, VerdictIllegal, []int{1}},
+		{"concurrent ops linearizable in some order", store.History{
+			put(0, 1, 10, 0, 10), put(1, 1, 11, 1, 9), get(2, 1, 10, 2, 12), get(3, 1, 10, 11, 13),
+		}, VerdictLinearizable, nil},
+		{"unknown put, later read of its value", store.History{
+			put(0, 1, 10, 0, 1), with(put(1, 1, 11, 2, 3), store.Unknown), get(2, 1, 11, 4, 5),
+		}, VerdictLinearizable, nil},
+		{"unknown put, later read of the old value", store.History{
+			put(0, 1, 10, 0, 1), with(put(1, 1, 11, 2, 3), store.Unknown), get(2, 1, 10, 4, 5),
+		}, VerdictLinearizable, nil},
+		{"unknown put, new then old value", store.History{
+			put(0, 1, 10, 0, 1), with(put(1, 1, 11, 2, 3), store.Unknown),
+			get(2, 1, 11, 4, 5), get(2, 1, 10, 6, 7),
+		}, VerdictIllegal, []int{1}},
+		{"failed put read later", store.History{
+			put(0, 1, 10, 0, 1), with(put(1, 1, 11, 2, 3), store.Failed), get(2, 1, 11, 4, 5),
+		}, VerdictIllegal, []int{1}},
+		{"failed put ignored", store.History{
+			put(0, 1, 10, 0, 1), with(put(1, 1, 11, 2, 3), store.Failed), get(2, 1, 10, 4, 5),
+		}, VerdictLinearizable, nil},
+		{"cas swaps when expected", store.History{
+			put(0, 1, 10, 0, 1), cas(0, 1, 10, 11, true, 2, 3), cas(1, 1, 10, 12, false, 4, 5), get(1, 1, 11, 6, 7),
+		}, VerdictLinearizable, nil},
+		{"cas cannot swap an unexpected value", store.History{
+			put(0, 1, 10, 0, 1), cas(0, 1, 9, 11, true, 2, 3),
+		}, VerdictIllegal, []int{1}},
+		{"cas cannot fail on the expected value", store.History{
+			put(0, 1, 10, 0, 1), cas(0, 1, 10, 11, false, 2, 3),
+		}, VerdictIllegal, []int{1}},
+		{"cas on absent", store.History{
+			cas(0, 3, 0, 30, true, 0, 1), get(0, 3, 30, 2, 3),
+		}, VerdictLinearizable, nil},
+		{"unknown cas may apply", store.History{
+			put(0, 1, 10, 0, 1), with(cas(0, 1, 10, 11, false, 2, 3), store.Unknown), get(1, 1, 11, 4, 5),
+		}, VerdictLinearizable, nil},
+		{"unknown cas may not apply", store.History{
+			put(0, 1, 10, 0, 1), with(cas(0, 1, 10, 11, false, 2, 3), store.Unknown), get(1, 1, 10, 4, 5),
+		}, VerdictLinearizable, nil},
+		{"two illegal keys", store.History{
+			put(0, 5, 50, 0, 1), get(0, 5, 0, 2, 3), put(0, 4, 40, 0, 1), get(0, 4, 0, 2, 3),
+		}, VerdictIllegal, []int{4, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, _ := Linearizable(tt.h, timeout)
+			assert.Equal(t, tt.verdict, res.Verdict)
+			assert.Equal(t, tt.illegal, res.IllegalKeys)
+			assert.Empty(t, res.UnknownKeys)
+		})
+	}
+}
+
+func TestLinearizableCounts(t *testing.T) {
+	h := store.History{
+		put(0, 1, 10, 0, 1),
+		with(put(1, 1, 11, 2, 3), store.Unknown),
+		with(get(1, 1, 0, 2, 3), store.Unknown), // dropped: constrains nothing
+		with(put(1, 2, 20, 2, 3), store.Failed), // dropped: not applied
+		get(0, 2, 0, 4, 5),
+	}
+	res, _ := Linearizable(h, timeout)
+	assert.Equal(t, Linearizability{Verdict: VerdictLinearizable, Keys: 2, Ops: 3, UnknownOps: 1}, res)
+
+	res, _ = Linearizable(nil, timeout)
+	assert.Equal(t, Linearizability{Verdict: VerdictLinearizable}, res)
+}
+
+func TestWriteVisualization(t *testing.T) {
+	h := store.History{
+		put(0, 1, 10, 0, 1), put(0, 1, 11, 2, 3), get(1, 1, 10, 4, 5),
+		with(put(1, 2, 20, 2, 3), store.Failed), with(put(2, 2, 21, 2, 3), store.Unknown),
+	}
+	res, info := Linearizable(h, timeout)
+	require.Equal(t, VerdictIllegal, res.Verdict)
+	path := filepath.Join(t.TempDir(), "history.html")
+	require.NoError(t, WriteVisualization(path, h, info))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<html")
+	assert.Contains(t, string(b), "put(k1, 11)")
+}
+
+func TestStale(t *testing.T) {
+	ms := func(n int) sim.Time { return sim.Time(n) * sim.Time(time.Millisecond) }
+	tests := []struct {
+		name string
+		h    store.History
+		want Staleness
+	}{
+		{"no reads", nil, Staleness{KHist: []int{0}}},
+		{"fresh reads", store.History{
+			get(0, 1, 0, ms(0), ms(1)), put(0, 1, 10, ms(2), ms(3)), get(0, 1, 10, ms(4), ms(5)),
+		}, Staleness{Reads: 2, KHist: []int{2}}},
+		{"one version behind", store.History{
+			put(0, 1, 10, ms(0), ms(1)), put(0, 1, 11, ms(2), ms(3)), get(1, 1, 10, ms(7), ms(8)),
+		}, Staleness{Reads: 1, StaleReads: 1, MaxK: 1, KHist: []int{0, 1},
+			MaxTVisibility: 4 * time.Millisecond, MeanTVisibility: 4 * time.Millisecond}},
+		{"absent after three writes, and one behind", store.History{
+			put(0, 1, 10, ms(0), ms(1)), put(0, 1, 11, ms(2), ms(3)), cas(0, 1, 11, 12, true, ms(4), ms(5)),
+			get(1, 1, 0, ms(7), ms(8)), get(1, 1, 11, ms(9), ms(10)), get(1, 1, 12, ms(9), ms(10)),
+		}, Staleness{Reads: 3, StaleReads: 2, MaxK: 3, KHist: []int{1, 1, 0, 1},
+			MaxTVisibility: 4 * time.Millisecond, MeanTVisibility: 3 * time.Millisecond}},
+		{"concurrent, unknown, failed and unacknowledged writes count as fresh", store.History{
+			put(0, 1, 10, ms(0), ms(1)),
+			put(0, 1, 11, ms(2), ms(9)), get(1, 1, 11, ms(3), ms(4)), // concurrent write
+			with(put(2, 1, 12, ms(2), ms(3)), store.Unknown), get(1, 1, 12, ms(5), ms(6)),
+			with(put(2, 1, 13, ms(2), ms(3)), store.Failed), get(1, 1, 13, ms(5), ms(6)),
+			with(cas(2, 1, 0, 14, false, ms(2), ms(3)), store.OK), get(1, 1, 14, ms(5), ms(6)), // cas that did not swap
+		}, Staleness{Reads: 4, KHist: []int{4}}},
+		{"write returning when the read starts is not in A", store.History{
+			put(0, 1, 10, ms(0), ms(1)), put(0, 1, 11, ms(2), ms(5)), get(1, 1, 10, ms(5), ms(6)),
+		}, Staleness{Reads: 1, KHist: []int{1}}},
+		{"failed and unknown gets are not reads", store.History{
+			put(0, 1, 10, ms(0), ms(1)), with(get(1, 1, 0, ms(2), ms(3)), store.Failed),
+			with(get(1, 1, 0, ms(2), ms(3)), store.Unknown),
+		}, Staleness{KHist: []int{0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Stale(tt.h))
+		})
+	}
+}
+
+func TestLostWrites(t *testing.T) {
+	h := store.History{
+		put(0, 1, 10, 0, 1), put(0, 1, 11, 2, 3), // key 1: 11 should be final
+		put(0, 2, 20, 0, 1), put(1, 2, 21, 0, 2), // key 2: concurrent, either may be final
+		put(0, 3, 30, 0, 1), with(put(1, 3, 31, 2, 3), store.Unknown), // key 3: 30, or 31 if it applied
+		put(0, 4, 40, 0, 1), with(put(1, 4, 41, 2, 3), store.Failed), // key 4: 40
+		put(0, 5, 50, 0, 1), cas(0, 5, 50, 51, true, 2, 3), cas(1, 5, 50, 52, false, 4, 5), // key 5: 51
+	}
+	tests := []struct {
+		name  string
+		final map[int]int64
+		lost  int
+		keys  []int
+	}{
+		{"converged correctly", map[int]int64{1: 11, 2: 20, 3: 30, 4: 40, 5: 51}, 0, nil},
+		{"other concurrent write and unknown write", map[int]int64{1: 11, 2: 21, 3: 31, 4: 40, 5: 51}, 0, nil},
+		{"rolled back", map[int]int64{1: 10, 2: 20, 3: 30, 4: 40, 5: 50}, 2, []int{1, 5}},
+		{"failed write applied, concurrent pair lost", map[int]int64{1: 11, 2: 0, 3: 30, 4: 41, 5: 51}, 3, []int{2, 4}},
+		{"all absent", map[int]int64{}, 6, []int{1, 2, 3, 4, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lost, keys := LostWrites(h, tt.final)
+			assert.Equal(t, tt.lost, lost)
+			assert.Equal(t, tt.keys, keys)
+		})
+	}
+}
+
+func TestAvailability(t *testing.T) {
+	h := store.History{
+		put(0, 1, 10, 0, 1), with(put(1, 1, 11, 5, 6), store.Failed), get(1, 1, 10, 6, 7),
+		with(get(2, 1, 0, 9, 20), store.Unknown), put(2, 1, 12, 10, 11), get(1, 1, 12, 12, 13),
+	}
+	minority := func(c int) bool { return c >= 1 }
+	all := func(int) bool { return true }
+	tests := []struct {
+		name      string
+		client    func(int) bool
+		w         Window
+		kind      []store.OpKind
+		ok, total int
+	}{
+		{"everything", all, Window{0, 100}, nil, 4, 6},
+		{"minority during the window", minority, Window{5, 10}, nil, 1, 3},
+		{"minority writes", minority, Window{5, 10}, []store.OpKind{store.Put, store.CAS}, 0, 1},
+		{"end is exclusive", all, Window{0, 9}, nil, 2, 3},
+		{"start is inclusive", all, Window{10, 12}, []store.OpKind{store.Put}, 1, 1},
+		{"empty", all, Window{50, 60}, nil, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok, total := Availability(h, tt.client, tt.w, tt.kind...)
+			assert.Equal(t, [2]int{tt.ok, tt.total}, [2]int{ok, total})
+		})
+	}
+}
+
+// sequential draws a history of a correct register: ops one after another
+// on a few keys, with distinct written values. It always ends with two
+// puts and a read on key 0 so that some read has an older value to return.
+func sequential(t *rapid.T) store.History {
+	var h store.History
+	state := map[int]int64{}
+	next := int64(1)
+	now := sim.Time(0)
+	add := func(r store.Record) {
+		r.Invoke, r.Return = now, now+sim.Time(rapid.IntRange(1, 100).Draw(t, "latency"))
+		now = r.Return + sim.Time(rapid.IntRange(1, 100).Draw(t, "gap"))
+		h = append(h, r)
+	}
+	n := rapid.IntRange(0, 40).Draw(t, "ops")
+	for range n {
+		c, k := rapid.IntRange(0, 3).Draw(t, "client"), rapid.IntRange(0, 2).Draw(t, "key")
+		switch rapid.IntRange(0, 2).Draw(t, "kind") {
+		case 0:
+			add(get(c, k, state[k], 0, 0))
+		case 1:
+			add(put(c, k, next, 0, 0))
+			state[k], next = next, next+1
+		case 2:
+			expect := state[k]
+			if rapid.Bool().Draw(t, "mismatch") {
+				expect = -1
+			}
+			swapped := expect == state[k]
+			add(cas(c, k, expect, next, swapped, 0, 0))
+			if swapped {
+				state[k] = next
+			}
+			next++
+		}
+	}
+	add(put(0, 0, next, 0, 0))
+	add(put(0, 0, next+1, 0, 0))
+	add(get(1, 0, next+1, 0, 0))
+	return h
+}
+
+func TestSequentialRegisterProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		h := sequential(t)
+		res, _ := Linearizable(h, timeout)
+		require.Equal(t, VerdictLinearizable, res.Verdict)
+		require.Zero(t, Stale(h).StaleReads)
+
+		// Corrupt one read to return a value acknowledged before the one it read.
+		var candidates [][2]int // read index, older value
+		for i, r := range h {
+			if r.Kind != store.Get {
+				continue
+			}
+			for _, w := range h[:i] {
+				if isAckedWrite(w) && w.Key == r.Key && w.Value < r.Out {
+					candidates = append(candidates, [2]int{i, int(w.Value)})
+				}
+			}
+		}
+		c := rapid.SampledFrom(candidates).Draw(t, "corruption")
+		h[c[0]].Out = int64(c[1])
+		res, _ = Linearizable(h, timeout)
+		require.Equal(t, VerdictIllegal, res.Verdict)
+		require.Equal(t, []int{h[c[0]].Key}, res.IllegalKeys)
+		require.Equal(t, 1, Stale(h).StaleReads)
+	})
+}
+
+// TestLinearizableTimeout gives porcupine no time on a history of many
+// overlapping ops: whatever it manages, it must never call a linearizable
+// history illegal, and every key it gave up on must be listed.
+func TestLinearizableTimeout(t *testing.T) {
+	var h store.History
+	for i := range 200 {
+		k, v := i%4, int64(i+1)
+		h = append(h, put(i%8, k, v, sim.Time(i), sim.Time(i+50)))
+		h = append(h, get(i%8, k, v, sim.Time(i+1), sim.Time(i+60)))
+	}
+	res, _ := Linearizable(h, time.Nanosecond)
+	assert.NotEqual(t, VerdictIllegal, res.Verdict)
+	assert.Empty(t, res.IllegalKeys)
+	assert.Equal(t, res.Verdict == VerdictUnknown, len(res.UnknownKeys) > 0, "%+v", res)
+	t.Logf("%+v", res)
+
+	res, _ = Linearizable(h, timeout)
+	assert.Equal(t, VerdictLinearizable, res.Verdict)
+}

@@ -1,0 +1,10 @@
+// Package check reads the history of a run of a replicated key-value store
+// (store.History) and says what the clients saw: whether each key behaved
+// as a linearizable register (checked with porcupine), how stale the reads
+// were, which acknowledged writes were lost, and how available the store
+// was to a group of clients during a window.
+//
+// The checks depend only on store.Record, so the simulator and the real
+// engine share them. Times are the records' int64 nanoseconds; nothing
+// here reads a clock except porcupine's timeout.
+package check

@@ -1,0 +1,136 @@
+package check
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/anishathalye/porcupine"
+
+	"faultline/models/store"
+)
+
+// regInput is an operation on one key's register, as porcupine sees it.
+type regInput struct {
+	Kind   store.OpKind
+	Key    int
+	Value  int64 // put: written; cas: new value
+	Expect int64 // cas
+}
+
+// regOutput is what the client saw. Unknown marks an op whose outcome the
+// client never learned: it matches any state.
+type regOutput struct {
+	Value   int64 // get: value read
+	Swapped bool  // cas
+	Unknown bool
+}
+
+// registerModel is a register per key (state: the int64 value, 0 =
+// absent), partitioned by key in ascending key order.
+var registerModel = porcupine.Model{
+	Partition: partitionByKey,
+	Init:      func() any { return int64(0) },
+	Step: func(state, input, output any) (bool, any) {
+		return step(state.(int64), input.(regInput), output.(regOutput))
+	},
+	DescribeOperation: func(input, output any) string {
+		return describe(input.(regInput), output.(regOutput))
+	},
+	DescribeState: func(state any) string { return fmt.Sprint(state.(int64)) },
+}
+
+// step applies one op to a register holding v. An op with an unknown
+// outcome is assumed applied when it is linearized; the case where it
+// never took effect is covered by linearizing it last (its return time is
+// +infinity), where it changes nothing anyone observed.
+func step(v int64, in regInput, out regOutput) (bool, any) {
+	switch in.Kind {
+	case store.Get:
+		return out.Unknown || out.Value == v, v
+	case store.Put:
+		return true, in.Value
+	case store.CAS:
+		swap := v == in.Expect
+		if !out.Unknown && out.Swapped != swap {
+			return false, v
+		}
+		if swap {
+			return true, in.Value
+		}
+		return true, v
+	}
+	panic(fmt.Sprintf("check: unknown op kind %v", in.Kind))
+}
+
+func describe(in regInput, out regOutput) string {
+	res := "?"
+	switch in.Kind {
+	case store.Get:
+		if !out.Unknown {
+			res = fmt.Sprint(out.Value)
+		}
+		return fmt.Sprintf("get(k%d) -> %s", in.Key, res)
+	case store.Put:
+		if !out.Unknown {
+			res = "ok"
+		}
+		return fmt.Sprintf("put(k%d, %d) -> %s", in.Key, in.Value, res)
+	}
+	if !out.Unknown {
+		res = fmt.Sprint(out.Swapped)
+	}
+	return fmt.Sprintf("cas(k%d, %d, %d) -> %s", in.Key, in.Expect, in.Value, res)
+}
+
+// partitionByKey splits ops by key, partitions in ascending key order.
+func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
+	byKey := map[int][]porcupine.Operation{}
+	for _, op := range ops {
+		k := op.Input.(regInput).Key
+		byKey[k] = append(byKey[k], op)
+	}
+	keys := sortedKeys(byKey)
+	parts := make([][]porcupine.Operation, len(keys))
+	for i, k := range keys {
+		parts[i] = byKey[k]
+	}
+	return parts
+}
+
+// operations converts the records porcupine should check: Failed ops are
+// dropped (definitely not applied), and so are gets whose outcome is
+// Unknown (a read that never answered constrains nothing). Other Unknown
+// ops return at +infinity with an output that matches anything.
+func operations(h store.History) []porcupine.Operation {
+	var ops []porcupine.Operation
+	for _, r := range h {
+		if r.Outcome == store.Failed || (r.Outcome == store.Unknown && r.Kind == store.Get) {
+			continue
+		}
+		ops = append(ops, operation(r))
+	}
+	return ops
+}
+
+func operation(r store.Record) porcupine.Operation {
+	in := regInput{Kind: r.Kind, Key: r.Key, Value: r.Value, Expect: r.Expect}
+	out := regOutput{Value: r.Out, Swapped: r.Out == 1}
+	ret := int64(r.Return)
+	if r.Outcome == store.Unknown {
+		out = regOutput{Unknown: true}
+		ret = math.MaxInt64
+	}
+	return porcupine.Operation{ClientId: r.Client, Input: in, Output: out,
+		Call: int64(r.Invoke), Return: ret}
+}
+
+// sortedKeys returns m's keys in ascending order.
+func sortedKeys[V any](m map[int]V) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
