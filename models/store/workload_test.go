@@ -24,12 +24,12 @@ type mapStore struct {
 	down  bool
 }
 
-func (m *mapStore) Name() string                   { return "kv" }
-func (m *mapStore) Nodes() []sim.NodeID            { return []sim.NodeID{m.node} }
-func (m *mapStore) Handler(int) sim.HandlerID      { return m.id }
-func (m *mapStore) Crash(int)                      { m.down = true }
-func (m *mapStore) Restart(int)                    { m.down = false }
-func (m *mapStore) Divergence() int                { return 0 }
+func (m *mapStore) Name() string                  { return "kv" }
+func (m *mapStore) Nodes() []sim.NodeID           { return []sim.NodeID{m.node} }
+func (m *mapStore) Handler(int) sim.HandlerID     { return m.id }
+func (m *mapStore) Crash(int)                     { m.down = true }
+func (m *mapStore) Restart(int)                   { m.down = false }
+func (m *mapStore) Divergence() int               { return 0 }
 func (m *mapStore) Metrics(func(string, float64)) {}
 
 func (m *mapStore) HandleEvent(ev sim.Event) {
