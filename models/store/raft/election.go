@@ -1,0 +1,116 @@
+package raft
+
+import (
+	"slices"
+
+	"faultline/sim"
+)
+
+// campaign runs when the election timer fires: a follower that heard no
+// leader, or a candidate that did not win, starts an election in the next
+// term.
+func (r *replica) campaign() {
+	if r.role == leader {
+		return
+	}
+	r.term++
+	r.role, r.leader, r.votedFor, r.votes = candidate, -1, r.i, 1
+	r.resetElection(r.c.cfg.ElectionTimeout)
+	last := r.lastIndex()
+	for j := range r.c.replicas {
+		if j != r.i {
+			r.c.send(r.i, j, message{kind: msgVote, from: r.i, term: r.term, index: last, logTerm: r.log[last].term})
+		}
+	}
+	if r.votes >= r.c.majority() {
+		r.becomeLeader()
+	}
+}
+
+// onVote grants a vote at most once per term, and only to a candidate
+// whose log is at least as up to date as this replica's (Raft §5.4.1).
+func (r *replica) onVote(m *message) {
+	last := r.lastIndex()
+	upToDate := m.logTerm > r.log[last].term || (m.logTerm == r.log[last].term && m.index >= last)
+	grant := m.term == r.term && (r.votedFor < 0 || r.votedFor == m.from) && upToDate
+	if grant {
+		r.votedFor = m.from
+		r.resetElection(r.c.cfg.HeartbeatTimeout)
+	}
+	r.c.send(r.i, m.from, message{kind: msgVoteResp, from: r.i, term: r.term, ok: grant})
+}
+
+func (r *replica) onVoteResp(m *message) {
+	if r.role != candidate || m.term != r.term || !m.ok {
+		return
+	}
+	r.votes++
+	if r.votes >= r.c.majority() {
+		r.becomeLeader()
+	}
+}
+
+// becomeLeader takes over: it appends a no-op of its term (so that
+// entries of earlier terms commit with it), replicates it at once and
+// starts its heartbeat and lease check. Every follower counts as heard
+// from now, as in hashicorp/raft.
+func (r *replica) becomeLeader() {
+	n := len(r.c.replicas)
+	r.c.k.Cancel(r.timer)
+	r.role, r.leader = leader, r.i
+	r.next, r.match = make([]uint64, n), make([]uint64, n)
+	r.contact = make([]sim.Time, n)
+	now := r.c.k.Now()
+	r.log = append(r.log, entry{term: r.term, kind: entryNoop})
+	r.termStart = r.lastIndex()
+	for j := range n {
+		r.next[j], r.contact[j] = r.termStart, now
+	}
+	r.match[r.i] = r.termStart
+	r.c.elected(r.i, r.term)
+	r.broadcast()
+	r.maybeCommit()
+	r.tick = r.c.k.AfterTimer(r.c.cfg.HeartbeatTimeout/10, r.id, kindHeartbeat, 0, 0)
+	if r.c.cfg.ReadMode != ReadLocal {
+		r.lease = r.c.k.AfterTimer(r.c.cfg.LeaderLeaseTimeout, r.id, kindLease, 0, 0)
+	}
+}
+
+// leaseExpiry returns when the leader's lease ends: LeaderLeaseTimeout
+// after the latest time by which a majority (counting itself, heard now)
+// had answered. A single replica's lease never ends.
+func (r *replica) leaseExpiry() sim.Time {
+	need := r.c.majority() - 1 // followers needed besides the leader
+	if need == 0 {
+		return sim.MaxTime
+	}
+	times := make([]sim.Time, 0, len(r.contact)-1)
+	for j, t := range r.contact {
+		if j != r.i {
+			times = append(times, t)
+		}
+	}
+	slices.Sort(times)
+	return times[len(times)-need].Add(r.c.cfg.LeaderLeaseTimeout)
+}
+
+// leaseHolds reports whether a majority answered within the lease.
+func (r *replica) leaseHolds() bool { return r.leaseExpiry() > r.c.k.Now() }
+
+// checkLease steps down when the lease has run out, else checks again
+// when it would. In "local" read mode the leader keeps no lease at all
+// (as etcd/raft without CheckQuorum): it leads until it hears of a higher
+// term, which is what lets a deposed leader serve stale reads.
+func (r *replica) checkLease() {
+	if r.role != leader {
+		return
+	}
+	exp := r.leaseExpiry()
+	if exp <= r.c.k.Now() {
+		r.becomeFollower(r.term, -1)
+		return
+	}
+	if exp != sim.MaxTime {
+		r.lease = r.c.k.ScheduleTimer(exp, r.id, kindLease, 0, 0)
+	}
+}
