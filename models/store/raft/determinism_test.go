@@ -48,7 +48,19 @@ func chaos(t *testing.T, seed uint64) uint64 {
 	assert.Equal(t, 0, e.c.Divergence(), "seed %d: replicas diverge after the faults stopped", seed)
 	assert.NotEmpty(t, e.c.replicas[crashed].kv, "seed %d: the restarted replica did not rebuild its state", seed)
 	assert.GreaterOrEqual(t, e.c.Leader(), 0, "seed %d: no leader at the end", seed)
+	e.checkCommittedLogsAgree()
 	return e.k.Hash()
+}
+
+// checkCommittedLogsAgree asserts State Machine Safety: wherever two
+// replicas have both committed an index, they hold the same entry.
+func (e *env) checkCommittedLogsAgree() {
+	for i, a := range e.c.replicas {
+		for j, b := range e.c.replicas[i+1:] {
+			n := min(a.commit, b.commit)
+			assert.Equal(e.t, a.log[:n+1], b.log[:n+1], "seed %d: replicas %d and %d disagree on committed entries", e.seed, i, i+1+j)
+		}
+	}
 }
 
 func TestSameSeedSameHash(t *testing.T) {
