@@ -166,6 +166,7 @@ type sync struct {
 	At   int
 	Load float64
 	Want int
+	Why  string // a fragment the explanation must contain, if any
 }
 
 // TestHPABehavior checks the documented scaling behavior: stabilisation
@@ -191,49 +192,49 @@ func TestHPABehavior(t *testing.T) {
 	}{
 		{"scale-down stabilisation (default 300 s): the highest recommendation within the window is used",
 			func(c *HPAConfig) { c.MaxReplicas = 100 }, 10,
-			[]sync{{0, 10, 10}, {15, 4.5, 10}, {30, 4.5, 10}, {150, 8.5, 10}, {285, 4.5, 10}, {300, 4.5, 9}, {420, 4.5, 9}, {450, 4.5, 5}}},
+			[]sync{{0, 10, 10, ""}, {15, 4.5, 10, "scale-down stabilised at 10"}, {30, 4.5, 10, ""}, {150, 8.5, 10, ""}, {285, 4.5, 10, ""}, {300, 4.5, 9, ""}, {420, 4.5, 9, ""}, {450, 4.5, 5, ""}}},
 		{"scale-up default: max(100%, 4 pods) per 15 s, from 1 pod at most 5",
 			func(c *HPAConfig) { c.MaxReplicas = 1000 }, 1,
-			[]sync{{0, 100, 5}}},
+			[]sync{{0, 100, 5, "limited by the scale_up policies (Max) to 5"}}},
 		{"scale-up default: from 10 pods at most 20",
 			func(c *HPAConfig) { c.MaxReplicas = 1000 }, 10,
-			[]sync{{0, 100, 20}}},
+			[]sync{{0, 100, 20, ""}}},
 		{"scale-up default: the limit counts the pods added within the period",
 			func(c *HPAConfig) { c.MaxReplicas = 1000 }, 1,
-			[]sync{{0, 100, 5}, {5, 100, 5}, {15, 100, 10}, {30, 100, 20}, {45, 100, 40}, {60, 100, 80}, {75, 100, 100}}},
+			[]sync{{0, 100, 5, ""}, {5, 100, 5, ""}, {15, 100, 10, ""}, {30, 100, 20, ""}, {45, 100, 40, ""}, {60, 100, 80, ""}, {75, 100, 100, ""}}},
 		{"scale-up clamped to maxReplicas below the policy limit",
 			func(c *HPAConfig) { c.MaxReplicas = 7 }, 4,
-			[]sync{{0, 100, 7}}},
+			[]sync{{0, 100, 7, "clamped to max_replicas 7"}}},
 		{"scaleDown Percent 10 per 60 s: 80 replicas to 10 remove 8, then 10% of 72 = 7.2 rounded up to 8",
 			docScaleDown, 80,
-			[]sync{{0, 9.5, 72}, {30, 9.5, 72}, {60, 9.5, 64}, {120, 9.5, 57}}},
+			[]sync{{0, 9.5, 72, ""}, {30, 9.5, 72, ""}, {60, 9.5, 64, ""}, {120, 9.5, 57, ""}}},
 		{"scaleDown Pods 4 and Percent 10 per 60 s: below 40 replicas the Pods policy removes 4",
 			docScaleDown, 30,
-			[]sync{{0, 9.5, 26}, {60, 9.5, 22}}},
+			[]sync{{0, 9.5, 26, ""}, {60, 9.5, 22, ""}}},
 		{"scaleUp selectPolicy Min: the smallest change, min(100%, 4 pods) from 10 is 14",
 			func(c *HPAConfig) { c.MaxReplicas = 1000; c.Behavior.ScaleUp = &ScalingRules{SelectPolicy: SelectMin} }, 10,
-			[]sync{{0, 100, 14}, {15, 100, 18}}},
+			[]sync{{0, 100, 14, ""}, {15, 100, 18, ""}}},
 		{"scaleUp selectPolicy Min from 1: 100% adds 1",
 			func(c *HPAConfig) { c.MaxReplicas = 1000; c.Behavior.ScaleUp = &ScalingRules{SelectPolicy: SelectMin} }, 1,
-			[]sync{{0, 100, 2}}},
+			[]sync{{0, 100, 2, ""}}},
 		{"scaleDown selectPolicy Disabled: no scale-down at all",
 			func(c *HPAConfig) {
 				scaleDownWindow0(c)
 				c.Behavior.ScaleDown.SelectPolicy = SelectDisabled
 			}, 10,
-			[]sync{{0, 1.5, 10}, {600, 1.5, 10}, {615, 100, 20}}},
+			[]sync{{0, 1.5, 10, ""}, {600, 1.5, 10, ""}, {615, 100, 20, ""}}},
 		{"scaleUp selectPolicy Disabled: no scale-up, scale-down still works",
 			func(c *HPAConfig) {
 				scaleDownWindow0(c)
 				c.Behavior.ScaleUp = &ScalingRules{SelectPolicy: SelectDisabled}
 			}, 10,
-			[]sync{{0, 100, 10}, {15, 4.5, 5}}},
+			[]sync{{0, 100, 10, ""}, {15, 4.5, 5, ""}}},
 		{"scale-up stabilisation of 60 s: the lowest recommendation within the window is used",
 			func(c *HPAConfig) {
 				c.MaxReplicas = 1000
 				c.Behavior.ScaleUp = &ScalingRules{StabilizationWindowSeconds: intPtr(60)}
 			}, 4,
-			[]sync{{0, 4, 4}, {15, 7.5, 4}, {45, 7.5, 4}, {60, 7.5, 8}}},
+			[]sync{{0, 4, 4, ""}, {15, 7.5, 4, ""}, {45, 7.5, 4, ""}, {60, 7.5, 8, ""}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,8 +248,8 @@ func TestHPABehavior(t *testing.T) {
 			for _, s := range tt.syncs {
 				m := avg("load", 1, pods(current, s.Load/float64(current))...)
 				got, why := h.Reconcile(sim.At(time.Duration(s.At)*time.Second), current, []MetricSample{m})
-				if got != s.Want {
-					t.Fatalf("t=%ds current=%d load=%g: got %d (%s), want %d\nsource: %s", s.At, current, s.Load, got, why, s.Want, docBehavior)
+				if got != s.Want || !strings.Contains(why, s.Why) {
+					t.Fatalf("t=%ds current=%d load=%g: got %d (%s), want %d (%q)\nsource: %s", s.At, current, s.Load, got, why, s.Want, s.Why, docBehavior)
 				}
 				current = got
 			}
