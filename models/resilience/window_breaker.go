@@ -258,12 +258,12 @@ func (b *WindowBreaker) Done(now sim.Time, success bool, duration time.Duration)
 // as of the last recorded result, or -1 below the minimum number of calls
 // (resilience4j's getFailureRate).
 func (b *WindowBreaker) FailureRate() float64 {
-	return rate(b.last.failed, b.last.calls, b.currentMin())
+	return percentOf(b.last.failed, b.last.calls, b.currentMin())
 }
 
 // SlowCallRate is FailureRate for slow calls.
 func (b *WindowBreaker) SlowCallRate() float64 {
-	return rate(b.last.slow, b.last.calls, b.currentMin())
+	return percentOf(b.last.slow, b.last.calls, b.currentMin())
 }
 
 func (b *WindowBreaker) currentMin() int {
@@ -282,8 +282,8 @@ const (
 )
 
 func (b *WindowBreaker) rates(a aggregate, minCalls int) verdict {
-	fr := rate(a.failed, a.calls, minCalls)
-	sr := rate(a.slow, a.calls, minCalls)
+	fr := percentOf(a.failed, a.calls, minCalls)
+	sr := percentOf(a.slow, a.calls, minCalls)
 	switch {
 	case fr < 0 || sr < 0:
 		return tooFew
@@ -293,7 +293,7 @@ func (b *WindowBreaker) rates(a aggregate, minCalls int) verdict {
 	return below
 }
 
-func rate(n, calls, minCalls int) float64 {
+func percentOf(n, calls, minCalls int) float64 {
 	if calls == 0 || calls < minCalls {
 		return -1
 	}

@@ -1,0 +1,127 @@
+package resilience
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+const ms = time.Millisecond
+
+// TestEnvoyRetryRanges samples the Envoy preset's delay for retries 1..5
+// and checks each lies in [0, min((2^n-1)·25ms, 250ms)) and covers it: some
+// draw lands in the lowest and some in the highest tenth of the range.
+func TestEnvoyRetryRanges(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	r := rand.New(rand.NewPCG(seed, 1))
+	p, err := NewRetry(EnvoyRetryConfig())
+	require.NoError(t, err)
+	for n := 1; n <= 5; n++ {
+		hi := min(time.Duration(1<<n-1)*25*ms, 250*ms)
+		require.Equal(t, hi, p.Ceiling(n))
+		lo, top := hi, time.Duration(0)
+		for range 5000 {
+			d := p.Delay(n, 0, r)
+			require.True(t, d >= 0 && d < hi, "seed=%d: retry %d drew %v outside [0, %v)", seed, n, d, hi)
+			lo, top = min(lo, d), max(top, d)
+		}
+		assert.Less(t, lo, hi/10, "seed=%d: retry %d never drew near 0", seed, n)
+		assert.Greater(t, top, hi-hi/10, "seed=%d: retry %d never drew near %v", seed, n, hi)
+	}
+}
+
+func TestRetryCeilings(t *testing.T) {
+	cases := []struct {
+		backoff string
+		want    []time.Duration // retries 1..6, base 10ms, cap 200ms
+	}{
+		{BackoffConstant, []time.Duration{10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms}},
+		{BackoffExponential, []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 200 * ms}},
+		{BackoffEnvoy, []time.Duration{10 * ms, 30 * ms, 70 * ms, 150 * ms, 200 * ms, 200 * ms}},
+	}
+	for _, tc := range cases {
+		p, err := NewRetry(RetryConfig{Backoff: tc.backoff, Base: 10 * ms, Cap: 200 * ms, Jitter: JitterNone})
+		require.NoError(t, err)
+		for i, want := range tc.want {
+			assert.Equal(t, want, p.Ceiling(i+1), "%s retry %d", tc.backoff, i+1)
+			assert.Equal(t, want, p.Delay(i+1, 0, nil), "no jitter draws nothing")
+		}
+		assert.Equal(t, tc.want[len(tc.want)-1], p.Ceiling(1000), "no overflow")
+	}
+}
+
+func TestRetryAllows(t *testing.T) {
+	p, err := NewRetry(RetryConfig{})
+	require.NoError(t, err)
+	assert.True(t, p.Allows(1))
+	assert.True(t, p.Allows(2))
+	assert.False(t, p.Allows(3), "3 attempts by default, the first included")
+}
+
+// TestRetryJitterRanges is the AWS blog's formulas as properties.
+func TestRetryJitterRanges(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		base := time.Duration(rapid.Int64Range(1, int64(time.Second)).Draw(t, "base"))
+		cfg := RetryConfig{
+			Backoff: rapid.SampledFrom([]string{BackoffConstant, BackoffExponential, BackoffEnvoy}).Draw(t, "backoff"),
+			Base:    base,
+			Cap:     base * time.Duration(rapid.Int64Range(1, 100).Draw(t, "cap_factor")),
+			Jitter:  rapid.SampledFrom([]string{JitterNone, JitterFull, JitterEqual, JitterDecorrelated}).Draw(t, "jitter"),
+		}
+		p, err := NewRetry(cfg)
+		require.NoError(t, err)
+		r := rand.New(rand.NewPCG(rapid.Uint64().Draw(t, "seed"), 0))
+		prev := time.Duration(0)
+		for n := 1; n <= 70; n++ {
+			v := p.Ceiling(n)
+			d := p.Delay(n, prev, r)
+			switch cfg.Jitter {
+			case JitterNone:
+				require.Equal(t, v, d)
+			case JitterFull:
+				require.True(t, d >= 0 && (d < v || v == 0), "full: %v not in [0, %v)", d, v)
+			case JitterEqual:
+				require.True(t, d >= v/2 && d <= v, "equal: %v not in [%v, %v]", d, v/2, v)
+			case JitterDecorrelated:
+				hi := max(prev, base) * 3
+				require.True(t, d >= base && d <= cfg.Cap && (d < hi || d == base), "decorrelated: %v not in [%v, min(%v, %v))", d, base, cfg.Cap, hi)
+			}
+			require.LessOrEqual(t, d, cfg.Cap)
+			prev = d
+		}
+	})
+}
+
+func TestRetryConfig(t *testing.T) {
+	var c RetryConfig
+	c.SetDefaults()
+	assert.Equal(t, RetryConfig{MaxAttempts: 3, Backoff: BackoffExponential, Base: 25 * ms, Cap: 250 * ms, Jitter: JitterFull}, c)
+	cases := []struct {
+		cfg  RetryConfig
+		want string
+	}{
+		{RetryConfig{MaxAttempts: -1}, "max_attempts: must be >= 1 (attempts including the first), got -1"},
+		{RetryConfig{Backoff: "linear"}, `backoff: must be one of constant, exponential, envoy, got "linear"`},
+		{RetryConfig{Base: -ms}, "base: must be > 0, got -1ms"},
+		{RetryConfig{Base: 10 * ms, Cap: 5 * ms}, "cap: must be >= base (10ms), got 5ms"},
+		{RetryConfig{Jitter: "half"}, `jitter: must be one of none, full, equal, decorrelated, got "half"`},
+	}
+	for _, tc := range cases {
+		_, err := NewRetry(tc.cfg)
+		require.Error(t, err)
+		assert.Equal(t, tc.want, err.Error())
+		assert.ErrorIs(t, err, ErrConfig)
+	}
+}
+
+func TestRetryDelayDoesNotAllocate(t *testing.T) {
+	p, err := NewRetry(RetryConfig{Jitter: JitterDecorrelated})
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(1, 2))
+	prev := time.Duration(0)
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { prev = p.Delay(3, prev, r) }))
+}
