@@ -109,7 +109,7 @@ func settingsOf(c BreakerConfig) gobreaker.Settings {
 // real sleeping. After every step the admission error, the state and the
 // counts must be equal.
 func TestBreakerMatchesGobreaker(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
+	seed := testSeed(t)
 	configs := []BreakerConfig{
 		{},
 		{Timeout: 20 * time.Millisecond},
@@ -124,7 +124,7 @@ func TestBreakerMatchesGobreaker(t *testing.T) {
 			t.Run(fmt.Sprintf("cfg%d/run%d", ci, run), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					if msg := compareWithGobreaker(cfg, s, 300, seen); msg != "" {
-						t.Fatalf("seed=%d cfg=%+v: %s\nreplay: change seed in TestBreakerMatchesGobreaker to %d", s, cfg, msg, s)
+						t.Fatalf("run seed=%d cfg=%+v: %s", s, cfg, msg)
 					}
 				})
 			})
@@ -190,7 +190,7 @@ func compareWithGobreaker(cfg BreakerConfig, seed uint64, steps int, seen map[st
 // gobreaker's Execute: each call runs for a random time (a sleep inside
 // the request function) and returns nil or an error.
 func TestBreakerMatchesGobreakerExecute(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
+	seed := testSeed(t)
 	cfg := BreakerConfig{Timeout: 20 * time.Millisecond, Interval: 50 * time.Millisecond, MaxRequests: 2}
 	for run := range 20 {
 		s := seed + uint64(run)

@@ -21,7 +21,7 @@ import (
 // refill period, with exact multiples of it and zero gaps mixed in, so
 // that requests often land where a token has only just been regained.
 func TestRateLimiterMatchesXTimeRate(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
+	seed := testSeed(t)
 	base := time.Unix(1_700_000_000, 0)
 	rates := []float64{0.5, 1, 1.0 / 3, 3, 7.3, 10, 100, 1000, 1e6, 12345.678}
 	for run := range 200 {

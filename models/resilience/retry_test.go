@@ -16,7 +16,7 @@ const ms = time.Millisecond
 // and checks each lies in [0, min((2^n-1)·25ms, 250ms)) and covers it: some
 // draw lands in the lowest and some in the highest tenth of the range.
 func TestEnvoyRetryRanges(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
+	seed := testSeed(t)
 	r := rand.New(rand.NewPCG(seed, 1))
 	p, err := NewRetry(EnvoyRetryConfig())
 	require.NoError(t, err)
