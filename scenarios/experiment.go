@@ -17,12 +17,12 @@ import (
 // BaseVariant names the only variant of a scenario that declares none.
 const BaseVariant = "base"
 
-// Engine runs one resolved scenario (a variant, with any sweep values
-// applied) on one seed. The simulator and the real engine both implement
-// it, so every report can show both.
+// Engine runs one case (a variant, with any sweep values applied) on one
+// seed. The simulator and the real engine both implement it, so every
+// report can show both.
 type Engine interface {
 	Name() string
-	Run(ctx context.Context, sc *Scenario, seed uint64) (results.Run, error)
+	Run(ctx context.Context, c Case, seed uint64) (results.Run, error)
 }
 
 // Case is one variant (at one sweep point) ready to run.
@@ -31,6 +31,15 @@ type Case struct {
 	Variant  string
 	Sweep    []float64 // values of the swept parameters, numeric
 	Scenario *Scenario
+}
+
+// Case returns the named variant as a case to run (no sweep applied).
+func (s *Scenario) Case(variant string) (Case, error) {
+	sc, err := s.Variant(variant)
+	if err != nil {
+		return Case{}, err
+	}
+	return Case{Name: variant, Variant: variant, Scenario: sc}, nil
 }
 
 // Variant returns the scenario with the named variant's overrides applied,
@@ -232,7 +241,7 @@ func runAll(ctx context.Context, eng Engine, cases []Case, seeds []uint64, opt O
 			defer wg.Done()
 			for j := range jobs {
 				c, seed := cases[j/len(seeds)], seeds[j%len(seeds)]
-				r, err := eng.Run(ctx, c.Scenario, seed)
+				r, err := eng.Run(ctx, c, seed)
 				r.Variant, r.Seed, r.Engine = c.Name, seed, eng.Name()
 				runs[j], errs[j] = r, err
 				mu.Lock()

@@ -5,6 +5,9 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/service"
+	"faultline/models/store"
+	"faultline/models/store/dynamo"
+	"faultline/models/store/raft"
 	"faultline/sim"
 )
 
@@ -32,11 +35,34 @@ type Scenario struct {
 	file   string
 }
 
-// Topology is what runs: services and the links between nodes.
+// Topology is what runs: services, replicated stores and the links
+// between nodes.
 type Topology struct {
 	Services []service.Config `yaml:"services"`
+	Stores   []Store          `yaml:"stores"`
 	Links    []Link           `yaml:"links"`
 }
+
+// Store is a replicated key-value store of one design. Its replicas are
+// nodes <name>-0, <name>-1, ...; only the settings of its design are read.
+type Store struct {
+	Name     string             `yaml:"name"`
+	Replicas int                `yaml:"replicas"`
+	Design   string             `yaml:"design"`
+	Raft     raft.Config        `yaml:"raft"`
+	Quorum   dynamo.Config      `yaml:"quorum"`
+	Async    dynamo.AsyncConfig `yaml:"async"`
+	// Settle is how long the run goes on after the load stops, with no
+	// faults, so replicas can converge before the final checks.
+	Settle time.Duration `yaml:"settle"`
+}
+
+// Store designs.
+const (
+	DesignRaft   = "raft"
+	DesignQuorum = "quorum"
+	DesignAsync  = "async"
+)
 
 // Link configures the network between two sets of nodes. From and To are
 // node selectors: a service name (all its instances), an instance
@@ -56,6 +82,12 @@ type Link struct {
 type Client struct {
 	Name        string `yaml:"name"`
 	load.Config `yaml:",inline"`
+	// Via is, for a client of a store, the replica it sends every
+	// operation to (e.g. kv-3); default: replica i mod replicas for the
+	// i-th store client.
+	Via string `yaml:"via"`
+	// Ops is, for a client of a store, the operation mix and keys.
+	Ops *store.Mix `yaml:"ops"`
 }
 
 // Variant is a named set of overrides applied to the scenario before it
@@ -94,6 +126,9 @@ func (s *Scenario) SetDefaults() {
 	for i := range s.Topology.Services {
 		s.Topology.Services[i].SetDefaults()
 	}
+	for i := range s.Topology.Stores {
+		s.Topology.Stores[i].setDefaults()
+	}
 	for i := range s.Load {
 		if s.Load[i].Name == "" {
 			s.Load[i].Name = DefaultClient
@@ -102,6 +137,9 @@ func (s *Scenario) SetDefaults() {
 			}
 		}
 		s.Load[i].Config.SetDefaults()
+		if s.Load[i].Ops != nil {
+			s.Load[i].Ops.SetDefaults()
+		}
 	}
 	for i := range s.Faults {
 		s.Faults[i].setDefaults()

@@ -53,7 +53,7 @@ func TestParallelRunsGiveTheSameReportAsSerial(t *testing.T) {
 func TestSameSeedSameTraceDifferentSeedDifferentTrace(t *testing.T) {
 	sc, err := scenarios.Load("balancer")
 	require.NoError(t, err)
-	v, err := sc.Variant("least-outstanding")
+	v, err := sc.Case("least-outstanding")
 	require.NoError(t, err)
 	hash := func(seed uint64) string {
 		r, err := world.Engine{}.Run(context.Background(), v, seed)
@@ -75,7 +75,7 @@ func TestBalancerAgreesWithMM1(t *testing.T) {
 	sc.Faults = nil
 	sc.Duration = 20 * 60e9
 	sc.Expect = nil
-	v, err := sc.Variant("random")
+	v, err := sc.Case("random")
 	require.NoError(t, err)
 	var means []float64
 	for seed := uint64(1); seed <= 8; seed++ {
@@ -97,9 +97,9 @@ func TestGoAPIBuildsTheSameScenario(t *testing.T) {
 	require.NoError(t, err)
 	built := buildBalancerInGo(t)
 	for _, name := range []string{"random", "least-outstanding"} {
-		a, err := file.Variant(name)
+		a, err := file.Case(name)
 		require.NoError(t, err)
-		b, err := built.Variant(name)
+		b, err := built.Case(name)
 		require.NoError(t, err)
 		ra, err := world.Engine{}.Run(context.Background(), a, 1)
 		require.NoError(t, err)
@@ -210,4 +210,30 @@ func TestEveryBuiltinListsWithADescription(t *testing.T) {
 		assert.NotEmpty(t, b.Description, b.Name)
 		assert.False(t, strings.HasPrefix(b.Description, "(invalid"), fmt.Sprintf("%s: %s", b.Name, b.Description))
 	}
+}
+
+// TestCapacitySweepIsMonotone checks the capacity scenario's grid: at each
+// load, more instances never make availability worse (beyond noise).
+func TestCapacitySweepIsMonotone(t *testing.T) {
+	sc, err := scenarios.Load("capacity")
+	require.NoError(t, err)
+	rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{Parallel: 2})
+	require.NoError(t, err)
+	require.NotNil(t, rep.Sweep)
+	avail := map[[2]float64]float64{}
+	for i, pt := range rep.Sweep.Points {
+		st, ok := rep.Variants[i].Stat("availability", results.All)
+		require.True(t, ok)
+		require.Equal(t, pt.Variant, rep.Variants[i].Variant)
+		avail[[2]float64{pt.Values[0], pt.Values[1]}] = st.Mean
+	}
+	for _, rps := range []float64{100, 200, 300} {
+		for n := 3.0; n <= 6; n++ {
+			assert.GreaterOrEqual(t, avail[[2]float64{n, rps}]+0.005, avail[[2]float64{n - 1, rps}],
+				"rps=%v: %v instances worse than %v; seeds %v", rps, n, n-1, rep.Seeds)
+		}
+	}
+	// At 100 req/s, 2 instances run at utilisation 1: visibly worse than 3.
+	assert.Less(t, avail[[2]float64{2, 100}], 0.97)
+	assert.Greater(t, avail[[2]float64{3, 100}], 0.99)
 }

@@ -84,8 +84,8 @@ type nodeSet map[string]bool
 
 func (s *Scenario) validateTopology() (nodeSet, error) {
 	nodes := nodeSet{"*": true}
-	if len(s.Topology.Services) == 0 {
-		return nil, &FieldError{"topology.services", "must list at least one service"}
+	if len(s.Topology.Services) == 0 && len(s.Topology.Stores) == 0 {
+		return nil, &FieldError{"topology.services", "must list at least one service or store"}
 	}
 	for i, svc := range s.Topology.Services {
 		path := fmt.Sprintf("topology.services[%d]", i)
@@ -98,6 +98,20 @@ func (s *Scenario) validateTopology() (nodeSet, error) {
 		nodes[svc.Name] = true
 		for j := range svc.Instances {
 			nodes[svc.Name+"-"+strconv.Itoa(j)] = true
+		}
+	}
+	for i := range s.Topology.Stores {
+		st := &s.Topology.Stores[i]
+		path := fmt.Sprintf("topology.stores[%d]", i)
+		if err := st.validate(); err != nil {
+			return nil, fieldErr(path, err)
+		}
+		if nodes[st.Name] {
+			return nil, &FieldError{path + ".name", fmt.Sprintf("%q is already used by a service, store or instance", st.Name)}
+		}
+		nodes[st.Name] = true
+		for j := range st.Replicas {
+			nodes[st.Name+"-"+strconv.Itoa(j)] = true
 		}
 	}
 	for i, l := range s.Load {
@@ -162,11 +176,20 @@ func (s *Scenario) validateLoad(nodes nodeSet) error {
 	}
 	for i, l := range s.Load {
 		path := fmt.Sprintf("load[%d]", i)
+		if s.store(l.Target) != nil {
+			if err := s.validateStoreClient(i); err != nil {
+				return err
+			}
+			continue
+		}
+		if l.Via != "" || l.Ops != nil {
+			return &FieldError{path + ".ops", "via and ops are read only for clients of a store"}
+		}
 		if err := l.Config.Validate(); err != nil {
 			return fieldErr(path, err)
 		}
 		if !s.isService(l.Target) {
-			return &FieldError{path + ".target", fmt.Sprintf("%q is not a service of this scenario", l.Target)}
+			return &FieldError{path + ".target", fmt.Sprintf("%q is not a service or store of this scenario", l.Target)}
 		}
 	}
 	return nil
@@ -212,6 +235,11 @@ func (s *Scenario) validateFaults(nodes nodeSet) error {
 func (s *Scenario) isProcess(sel string) bool {
 	for _, svc := range s.Topology.Services {
 		if sel == svc.Name || strings.HasPrefix(sel, svc.Name+"-") {
+			return true
+		}
+	}
+	for _, st := range s.Topology.Stores {
+		if sel == st.Name || strings.HasPrefix(sel, st.Name+"-") {
 			return true
 		}
 	}

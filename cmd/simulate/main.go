@@ -167,7 +167,7 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	if out == "" {
 		out = filepath.Join("out", sc.Name)
 	}
-	eng := world.Engine{}
+	eng := world.Engine{Artifacts: out}
 	if opt.trace {
 		tr, err := newTraces(filepath.Join(out, "traces"))
 		if err != nil {

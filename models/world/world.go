@@ -16,8 +16,11 @@ import (
 // Engine runs scenarios in the simulator. The zero value is ready to use.
 type Engine struct {
 	// Trace, if set, returns where to write the JSON-lines trace of a run
-	// (nil for none). It is called once per run.
-	Trace func(variant string, seed uint64) io.Writer
+	// (nil for none). It is called once per run with the case's name.
+	Trace func(name string, seed uint64) io.Writer
+	// Artifacts, if set, is a folder for per-run files (e.g. porcupine's
+	// visualisation of a store history); the run lists them in Run.Files.
+	Artifacts string
 }
 
 // Name is "sim".
@@ -34,6 +37,10 @@ type World struct {
 	nodes    []sim.NodeID            // every node, in creation order
 	rec      *results.Recorder
 	sampler  sim.HandlerID
+
+	stores    []*storeRun
+	artifacts string
+	caseName  string
 }
 
 // Build creates the world for sc on a kernel seeded with seed.
@@ -48,7 +55,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildClients, w.buildLinks, w.scheduleFaults}
+	steps := []func() error{w.buildServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -101,6 +108,12 @@ func (w *World) buildClients() error {
 		node := w.net.AddNode(l.Name)
 		w.byName[l.Name] = []sim.NodeID{node}
 		w.nodes = append(w.nodes, node)
+		if st := w.storeNamed(l.Target); st != nil {
+			if err := w.buildStoreClient(i, node, st); err != nil {
+				return fmt.Errorf("load[%d]: %w", i, err)
+			}
+			continue
+		}
 		c, err := load.NewClient(w.k, w.net, node, l.Name, l.Config, w.service(l.Target), w.observe)
 		if err != nil {
 			return fmt.Errorf("load[%d]: %w", i, err)
@@ -169,6 +182,7 @@ func (w *World) sample(sim.Event) {
 		w.rec.Set("in_service"+suffix, "requests", at, float64(s.InService()))
 		w.rec.Set("instances_up"+suffix, "instances", at, float64(s.Up()))
 	}
+	w.sampleStores(at)
 	if next := t + w.sc.Interval; next <= w.sc.Duration {
 		w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
 	}
@@ -181,7 +195,14 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	for _, c := range w.clients {
 		c.Start(end)
 	}
+	for _, s := range w.stores {
+		s.start(end)
+	}
 	w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
+	w.watchConvergence()
+	// Stores run forever (heartbeats, anti-entropy): stop after the settle
+	// time. Services alone go idle once the last request ends.
+	limit := end.Add(w.settle() + w.maxTimeout())
 	var steps int
 	var err error
 	w.k.RunWhile(func() bool {
@@ -190,12 +211,16 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 			err = ctx.Err()
 			return false
 		}
-		return true
+		next, ok := w.k.NextAt()
+		return ok && (len(w.stores) == 0 || next <= limit)
 	})
 	if err != nil {
 		return results.Run{}, err
 	}
 	run := w.rec.Finish()
+	if err := w.checkStores(&run); err != nil {
+		return results.Run{}, err
+	}
 	run.TraceHash = fmt.Sprintf("%016x", w.k.Hash())
 	run.Events = w.k.Dispatched()
 	st := w.net.Stats()
@@ -204,17 +229,27 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	return run, nil
 }
 
+func (w *World) maxTimeout() time.Duration {
+	var m time.Duration
+	for _, l := range w.sc.Load {
+		m = max(m, l.Timeout)
+	}
+	return m
+}
+
 // Kernel exposes the world's kernel (for traces and tests).
 func (w *World) Kernel() *sim.Kernel { return w.k }
 
-// Run builds and runs sc on seed.
-func (e Engine) Run(ctx context.Context, sc *scenarios.Scenario, seed uint64) (results.Run, error) {
-	w, err := Build(sc, seed)
+// Run builds and runs case c on seed.
+func (e Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (results.Run, error) {
+	w, err := Build(c.Scenario, seed)
 	if err != nil {
 		return results.Run{}, err
 	}
+	w.artifacts = e.Artifacts
+	w.caseName = c.Name
 	if e.Trace != nil {
-		if tw := e.Trace(sc.Name, seed); tw != nil {
+		if tw := e.Trace(c.Name, seed); tw != nil {
 			w.k.SetTrace(tw)
 			defer w.k.Flush()
 		}

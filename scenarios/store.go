@@ -1,0 +1,102 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultSettle is how long a run with stores goes on after the load stops.
+const DefaultSettle = 10 * time.Second
+
+func (st *Store) setDefaults() {
+	if st.Replicas == 0 {
+		st.Replicas = 3
+	}
+	if st.Design == "" {
+		st.Design = DesignRaft
+	}
+	if st.Settle == 0 {
+		st.Settle = DefaultSettle
+	}
+	st.Raft.SetDefaults()
+	st.Quorum.SetDefaults()
+	st.Async.SetDefaults()
+}
+
+func (st *Store) validate() error {
+	switch {
+	case !nameRE.MatchString(st.Name):
+		return fmt.Errorf("name: must be lower-case letters, digits and dashes, got %q", st.Name)
+	case st.Replicas < 1 || st.Replicas > 15:
+		return fmt.Errorf("replicas: must be in [1, 15], got %d", st.Replicas)
+	case st.Settle < 0:
+		return fmt.Errorf("settle: must be >= 0, got %v", st.Settle)
+	}
+	switch st.Design {
+	case DesignRaft:
+		return fieldErr("raft", st.Raft.Validate())
+	case DesignQuorum:
+		return fieldErr("quorum", st.Quorum.Validate(st.Replicas))
+	case DesignAsync:
+		return fieldErr("async", st.Async.Validate())
+	}
+	return fmt.Errorf("design: must be raft, quorum or async, got %q", st.Design)
+}
+
+// store returns the store with that name, or nil.
+func (s *Scenario) store(name string) *Store {
+	for i := range s.Topology.Stores {
+		if s.Topology.Stores[i].Name == name {
+			return &s.Topology.Stores[i]
+		}
+	}
+	return nil
+}
+
+// StoreClientReplica returns the replica index client i of the scenario
+// sends to: its via, or its rank among the store's clients mod replicas.
+func (s *Scenario) StoreClientReplica(i int) int {
+	c := &s.Load[i]
+	st := s.store(c.Target)
+	if c.Via != "" {
+		n, _ := strconv.Atoi(strings.TrimPrefix(c.Via, st.Name+"-"))
+		return n
+	}
+	rank := 0
+	for j := 0; j < i; j++ {
+		if s.Load[j].Target == c.Target {
+			rank++
+		}
+	}
+	return rank % st.Replicas
+}
+
+func (s *Scenario) validateStoreClient(i int) error {
+	c := &s.Load[i]
+	st := s.store(c.Target)
+	path := fmt.Sprintf("load[%d]", i)
+	switch {
+	case c.Open == nil:
+		return &FieldError{path + ".open", "a store client needs an open-loop rate (closed loops are for services)"}
+	case c.Ops == nil:
+		return &FieldError{path + ".ops", "a store client needs its operation mix (read, write, cas, keys)"}
+	}
+	if err := c.Ops.Validate(); err != nil {
+		return fieldErr(path+".ops", err)
+	}
+	if err := c.Open.Validate(); err != nil {
+		return fieldErr(path+".open", err)
+	}
+	if c.Timeout <= 0 {
+		return &FieldError{path + ".timeout", fmt.Sprintf("must be > 0, got %v", c.Timeout)}
+	}
+	if c.Via != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(c.Via, st.Name+"-"))
+		if !strings.HasPrefix(c.Via, st.Name+"-") || err != nil || n < 0 || n >= st.Replicas {
+			return &FieldError{path + ".via", fmt.Sprintf("must be a replica of %s (%s-0 .. %s-%d), got %q", st.Name, st.Name, st.Name, st.Replicas-1, c.Via)}
+		}
+	}
+	return nil
+}
