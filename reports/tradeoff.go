@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -26,6 +27,9 @@ func parseMetric(s string, def results.Phase) metricRef {
 				return metricRef{s[i+1:], p}
 			}
 		}
+	}
+	if !slices.Contains(results.SummaryMetrics(), s) {
+		def = results.All // model metrics are per run, without phases
 	}
 	return metricRef{s, def}
 }

@@ -177,6 +177,10 @@ func (w *World) checkStores(run *results.Run) error {
 		run.Metrics[p+"max_k_staleness"] = float64(st.MaxK)
 		run.Metrics[p+"max_t_visibility_ms"] = float64(st.MaxTVisibility) / 1e6
 		run.Metrics[p+"divergence_at_end"] = float64(s.cluster.Divergence())
+		if final, ok := s.finalValues(); ok {
+			lost, _ := check.LostWrites(s.history, final)
+			run.Metrics[p+"lost_writes"] = float64(lost)
+		}
 		if len(w.sc.Faults) > 0 {
 			conv := -1.0
 			if s.converged >= 0 {
@@ -268,4 +272,38 @@ func (w *World) visualize(run *results.Run, s *storeRun, info porcupine.Lineariz
 	}
 	run.Files = append(run.Files, results.File{Label: "linearizability of " + s.cfg.Name + " (porcupine)", Path: name})
 	return nil
+}
+
+// valuer is implemented by designs that expose each replica's value.
+type valuer interface {
+	Value(replica, key int) (value, version int64)
+}
+
+// finalValues returns each key's value at the end of the run: the value
+// most replicas hold (ties to the lowest replica), so a replica that never
+// caught up does not decide it.
+func (s *storeRun) finalValues() (map[int]int64, bool) {
+	v, ok := s.cluster.(valuer)
+	if !ok {
+		return nil, false
+	}
+	keys := 0
+	for _, r := range s.history {
+		keys = max(keys, r.Key+1)
+	}
+	final := make(map[int]int64, keys)
+	n := len(s.cluster.Nodes())
+	for key := range keys {
+		votes := map[int64]int{}
+		best, bestVotes := int64(0), -1
+		for i := range n {
+			val, _ := v.Value(i, key)
+			votes[val]++
+			if votes[val] > bestVotes {
+				best, bestVotes = val, votes[val]
+			}
+		}
+		final[key] = best
+	}
+	return final, true
 }

@@ -203,3 +203,9 @@ func (c *Cluster) send(from, to int, m message) {
 	c.net.Send(sim.Message{From: c.nodes[from], To: c.nodes[to], Size: size,
 		Deliver: sim.Target{H: c.replicas[to].id, Kind: kindMsg, A: int64(slot)}})
 }
+
+// Value returns the value replica i has applied for key (0 when absent)
+// and, for symmetry with the other designs' Value, a version of 0.
+func (c *Cluster) Value(i, key int) (value, version int64) {
+	return c.replicas[i].kv[key], 0
+}
