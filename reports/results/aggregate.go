@@ -9,7 +9,9 @@ import (
 
 // Stat is one metric of a variant across its seeds: the mean with a 95%
 // confidence interval (Student's t over seeds), and the range. With one
-// seed Lo and Hi equal the mean.
+// seed Lo and Hi equal the mean. For the summary metrics the interval is
+// clipped to what the metric can be (availability in [0, 1], counts and
+// latencies >= 0): with few seeds a t interval can reach past those.
 type Stat struct {
 	Mean float64 `json:"mean"`
 	Lo   float64 `json:"ci95_lo"`
@@ -73,7 +75,7 @@ func Aggregate(runs []Run) VariantSummary {
 					xs = append(xs, m.get(&s))
 				}
 			}
-			v.Stats[StatKey(m.name, p)] = NewStat(xs)
+			v.Stats[StatKey(m.name, p)] = NewStat(xs).clip(m.name)
 		}
 	}
 	for _, name := range modelMetricNames(runs) {
@@ -154,4 +156,15 @@ func meanCDF(runs []Run) []Quantile {
 		out[i].Ms /= float64(n)
 	}
 	return out
+}
+
+// clip limits the interval to the possible values of summary metric name.
+func (s Stat) clip(name string) Stat {
+	lo, hi := 0.0, math.Inf(1)
+	if name == "availability" || name == "error_rate" {
+		hi = 1
+	}
+	s.Lo = math.Min(math.Max(s.Lo, lo), hi)
+	s.Hi = math.Min(math.Max(s.Hi, lo), hi)
+	return s
 }

@@ -127,3 +127,24 @@ func TestRunValueNamesUnknownMetrics(t *testing.T) {
 	_, err = run.Value("p98", All)
 	assert.ErrorContains(t, err, `unknown metric "p98"`)
 }
+
+func TestAggregateClipsIntervalsToPossibleValues(t *testing.T) {
+	var runs []Run
+	for i, ok := range []int{100, 100, 40} {
+		r := newRec(t)
+		for j := range 100 {
+			o := OK
+			if j >= ok {
+				o = Error
+			}
+			r.Observe(time.Duration(j)*10*ms, time.Duration(j)*10*ms+ms, o)
+		}
+		run := r.Finish()
+		run.Seed = uint64(i)
+		runs = append(runs, run)
+	}
+	st, _ := Aggregate(runs).Stat("availability", All)
+	assert.InDelta(t, 0.8, st.Mean, 1e-12)
+	assert.Equal(t, 1.0, st.Hi, "a t interval over 3 seeds reaches past 1; availability cannot")
+	assert.GreaterOrEqual(t, st.Lo, 0.0)
+}
