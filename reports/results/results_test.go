@@ -143,7 +143,8 @@ func TestAggregateClipsIntervalsToPossibleValues(t *testing.T) {
 		run.Seed = uint64(i)
 		runs = append(runs, run)
 	}
-	st, _ := Aggregate(runs).Stat("availability", All)
+	v := Aggregate(runs)
+	st, _ := v.Stat("availability", All)
 	assert.InDelta(t, 0.8, st.Mean, 1e-12)
 	assert.Equal(t, 1.0, st.Hi, "a t interval over 3 seeds reaches past 1; availability cannot")
 	assert.GreaterOrEqual(t, st.Lo, 0.0)
