@@ -78,6 +78,12 @@ func (s *Scenario) Validate() error {
 	return s.validateExperiment()
 }
 
+// LeaderSuffix names, after a store's name, the replica that leads it when
+// a fault starts (kv.leader): resolved at that moment, in partitions'
+// isolate only. Designs without a leader resolve it to replica 0 (the
+// primary of async followers).
+const LeaderSuffix = ".leader"
+
 // nodeSet is what a node selector may name: services (all instances),
 // instances, and load generators.
 type nodeSet map[string]bool
@@ -212,6 +218,12 @@ func (s *Scenario) validateFaults(nodes nodeSet) error {
 			return fieldErr(path, err)
 		}
 		for _, sel := range []struct{ field, v string }{{"from", f.From}, {"to", f.To}, {"isolate", f.Isolate}, {"target", f.Target}} {
+			if st, ok := strings.CutSuffix(sel.v, LeaderSuffix); ok && sel.field == "isolate" {
+				if s.store(st) == nil {
+					return &FieldError{path + ".isolate", fmt.Sprintf("%q: %s is not a store of this scenario", sel.v, st)}
+				}
+				continue
+			}
 			if sel.v != "" {
 				if err := nodes.check(sel.field, sel.v); err != nil {
 					return fieldErr(path, err)

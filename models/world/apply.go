@@ -26,6 +26,9 @@ func (w *World) scheduleFault(f *scenarios.Fault) error {
 	at := sim.At(f.At)
 	switch f.Type {
 	case "partition":
+		if name, ok := strings.CutSuffix(f.Isolate, scenarios.LeaderSuffix); ok {
+			return w.scheduleLeaderCut(f, name)
+		}
 		p, err := w.partition(f)
 		if err != nil {
 			return err
@@ -39,6 +42,37 @@ func (w *World) scheduleFault(f *scenarios.Fault) error {
 		return w.scheduleProcessFault(f)
 	}
 	return fmt.Errorf("the simulator does not implement fault type %q", f.Type)
+}
+
+// leader is implemented by designs that have one.
+type leader interface{ Leader() int }
+
+// scheduleLeaderCut isolates whichever replica leads store name when the
+// fault starts (replica 0 for designs without a leader, or while none is
+// elected), and heals that cut at the end.
+func (w *World) scheduleLeaderCut(f *scenarios.Fault, name string) error {
+	s := w.storeNamed(name)
+	if s == nil {
+		return fmt.Errorf("isolate %s: no store %s", f.Isolate, name)
+	}
+	mode := sim.BlackHole
+	if f.Mode == "refuse" {
+		mode = sim.Refuse
+	}
+	w.k.AtFunc(sim.At(f.At), func() {
+		i := 0
+		if l, ok := s.cluster.(leader); ok && l.Leader() >= 0 {
+			i = l.Leader()
+		}
+		node := s.cluster.Nodes()[i]
+		id, err := w.net.Cut(sim.Partition{Isolate: &node, Mode: mode})
+		if err != nil {
+			panic(err) // the node exists: a broken invariant
+		}
+		w.k.Record(w.sampler, 1, int64(i), int64(node))
+		w.k.AfterFunc(f.For, func() { w.net.Heal(id) })
+	})
+	return nil
 }
 
 func (w *World) partition(f *scenarios.Fault) (sim.Partition, error) {
