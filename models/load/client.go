@@ -12,7 +12,9 @@ import (
 
 // Observer receives each request's outcome when it is known: start is
 // the intended start, end the time of the answer or of the deadline (for a
-// timeout, exactly start + Timeout).
+// timeout without retries, exactly start + Timeout). With retries it is
+// the logical request's: from the intended start to the end of its last
+// attempt, with that attempt's outcome.
 type Observer func(start, end sim.Time, o results.Outcome)
 
 // Event kinds of a client's handler (service.KindReply is the fourth),
@@ -20,8 +22,9 @@ type Observer func(start, end sim.Time, o results.Outcome)
 const (
 	kindArrive  uint32 = 1 // open loop: the next arrival is due
 	kindWake    uint32 = 2 // closed loop: user A has finished thinking
-	kindTimeout uint32 = 3 // request A's deadline
+	kindTimeout uint32 = 3 // request A's deadline (of its current attempt)
 	kindOutcome uint32 = 4 // record: A the latency in ns, B the outcome
+	kindRetry   uint32 = 5 // request A's back-off is over; as a record: A the attempt, B the time since the intended start in ns
 )
 
 // maxOutcomes bounds the outcome counters; results.Outcome has five.
@@ -48,6 +51,11 @@ type Client struct {
 	started bool
 	until   sim.Time
 
+	retry    *retrier // nil: no retries
+	attempts int64    // attempts sent, first ones included
+	retries  int64    // retries sent
+	denied   int64    // retries the policy wanted but the budget or throttle refused
+
 	reqs        []request // slab of requests, in flight or free
 	free        []int32   // free slots of reqs, a stack
 	outstanding int
@@ -56,15 +64,18 @@ type Client struct {
 }
 
 // request is one request in flight. Its ID is gen<<32 | slot; gen changes
-// every time the slot is freed, so an answer that comes after the request
-// ended (a reply after the timeout) does not match the slot's next user.
+// every time the slot is freed or the request retries, so an answer that
+// comes after its attempt ended (a reply after the timeout) does not match
+// the slot's next user or the request's next attempt.
 type request struct {
-	gen   uint32
-	live  bool
-	inst  int32    // instance picked by the balancer
-	user  int32    // closed-loop user, or -1
-	start sim.Time // intended start
-	timer sim.Timer
+	gen     uint32
+	live    bool
+	inst    int32    // instance picked by the balancer for the current attempt
+	user    int32    // closed-loop user, or -1
+	attempt int32    // the current attempt, 1 for the first
+	start   sim.Time // intended start
+	timer   sim.Timer
+	backoff time.Duration // the last back-off delay, for decorrelated jitter
 }
 
 // NewClient creates the load generator name on node, calling target
@@ -97,6 +108,11 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 		c.think = k.Stream(prefix + "/think")
 		c.thinkTime, _ = cfg.Closed.build() // validated above
 	}
+	if cfg.Retry != nil {
+		if c.retry, err = newRetrier(cfg.Retry, k.Stream(prefix+"/retry")); err != nil {
+			return nil, err
+		}
+	}
 	c.id = k.Register(prefix, c)
 	return c, nil
 }
@@ -112,6 +128,7 @@ func (c Config) clone() Config {
 		cl := *c.Closed
 		c.Closed = &cl
 	}
+	c.Retry = c.Retry.clone()
 	return c
 }
 
@@ -161,6 +178,26 @@ func (c *Client) Outstanding() int { return c.outstanding }
 // Sent returns the number of requests sent so far.
 func (c *Client) Sent() int64 { return c.sent }
 
+// Attempts returns the number of attempts sent so far, first ones and
+// retries.
+func (c *Client) Attempts() int64 { return c.attempts }
+
+// Retries returns the number of retries sent so far.
+func (c *Client) Retries() int64 { return c.retries }
+
+// RetriesDenied returns the number of retries the policy called for but
+// the retry budget or throttle refused.
+func (c *Client) RetriesDenied() int64 { return c.denied }
+
+// Amplification is attempts per logical request sent: 1 without retries,
+// up to max_attempts. It is 0 before the first request.
+func (c *Client) Amplification() float64 {
+	if c.sent == 0 {
+		return 0
+	}
+	return float64(c.attempts) / float64(c.sent)
+}
+
 // Count returns the number of requests that ended with outcome o.
 func (c *Client) Count(o results.Outcome) int64 {
 	if int(o) >= maxOutcomes {
@@ -179,7 +216,11 @@ func (c *Client) HandleEvent(ev sim.Event) {
 		c.send(int32(ev.A))
 	case kindTimeout:
 		if slot, ok := c.lookup(ev.A); ok {
-			c.finish(slot, results.Timeout)
+			c.attemptDone(slot, results.Timeout)
+		}
+	case kindRetry:
+		if slot, ok := c.lookup(ev.A); ok {
+			c.retryNow(slot)
 		}
 	case service.KindReply:
 		c.reply(service.DecodeReply(ev))
@@ -199,6 +240,8 @@ func (c *Client) KindName(kind uint32) string {
 		return "timeout"
 	case kindOutcome:
 		return "outcome"
+	case kindRetry:
+		return "retry"
 	case service.KindReply:
 		return "reply"
 	}
@@ -238,13 +281,59 @@ func (c *Client) thinkThenSend(user int32) {
 func (c *Client) send(user int32) {
 	slot := c.alloc()
 	r := &c.reqs[slot]
-	id := int64(r.gen)<<32 | int64(slot)
 	r.live, r.user, r.start = true, user, c.k.Now()
-	r.inst = int32(c.bal.Pick())
-	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
 	c.sent++
 	c.outstanding++
+	c.attempt(slot)
+}
+
+// attempt sends the next attempt of the request in slot, with its own
+// deadline.
+func (c *Client) attempt(slot int32) {
+	r := &c.reqs[slot]
+	id := int64(r.gen)<<32 | int64(slot)
+	r.attempt++
+	r.inst = int32(c.bal.Pick())
+	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
+	c.attempts++
+	if c.retry != nil {
+		c.retry.begin(r.attempt)
+	}
 	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
+}
+
+// attemptDone ends the current attempt of the request in slot with
+// outcome o: a retry after a back-off if the policy calls for one and
+// the budget and throttle admit it, else the request's end.
+func (c *Client) attemptDone(slot int32, o results.Outcome) {
+	r := &c.reqs[slot]
+	c.bal.Done(int(r.inst))
+	rt := c.retry
+	if rt == nil {
+		c.finish(slot, o)
+		return
+	}
+	rt.end(r.attempt, o)
+	if !rt.wants(r.attempt, o) {
+		c.finish(slot, o)
+		return
+	}
+	if !rt.admit() {
+		c.denied++
+		c.finish(slot, o)
+		return
+	}
+	r.gen++ // answers to the attempt that ended no longer match
+	r.backoff = rt.delay(r.attempt, r.backoff)
+	c.k.After(r.backoff, c.id, kindRetry, int64(r.gen)<<32|int64(slot), 0)
+}
+
+// retryNow sends the retry of the request in slot, its back-off over.
+func (c *Client) retryNow(slot int32) {
+	r := &c.reqs[slot]
+	c.retries++
+	c.k.Record(c.id, kindRetry, int64(r.attempt+1), int64(c.k.Now().Sub(r.start)))
+	c.attempt(slot)
 }
 
 func (c *Client) reply(rep service.Reply) {
@@ -253,7 +342,7 @@ func (c *Client) reply(rep service.Reply) {
 		return // the request already ended: a late answer
 	}
 	c.k.Cancel(c.reqs[slot].timer)
-	c.finish(slot, outcomeOf(rep.Status))
+	c.attemptDone(slot, outcomeOf(rep.Status))
 }
 
 // outcomeOf is how a client counts each answer.
@@ -267,16 +356,16 @@ func outcomeOf(st service.Status) results.Outcome {
 	return results.Error // reset, error, refused
 }
 
-// finish ends the request in slot with outcome o, now.
+// finish ends the request in slot with outcome o, now; its last attempt
+// has already told the balancer.
 func (c *Client) finish(slot int32, o results.Outcome) {
 	r := &c.reqs[slot]
-	start, inst, user := r.start, r.inst, r.user
+	start, user := r.start, r.user
 	now := c.k.Now()
 	c.release(slot)
 	c.outstanding--
 	c.counts[o]++
 	c.k.Record(c.id, kindOutcome, int64(now.Sub(start)), int64(o))
-	c.bal.Done(int(inst))
 	c.observe(start, now, o)
 	if user >= 0 {
 		c.thinkThenSend(user)

@@ -36,6 +36,8 @@ type Config struct {
 	Open *Schedule `yaml:"open"`
 	// Closed is closed-loop users.
 	Closed *Closed `yaml:"closed"`
+	// Retry retries failed attempts; nil never retries.
+	Retry *RetryConfig `yaml:"retry"`
 }
 
 // Closed is a closed loop: Users users, each sending a request, waiting
@@ -88,6 +90,9 @@ func (c *Config) SetDefaults() {
 	if c.Closed != nil && c.Closed.ThinkTime.Kind == "" {
 		c.Closed.ThinkTime = DefaultThinkTime
 	}
+	if c.Retry != nil {
+		c.Retry.SetDefaults()
+	}
 }
 
 // Validate reports the first field out of range, as "field: rule" with
@@ -104,6 +109,11 @@ func (c Config) Validate() error {
 	}
 	if err := service.CheckPolicy(c.Balancer); err != nil {
 		return invalid("balancer: %v", err)
+	}
+	if c.Retry != nil {
+		if err := c.Retry.Validate(); err != nil {
+			return err
+		}
 	}
 	if c.Open != nil {
 		if err := c.Open.Validate(); err != nil {

@@ -16,9 +16,17 @@
 // instant, or the end of the user's think time), and a timeout is reported
 // at exactly start + timeout, so no stall can hide from the numbers.
 //
+// With a RetryConfig a client retries failed attempts after a back-off
+// (models/resilience's policies), each attempt with its own deadline,
+// subject to an Envoy retry budget and gRPC retry throttling if set; the
+// request's latency and outcome are those of the whole logical request.
+// Attempts, Retries and Amplification count what that costs, and every
+// retry is recorded in the trace. The server is never told that a client
+// gave up, which is what makes retry storms possible.
+//
 // A Client is a state machine driven by kernel events, with random streams
 // of its own ("load/<name>/arrivals", "load/<name>/think",
-// "load/<name>/balancer"). Requests in flight live in a slab with a free
+// "load/<name>/balancer", "load/<name>/retry"). Requests in flight live in a slab with a free
 // list and carry a generation in their ID, so a late reply to a reused slot
 // is recognised and ignored; in steady state nothing is allocated per
 // request.
