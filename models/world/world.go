@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"faultline/models/load"
@@ -37,6 +38,8 @@ type World struct {
 	nodes    []sim.NodeID            // every node, in creation order
 	rec      *results.Recorder
 	sampler  sim.HandlerID
+
+	retries []int64 // per client, retries counted at the last sample
 
 	stores    []*storeRun
 	artifacts string
@@ -183,6 +186,7 @@ func (w *World) sample(sim.Event) {
 		w.rec.Set("instances_up"+suffix, "instances", at, float64(s.Up()))
 	}
 	w.sampleStores(at)
+	w.sampleRetries(at)
 	if next := t + w.sc.Interval; next <= w.sc.Duration {
 		w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
 	}
@@ -223,10 +227,24 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	}
 	run.TraceHash = fmt.Sprintf("%016x", w.k.Hash())
 	run.Events = w.k.Dispatched()
+	for i, c := range w.clients {
+		if c.Attempts() > 0 {
+			run.Metrics[w.clientPrefix(i)+"retry_amplification"] = c.Amplification()
+			run.Metrics[w.clientPrefix(i)+"retries_denied"] = float64(c.RetriesDenied())
+		}
+	}
 	st := w.net.Stats()
 	run.Metrics["net_lost"] = float64(st.Lost + st.BlackHoled)
 	run.Metrics["net_refused"] = float64(st.Refused)
 	return run, nil
+}
+
+// clientPrefix names a service client's metrics when there are several.
+func (w *World) clientPrefix(i int) string {
+	if len(w.clients) == 1 {
+		return ""
+	}
+	return strings.ReplaceAll(w.clients[i].Name(), "-", "_") + "_"
 }
 
 func (w *World) maxTimeout() time.Duration {
@@ -235,6 +253,21 @@ func (w *World) maxTimeout() time.Duration {
 		m = max(m, l.Timeout)
 	}
 	return m
+}
+
+// sampleRetries records the retries each client started in the interval
+// that just ended ("retries", summed over clients).
+func (w *World) sampleRetries(at time.Duration) {
+	if len(w.retries) < len(w.clients) {
+		w.retries = make([]int64, len(w.clients))
+	}
+	for i, c := range w.clients {
+		if c.Retries() == 0 && w.retries[i] == 0 {
+			continue
+		}
+		w.rec.Add("retries", "retries/s", at, float64(c.Retries()-w.retries[i])/w.sc.Interval.Seconds())
+		w.retries[i] = c.Retries()
+	}
 }
 
 // Kernel exposes the world's kernel (for traces and tests).
