@@ -2,6 +2,7 @@ package results
 
 import (
 	"math"
+	"strings"
 	"sort"
 
 	"faultline/sim/stat"
@@ -85,7 +86,7 @@ func Aggregate(runs []Run) VariantSummary {
 				xs = append(xs, x)
 			}
 		}
-		v.Stats[StatKey(name, All)] = NewStat(xs)
+		v.Stats[StatKey(name, All)] = NewStat(xs).clipModel(name)
 	}
 	v.Series = meanSeries(runs)
 	v.CDF = meanCDF(runs)
@@ -166,5 +167,22 @@ func (s Stat) clip(name string) Stat {
 	}
 	s.Lo = math.Min(math.Max(s.Lo, lo), hi)
 	s.Hi = math.Min(math.Max(s.Hi, lo), hi)
+	return s
+}
+
+// clipModel limits the interval of a model metric to what it can be when
+// that is known from its name or its values: ratios (availability_*,
+// *_ratio, linearizable as a share of seeds) to [0, 1], and metrics never
+// seen negative to >= 0. Sentinels such as -1 (unknown) disable clipping.
+func (s Stat) clipModel(name string) Stat {
+	if s.Min < 0 {
+		return s
+	}
+	hi := math.Inf(1)
+	if strings.HasPrefix(name, "availability") || strings.HasSuffix(name, "_ratio") || strings.HasSuffix(name, "linearizable") {
+		hi = 1
+	}
+	s.Lo = math.Min(math.Max(s.Lo, 0), hi)
+	s.Hi = math.Min(math.Max(s.Hi, 0), hi)
 	return s
 }
