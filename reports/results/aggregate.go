@@ -2,8 +2,8 @@ package results
 
 import (
 	"math"
-	"strings"
 	"sort"
+	"strings"
 
 	"faultline/sim/stat"
 )
