@@ -288,9 +288,8 @@ func (s *Scenario) report(cases []Case, seeds []uint64, runs []results.Run) (*re
 	for _, f := range s.Faults {
 		r.Faults = append(r.Faults, results.FaultWindow{Type: f.Type, Label: f.Label(), Start: f.At.Seconds(), End: f.End().Seconds()})
 	}
-	for i, c := range cases {
+	for i := range cases {
 		r.Variants = append(r.Variants, results.Aggregate(runs[i*len(seeds):(i+1)*len(seeds)]))
-		_ = c
 	}
 	if len(s.Sweep) > 0 {
 		r.Sweep = &results.Sweep{}

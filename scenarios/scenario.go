@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strconv"
 	"time"
 
 	"faultline/models/load"
@@ -133,7 +134,7 @@ func (s *Scenario) SetDefaults() {
 		if s.Load[i].Name == "" {
 			s.Load[i].Name = DefaultClient
 			if i > 0 {
-				s.Load[i].Name = DefaultClient + "-" + itoa(i)
+				s.Load[i].Name = DefaultClient + "-" + strconv.Itoa(i)
 			}
 		}
 		s.Load[i].Config.SetDefaults()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -172,7 +173,7 @@ func (n nodeSet) names() string {
 	for k := range n {
 		out = append(out, k)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return strings.Join(out, ", ")
 }
 
