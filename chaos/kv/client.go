@@ -1,0 +1,103 @@
+package kv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"faultline/models/store"
+)
+
+// Client sends operations to one node's HTTP API (or a proxy in front of
+// it) and classifies the answers as store.Outcome.
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// NewClient returns a client of the node (or proxy) at addr, host:port.
+func NewClient(addr string) *Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
+	return &Client{base: "http://" + addr, http: &http.Client{Transport: tr}}
+}
+
+// Close releases the client's idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Do runs op with the deadline of ctx. out is the value read (Get) or 1/0
+// (CAS swapped or not), valid when the outcome is store.OK. A refused
+// connection or a 503 is store.Failed (not applied); a timeout, a broken
+// connection or any other answer is store.Unknown.
+func (c *Client) Do(ctx context.Context, op store.Op) (out int64, o store.Outcome) {
+	var req *http.Request
+	var err error
+	switch op.Kind {
+	case store.Get:
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/kv/%d", c.base, op.Key), nil)
+	case store.Put:
+		req, err = http.NewRequestWithContext(ctx, http.MethodPut, fmt.Sprintf("%s/kv/%d", c.base, op.Key), strings.NewReader(strconv.FormatInt(op.Value, 10)))
+	case store.CAS:
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("%s/cas/%d?expect=%d&new=%d", c.base, op.Key, op.Expect, op.Value), nil)
+	}
+	if err != nil || req == nil {
+		return 0, store.Failed
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if isRefused(err) {
+			return 0, store.Failed
+		}
+		return 0, store.Unknown
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	switch {
+	case err != nil:
+		return 0, store.Unknown
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		return 0, store.Failed
+	case resp.StatusCode != http.StatusOK:
+		return 0, store.Unknown
+	case op.Kind == store.Put:
+		return 0, store.OK
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(body)), 10, 64)
+	if err != nil {
+		return 0, store.Unknown
+	}
+	return v, store.OK
+}
+
+// Status asks the node for its view of the cluster.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var st Status
+	return st, c.getJSON(ctx, "/status", &st)
+}
+
+// Dump returns the node's applied state.
+func (c *Client) Dump(ctx context.Context) (map[int]int64, error) {
+	m := map[int]int64{}
+	return m, c.getJSON(ctx, "/dump", &m)
+}
+
+func (c *Client) getJSON(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
