@@ -80,11 +80,11 @@ func call[T any](ctx context.Context, timeout time.Duration, f func() (T, error)
 }
 
 func (h *Harness) record(e Event, err error) {
-	e.At = time.Since(h.start)
 	if err != nil {
 		e.Err = err.Error()
 	}
 	h.mu.Lock()
+	e.At = time.Since(h.start)
 	h.events = append(h.events, e)
 	h.mu.Unlock()
 }
@@ -179,6 +179,19 @@ func (h *Harness) SetEnabled(ctx context.Context, name string, enabled bool) err
 		h.mu.Unlock()
 	}
 	return err
+}
+
+// SetStart moves the origin of the event times (e.g. to the start of the
+// load, once the setup is done); events recorded before keep their times
+// until Events, which reports every time since the new origin.
+func (h *Harness) SetStart(t time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	shift := t.Sub(h.start)
+	for i := range h.events {
+		h.events[i].At -= shift
+	}
+	h.start = t
 }
 
 // Events returns every change made so far, in order.

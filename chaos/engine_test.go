@@ -1,0 +1,177 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"faultline/scenarios"
+)
+
+// partition3 is a small version of scenarios/partition.yaml: three
+// replicas, raft with 150 ms timeouts, a client on each side, a cut of
+// kv-2 and its client from the rest, then the leader isolated.
+const partition3 = `
+name: real-partition
+duration: 10s
+seeds: 1
+topology:
+  stores:
+    - name: kv
+      replicas: 3
+      settle: 2s
+      raft: {heartbeat_timeout: 150ms, election_timeout: 150ms, leader_lease_timeout: 100ms, read_mode: log}
+load:
+  - {name: majority, target: kv, via: kv-0, timeout: 500ms, open: {rps: 50}, ops: {read: 0.6, write: 0.3, cas: 0.1, keys: 10}}
+  - {name: minority, target: kv, via: kv-2, timeout: 500ms, open: {rps: 50}, ops: {read: 0.6, write: 0.3, cas: 0.1, keys: 10}}
+faults:
+  - {at: 2s, for: 3s, type: partition, groups: [[kv-0, kv-1, majority], [kv-2, minority]]}
+  - {at: 6s, for: 2s, type: partition, isolate: kv.leader}
+`
+
+func partitionCase(t *testing.T, variant string) scenarios.Case {
+	t.Helper()
+	sc, err := scenarios.Parse("partition3.yaml", []byte(partition3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sc.Case(variant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestPartitionReal runs the partition for real: reads through the log
+// stay linearizable, the minority side loses availability during the cut,
+// the majority keeps it, and a new leader appears soon after the old one
+// is isolated.
+func TestPartitionReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real processes: skipped with -short")
+	}
+	const seed = 1
+	e := &Engine{Dir: t.TempDir()}
+	run, err := e.Run(context.Background(), partitionCase(t, scenarios.BaseVariant), seed)
+	if err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	m := run.Metrics
+	t.Logf("seed %d: linearizable=%v unknown_ops=%v stale_reads=%v lost_writes=%v divergence_at_end=%v convergence_ms=%v",
+		seed, m["linearizable"], m["unknown_ops"], m["stale_reads"], m["lost_writes"], m["divergence_at_end"], m["convergence_ms"])
+	t.Logf("availability fault1: majority=%.3f minority=%.3f; fault2: majority=%.3f minority=%.3f; before: majority=%.3f minority=%.3f",
+		m["availability_fault1_majority"], m["availability_fault1_minority"], m["availability_fault2_majority"], m["availability_fault2_minority"],
+		m["availability_before_majority"], m["availability_before_minority"])
+	t.Logf("failover after the cut: %.0f ms; after isolating the leader: %.0f ms; leader changes: %v",
+		m["failover_ms_fault1"], m["failover_ms_fault2"], m["leader_changes"])
+	if m["linearizable"] == 0 {
+		t.Errorf("seed %d: reads through the log were not linearizable (%v keys)", seed, m["nonlinearizable_keys"])
+	}
+	if v := m["availability_fault1_minority"]; v > 0.05 {
+		t.Errorf("seed %d: minority availability during the cut = %.3f, want <= 0.05", seed, v)
+	}
+	if v := m["availability_fault1_majority"]; v < 0.7 {
+		t.Errorf("seed %d: majority availability during the cut = %.3f, want >= 0.7", seed, v)
+	}
+	if v := m["failover_ms_fault2"]; v < 0 || v > 2500 {
+		t.Errorf("seed %d: new leader %.0f ms after isolating the old one, want within 2.5 s (-1: none)", seed, v)
+	}
+	if m["lost_writes"] != 0 || m["divergence_at_end"] != 0 {
+		t.Errorf("seed %d: lost_writes=%v divergence_at_end=%v, want 0", seed, m["lost_writes"], m["divergence_at_end"])
+	}
+	if len(run.Files) != 2 {
+		t.Errorf("files = %+v, want the fault log and porcupine's page", run.Files)
+	}
+}
+
+// TestCancelDuringFaultCleansUp cancels a run while its first fault is in
+// place: afterwards no node process is alive, no port the run opened is
+// listening, and no proxy or toxic of the run remains.
+func TestCancelDuringFaultCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real processes: skipped with -short")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var pids []int
+	var addrs []string
+	var started *run
+	e := &Engine{hooks: &hooks{
+		started: func(r *run) {
+			started = r
+			for _, p := range r.c.procs {
+				pids = append(pids, p.cmd.Process.Pid)
+			}
+			addrs = append(addrs, r.addrs...)
+			for _, cfg := range r.c.cfgs {
+				addrs = append(addrs, cfg.RaftBind, cfg.HTTPBind)
+				for _, p := range cfg.Peers {
+					addrs = append(addrs, p.Raft, p.HTTP)
+				}
+			}
+		},
+		faultApplied: func(i int) {
+			if i == 1 {
+				time.AfterFunc(300*time.Millisecond, cancel)
+			}
+		},
+	}}
+	_, err := e.Run(ctx, partitionCase(t, scenarios.BaseVariant), 1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run after cancel: err = %v, want context.Canceled", err)
+	}
+	if started == nil || len(pids) != 3 {
+		t.Fatalf("run never started its 3 nodes (pids %v)", pids)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("node pid %d still exists after the run (kill 0: %v)", pid, err)
+		}
+	}
+	for _, a := range addrs {
+		if c, err := net.DialTimeout("tcp", a, 200*time.Millisecond); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections after the run", a)
+		}
+	}
+	proxies, toxics, err := started.h.Remaining(context.Background())
+	if err != nil || proxies != 0 || toxics != 0 {
+		t.Errorf("after the run: %d proxies, %d toxics of the run remain (err %v)", proxies, toxics, err)
+	}
+	var faults int
+	for _, ev := range started.h.Events() {
+		if ev.Action == "add" {
+			faults++
+		}
+	}
+	if faults == 0 {
+		t.Errorf("no toxic was ever added: the cancel did not happen during a fault")
+	}
+}
+
+// TestNoRealCounterpart: designs without a real implementation say so.
+func TestNoRealCounterpart(t *testing.T) {
+	data, err := os.ReadFile("../scenarios/partition.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Parse("partition.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"quorum", "one", "async-followers"} {
+		c, err := sc.Case(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = (&Engine{}).Run(context.Background(), c, 1)
+		if !errors.Is(err, ErrNoRealCounterpart) {
+			t.Errorf("%s: err = %v, want ErrNoRealCounterpart", v, err)
+		}
+		t.Logf("%s: %v", v, err)
+	}
+}

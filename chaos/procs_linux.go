@@ -1,0 +1,10 @@
+package chaos
+
+import "syscall"
+
+// sysProcAttr puts each node in its own process group and has the kernel
+// kill it if the harness dies (Pdeathsig), so no node outlives a crashed
+// or killed harness.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
