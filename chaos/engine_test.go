@@ -175,3 +175,34 @@ func TestNoRealCounterpart(t *testing.T) {
 		t.Logf("%s: %v", v, err)
 	}
 }
+
+// TestPartitionScenarioFull runs scenarios/partition.yaml's raft variants
+// for real at TimeScale 0.2 (18 s each). It takes about a minute, so it
+// runs only with FAULTLINE_REAL_FULL=1.
+func TestPartitionScenarioFull(t *testing.T) {
+	if os.Getenv("FAULTLINE_REAL_FULL") == "" {
+		t.Skip("set FAULTLINE_REAL_FULL=1 to run the full partition scenario for real")
+	}
+	sc, err := scenarios.Load("../scenarios/partition.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"cp", "cp-local-reads"} {
+		c, err := sc.Case(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := (&Engine{Dir: t.TempDir(), TimeScale: 0.2}).Run(context.Background(), c, 1)
+		if err != nil {
+			t.Fatalf("%s seed 1: %v", v, err)
+		}
+		m := run.Metrics
+		t.Logf("%s: linearizable=%v stale_reads=%v unknown_ops=%v lost_writes=%v divergence_at_end=%v convergence_ms=%.0f",
+			v, m["linearizable"], m["stale_reads"], m["unknown_ops"], m["lost_writes"], m["divergence_at_end"], m["convergence_ms"])
+		t.Logf("%s: availability fault1 majority=%.3f minority=%.3f; fault2 majority=%.3f minority=%.3f; failover fault1=%.0f ms fault2=%.0f ms; leader changes %v",
+			v, m["availability_fault1_majority"], m["availability_fault1_minority"], m["availability_fault2_majority"],
+			m["availability_fault2_minority"], m["failover_ms_fault1"], m["failover_ms_fault2"], m["leader_changes"])
+		all, _ := run.Phase("all")
+		t.Logf("%s: %d requests, p50 %.1f ms, p99 %.1f ms", v, all.Requests, all.Latency.P50, all.Latency.P99)
+	}
+}
