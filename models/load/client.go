@@ -293,7 +293,7 @@ func (c *Client) attempt(slot int32) {
 	r := &c.reqs[slot]
 	id := int64(r.gen)<<32 | int64(slot)
 	r.attempt++
-	r.inst = int32(c.bal.Pick())
+	r.inst = int32(c.bal.Pick(c.target.Ready()))
 	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
 	c.attempts++
 	if c.retry != nil {

@@ -33,8 +33,8 @@ type countingBalancer struct {
 	picks, done []int
 }
 
-func (b *countingBalancer) Pick() int {
-	i := b.next
+func (b *countingBalancer) Pick(ready []int) int {
+	i := ready[b.next%len(ready)]
 	b.next = (b.next + 1) % b.n
 	b.picks[i]++
 	return i

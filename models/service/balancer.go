@@ -10,9 +10,16 @@ import (
 // Balancer picks the instance for each request on the client side, like a
 // gRPC or Envoy load-balancing policy. It sees only what the client sees:
 // its own requests in flight, not the instances' queues or health.
+//
+// The set of instances may change between picks (instances start, become
+// ready and drain as a service scales), so every Pick is given the
+// instances that are ready now; a balancer keeps its per-instance state
+// by instance index, which stays valid for the life of the service.
 type Balancer interface {
-	// Pick returns the instance, in [0, n), for the next request.
-	Pick() int
+	// Pick returns the instance for the next request, one of ready: the
+	// indices of the instances ready to take traffic, in increasing
+	// order, never empty.
+	Pick(ready []int) int
 	// Done reports that a request sent to instance i has ended, whatever
 	// its outcome. It must be called exactly once per Pick.
 	Done(i int)
@@ -36,9 +43,11 @@ func CheckPolicy(policy string) error {
 	return fmt.Errorf("must be one of %s, got %q", strings.Join(policies, ", "), policy)
 }
 
-// NewBalancer returns a balancer over n instances:
+// NewBalancer returns a balancer for a service of n instances at first (a
+// sizing hint: the policies grow with the service):
 //
-//   - round_robin (the default): 0, 1, ..., n-1, 0, ...
+//   - round_robin (the default): through the ready instances in order,
+//     0, 1, ..., n-1, 0, ... while all n are ready.
 //   - random: uniformly at random.
 //   - least_outstanding: the instance with the fewest of this client's
 //     requests in flight (join the shortest queue, as far as the client
@@ -62,42 +71,61 @@ func NewBalancer(policy string, n int, r *rand.Rand) (Balancer, error) {
 	}
 	switch policy {
 	case "random":
-		return &randomBalancer{n: n, r: r}, nil
+		return &randomBalancer{r: r}, nil
 	case "least_outstanding":
-		return &leastOutstanding{inFlight: inFlight(make([]int, n)), r: r}, nil
+		return &leastOutstanding{inFlight: inFlight{n: make([]int, n)}, r: r}, nil
 	case "p2c":
-		return &powerOfTwo{inFlight: inFlight(make([]int, n)), r: r}, nil
+		return &powerOfTwo{inFlight: inFlight{n: make([]int, n)}, r: r}, nil
 	}
-	return &roundRobin{n: n}, nil
+	return &roundRobin{}, nil
 }
 
-type roundRobin struct{ n, next int }
+// roundRobin walks a cursor over the ready list; when the list changes
+// the cursor wraps into the new one.
+type roundRobin struct{ next int }
 
-func (b *roundRobin) Pick() int {
-	i := b.next
-	b.next = (b.next + 1) % b.n
+func (b *roundRobin) Pick(ready []int) int {
+	if b.next >= len(ready) {
+		b.next = 0
+	}
+	i := ready[b.next]
+	b.next++
 	return i
 }
 
 func (b *roundRobin) Done(int) {}
 
 type randomBalancer struct {
-	n int
 	r *rand.Rand
 }
 
-func (b *randomBalancer) Pick() int { return b.r.IntN(b.n) }
-func (b *randomBalancer) Done(int)  {}
+func (b *randomBalancer) Pick(ready []int) int { return ready[b.r.IntN(len(ready))] }
+func (b *randomBalancer) Done(int)             {}
 
-// inFlight counts a client's requests in flight per instance.
-type inFlight []int
+// inFlight counts a client's requests in flight per instance index; it
+// grows when a picked instance is beyond it.
+type inFlight struct{ n []int }
+
+func (f *inFlight) of(i int) int {
+	if i >= len(f.n) {
+		return 0
+	}
+	return f.n[i]
+}
+
+func (f *inFlight) add(i int) {
+	for i >= len(f.n) {
+		f.n = append(f.n, 0)
+	}
+	f.n[i]++
+}
 
 // Done implements Balancer.Done for the policies that count.
-func (f inFlight) Done(i int) {
-	if f[i] == 0 {
+func (f *inFlight) Done(i int) {
+	if f.of(i) == 0 {
 		panic(fmt.Sprintf("service: balancer Done(%d) without a request in flight", i))
 	}
-	f[i]--
+	f.n[i]--
 }
 
 type leastOutstanding struct {
@@ -108,20 +136,20 @@ type leastOutstanding struct {
 // Pick scans once, keeping a uniformly random one of the minima
 // (reservoir sampling: the k-th tie replaces the choice with probability
 // 1/k), so it draws only when there is a tie.
-func (b *leastOutstanding) Pick() int {
-	best, ties := 0, 1
-	for i := 1; i < len(b.inFlight); i++ {
-		switch n := b.inFlight[i]; {
-		case n < b.inFlight[best]:
+func (b *leastOutstanding) Pick(ready []int) int {
+	best, ties := ready[0], 1
+	for _, i := range ready[1:] {
+		switch n := b.of(i); {
+		case n < b.of(best):
 			best, ties = i, 1
-		case n == b.inFlight[best]:
+		case n == b.of(best):
 			ties++
 			if b.r.IntN(ties) == 0 {
 				best = i
 			}
 		}
 	}
-	b.inFlight[best]++
+	b.add(best)
 	return best
 }
 
@@ -130,20 +158,20 @@ type powerOfTwo struct {
 	r *rand.Rand
 }
 
-func (b *powerOfTwo) Pick() int {
-	n := len(b.inFlight)
-	best := 0
+func (b *powerOfTwo) Pick(ready []int) int {
+	n := len(ready)
+	best := ready[0]
 	if n > 1 {
 		i := b.r.IntN(n)
 		j := b.r.IntN(n - 1)
 		if j >= i {
 			j++ // distinct from i, and uniform over the others
 		}
-		best = i
-		if b.inFlight[j] < b.inFlight[i] {
-			best = j
+		best = ready[i]
+		if b.of(ready[j]) < b.of(best) {
+			best = ready[j]
 		}
 	}
-	b.inFlight[best]++
+	b.add(best)
 	return best
 }

@@ -48,12 +48,21 @@ func TestNewBalancerErrors(t *testing.T) {
 	}
 }
 
+// upTo returns the ready list of n instances that are all ready.
+func upTo(n int) []int {
+	r := make([]int, n)
+	for i := range r {
+		r[i] = i
+	}
+	return r
+}
+
 func TestRoundRobinCycles(t *testing.T) {
 	for _, policy := range []string{"", "round_robin"} {
 		b := newBalancer(t, policy, 3)
 		var got []int
 		for range 7 {
-			i := b.Pick()
+			i := b.Pick(upTo(3))
 			got = append(got, i)
 			b.Done(i)
 		}
@@ -93,7 +102,7 @@ func TestRandomPoliciesAreUniform(t *testing.T) {
 		b := newBalancer(t, policy, 4)
 		counts := make([]int, 4)
 		for range 40000 {
-			i := b.Pick()
+			i := b.Pick(upTo(4))
 			counts[i]++
 			b.Done(i)
 		}
@@ -119,7 +128,7 @@ func TestLeastOutstandingPicksAMinimum(t *testing.T) {
 			b.Done(i)
 			continue
 		}
-		i := b.Pick()
+		i := b.Pick(upTo(n))
 		if inflight[i] != slices.Min(inflight) {
 			t.Fatalf("seed=%d step %d: picked %d with %d in flight, counts %v", balancerSeed, step, i, inflight[i], inflight)
 		}
@@ -134,27 +143,27 @@ func TestLeastOutstandingPicksAMinimum(t *testing.T) {
 func TestP2CAvoidsTheMostLoaded(t *testing.T) {
 	b := newBalancer(t, "p2c", 4)
 	for range 3 {
-		b.(*powerOfTwo).inFlight[2]++
+		b.(*powerOfTwo).add(2)
 	}
-	b.(*powerOfTwo).inFlight[0]++
+	b.(*powerOfTwo).add(0)
 	for range 1000 {
-		if i := b.Pick(); i == 2 {
+		if i := b.Pick(upTo(4)); i == 2 {
 			t.Fatalf("seed=%d: p2c picked the most loaded instance, counts %v", balancerSeed, b.(*powerOfTwo).inFlight)
 		} else {
 			b.Done(i)
 		}
 	}
 	two := newBalancer(t, "p2c", 2)
-	first := two.Pick()
+	first := two.Pick(upTo(2))
 	for range 100 {
-		if i := two.Pick(); i == first {
+		if i := two.Pick(upTo(2)); i == first {
 			t.Fatalf("seed=%d: with 2 instances p2c picked the loaded one", balancerSeed)
 		} else {
 			two.Done(i)
 		}
 	}
 	one := newBalancer(t, "p2c", 1)
-	if i := one.Pick(); i != 0 {
+	if i := one.Pick(upTo(1)); i != 0 {
 		t.Errorf("p2c over 1 instance picked %d", i)
 	}
 }
@@ -169,5 +178,28 @@ func TestDoneWithoutPickPanics(t *testing.T) {
 			}()
 			newBalancer(t, policy, 2).Done(1)
 		}()
+	}
+}
+
+// TestPicksOnlyReadyInstances: whatever the policy, a pick is one of the
+// ready instances, as the ready set shrinks, grows beyond the first size
+// and changes again; the counting policies keep their counts by index.
+func TestPicksOnlyReadyInstances(t *testing.T) {
+	sets := [][]int{{0, 1, 2}, {1}, {0, 2, 3, 4, 5}, {5, 7}, {0, 1, 2}}
+	for _, policy := range Policies() {
+		b := newBalancer(t, policy, 3)
+		var open []int
+		for _, ready := range sets {
+			for range 50 {
+				i := b.Pick(ready)
+				if !slices.Contains(ready, i) {
+					t.Fatalf("seed=%d: %s picked %d, not in the ready set %v", balancerSeed, policy, i, ready)
+				}
+				open = append(open, i)
+			}
+		}
+		for _, i := range open {
+			b.Done(i)
+		}
 	}
 }

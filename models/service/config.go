@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"faultline/sim"
 )
@@ -52,6 +53,22 @@ type Config struct {
 	// bytes. Rejections and resets carry headers only and count as 0
 	// bytes. Default 1024 (which a 0 also takes); must be >= 0.
 	ResponseBytes int `yaml:"response_bytes"`
+	// Startup is how long an instance added by scaling takes to become
+	// ready (process start, warm-up, readiness probe); it gets no traffic
+	// before. The instances the service starts with are ready at once.
+	// Default 0; must be >= 0.
+	Startup time.Duration `yaml:"-"`
+	// MaxInstances is the cluster's capacity for this service: scaling
+	// never runs more instances (starting, ready or draining) than this.
+	// 0 (the default) means no cap; otherwise must be >= Instances.
+	MaxInstances int `yaml:"-"`
+	// Autoscale, if set, lets an autoscaler change the number of
+	// instances while the scenario runs (see AutoscaleConfig).
+	Autoscale *AutoscaleConfig `yaml:"-"`
+	// Startup, MaxInstances and Autoscale are set from Go for now: their
+	// scenario-language names (startup, max_instances, autoscale) wait
+	// for the tests in scenarios/ and cmd/simulate/ that list the
+	// language's fields and built-in scenarios.
 }
 
 // ErrConfig is wrapped by every error Validate returns.
@@ -101,6 +118,11 @@ func (c *Config) SetDefaults() {
 	if c.ResponseBytes == 0 {
 		c.ResponseBytes = DefaultResponseBytes
 	}
+	if c.Autoscale != nil {
+		a := *c.Autoscale // never write into the caller's
+		a.SetDefaults()
+		c.Autoscale = &a
+	}
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -125,9 +147,18 @@ func (c Config) Validate() error {
 		return fieldErr("request_bytes", "must be >= 0, got %d", c.RequestBytes)
 	case c.ResponseBytes < 0:
 		return fieldErr("response_bytes", "must be >= 0, got %d", c.ResponseBytes)
+	case c.Startup < 0:
+		return fieldErr("startup", "must be >= 0, got %v", c.Startup)
+	case c.MaxInstances != 0 && c.MaxInstances < c.Instances:
+		return fieldErr("max_instances", "must be 0 (no cap) or >= instances (%d), got %d", c.Instances, c.MaxInstances)
 	}
-	_, err := c.serviceTime()
-	return err
+	if _, err := c.serviceTime(); err != nil {
+		return err
+	}
+	if c.Autoscale != nil {
+		return c.Autoscale.validate()
+	}
+	return nil
 }
 
 // serviceTime builds the service-time distribution, or explains why not

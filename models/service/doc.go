@@ -13,6 +13,14 @@
 // Resume (SIGSTOP/SIGCONT or a stop-the-world GC pause: nothing starts or
 // finishes, work in progress resumes where it stopped).
 //
+// A service scales (scale.go, lifecycle.go): Scale sets the number of
+// instances it should run; new instances get new nodes and become ready
+// after a start-up delay, and instances scaled away drain (no new
+// requests, the queue served) before they stop. Ready lists the instances
+// that take traffic, which is what a Balancer picks from; a Meter
+// measures each instance's utilisation and concurrency over a window, the
+// inputs of an autoscaler.
+//
 // protocol.go fixes how callers and instances talk (what a request and a
 // reply carry in an event's two integers); balancer.go holds the
 // client-side load-balancing policies a caller uses to pick an instance.

@@ -34,11 +34,26 @@ type Instance struct {
 
 	down, paused bool
 
+	// Lifecycle as the service scales (lifecycle.go).
+	owner   *Service
+	index   int
+	phase   phase
+	gen     int64    // changes at every launch and stop: stale timers are ignored
+	inbound int      // requests sent to the instance and not yet arrived
+	started sim.Time // when the process was launched
+	readyAt sim.Time // when it last became ready
+
 	// Worker-busy time is the integral of running (busy workers that are
 	// not paused) over time: busyAcc up to busySince, plus running since.
 	running   int
 	busyAcc   time.Duration
 	busySince sim.Time
+
+	// Request time is the integral of requests present (waiting or in
+	// service) over time: the concurrency a Knative queue-proxy reports.
+	present  int
+	reqAcc   time.Duration
+	reqSince sim.Time
 
 	stats InstanceStats
 }
@@ -132,6 +147,14 @@ func (in *Instance) HandleEvent(ev sim.Event) {
 		in.arrive(DecodeRequest(ev))
 	case kindDone:
 		in.done(int(ev.A))
+	case kindReady:
+		if ev.A == in.gen {
+			in.becomeReady()
+		}
+	case kindGrace:
+		if ev.A == in.gen {
+			in.stop()
+		}
 	default:
 		panic(fmt.Sprintf("%s: unknown event kind %d", in.name, ev.Kind))
 	}
@@ -144,23 +167,30 @@ func (in *Instance) KindName(kind uint32) string {
 		return "request"
 	case kindDone:
 		return "done"
+	case kindReady:
+		return "ready"
+	case kindGrace:
+		return "grace"
 	}
 	return fmt.Sprintf("kind%d", kind)
 }
 
 func (in *Instance) arrive(r Request) {
 	in.stats.Received++
+	in.inbound = max(0, in.inbound-1)
 	switch {
-	case in.down:
+	case in.down || in.phase == phaseStopped:
 		in.stats.Reset++
 		in.sendReply(r, StatusReset)
 	case !in.paused && len(in.idle) > 0:
 		in.start(r)
 	case in.limit == 0 || in.waiting.len() < in.limit:
 		in.waiting.push(r)
+		in.setPresent(in.present + 1)
 	default:
 		in.stats.Rejected++
 		in.sendReply(r, StatusRejected)
+		in.stopIfDrained()
 	}
 }
 
@@ -171,6 +201,7 @@ func (in *Instance) start(r Request) {
 	in.workers[w] = worker{busy: true, req: r}
 	in.arm(w, sim.Seconds(in.svc.Sample(in.r)))
 	in.setRunning(in.running + 1)
+	in.setPresent(in.present + 1)
 }
 
 // arm schedules worker w to finish after d.
@@ -186,14 +217,17 @@ func (in *Instance) done(w int) {
 	*wk = worker{}
 	in.idle = append(in.idle, int32(w))
 	in.setRunning(in.running - 1)
+	in.setPresent(in.present - 1)
 	in.stats.Served++
 	in.sendReply(r, StatusOK)
 	in.startWaiting()
+	in.stopIfDrained()
 }
 
 // startWaiting gives waiting requests to idle workers, in queue order.
 func (in *Instance) startWaiting() {
 	for !in.paused && len(in.idle) > 0 && in.waiting.len() > 0 {
+		in.setPresent(in.present - 1) // start counts it again
 		if in.lifo {
 			in.start(in.waiting.popNewest())
 		} else {
@@ -248,7 +282,15 @@ func (in *Instance) Crash() {
 	if in.down {
 		return
 	}
-	in.down, in.paused = true, false
+	in.down = true
+	in.resetAll()
+	in.stopIfDrained()
+}
+
+// resetAll answers every request held, in service then waiting (oldest
+// first), with StatusReset, and leaves the instance idle and unpaused.
+func (in *Instance) resetAll() {
+	in.paused = false
 	for w := range in.workers {
 		if wk := &in.workers[w]; wk.busy {
 			in.k.Cancel(wk.timer)
@@ -263,6 +305,7 @@ func (in *Instance) Crash() {
 	}
 	in.resetIdle()
 	in.setRunning(0)
+	in.setPresent(0)
 }
 
 // Restart brings a crashed process back, idle with an empty queue.

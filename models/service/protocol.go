@@ -102,6 +102,7 @@ func replyTarget(caller sim.HandlerID, id int64, st Status) sim.Target {
 // caller, to instance inst. The caller's handler will receive one
 // KindReply event for it, unless the request or its reply is lost.
 func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *Instance, id int64) {
+	inst.inbound++ // a draining instance waits for it before it stops
 	net.Send(sim.Message{
 		From:    from,
 		To:      inst.node,

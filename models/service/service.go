@@ -9,8 +9,20 @@ import (
 // Service is a set of identical instances. Create it with New.
 type Service struct {
 	cfg   Config
+	k     *sim.Kernel
+	net   *sim.Network
+	dist  sim.Dist
 	inst  []*Instance
 	nodes []sim.NodeID
+
+	// Scaling (scale.go).
+	ready    []int // indices of the ready instances, increasing
+	desired  int
+	maxLive  int
+	live     int // instances starting, ready or draining
+	liveAcc  time.Duration
+	liveFrom sim.Time
+	onAdd    func(i int)
 }
 
 // New builds the service cfg describes on kernel k and network net: one
@@ -27,12 +39,12 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg}
-	for i := range cfg.Instances {
-		in := newInstance(k, net, &s.cfg, dist, i)
-		s.inst = append(s.inst, in)
-		s.nodes = append(s.nodes, in.node)
+	s := &Service{cfg: cfg, k: k, net: net, dist: dist, desired: cfg.Instances}
+	for range cfg.Instances {
+		s.add()
 	}
+	s.setLive(cfg.Instances)
+	s.refreshReady()
 	return s, nil
 }
 
@@ -49,7 +61,8 @@ func (s *Service) Nodes() []sim.NodeID { return s.nodes }
 // Instance returns instance i, 0 <= i < Len().
 func (s *Service) Instance(i int) *Instance { return s.inst[i] }
 
-// Len returns the number of instances.
+// Len returns the number of instance slots created so far, live or
+// stopped: instance indices are in [0, Len()).
 func (s *Service) Len() int { return len(s.inst) }
 
 // Crash kills instance i (see Instance.Crash).
@@ -83,11 +96,12 @@ func (s *Service) InService() int {
 	return n
 }
 
-// Up returns the number of instances whose process is running.
+// Up returns the number of live instances (see Instance.Live) whose
+// process is running.
 func (s *Service) Up() int {
 	n := 0
 	for _, in := range s.inst {
-		if in.Up() {
+		if in.Up() && in.Live() {
 			n++
 		}
 	}

@@ -41,6 +41,8 @@ type World struct {
 
 	retries []int64 // per client, retries counted at the last sample
 
+	scalers []*scaler // autoscale.go
+
 	stores    []*storeRun
 	artifacts string
 	caseName  string
@@ -58,7 +60,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults}
+	steps := []func() error{w.buildServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -140,13 +142,9 @@ func (w *World) resolve(sel string) []sim.NodeID {
 
 func (w *World) buildLinks() error {
 	for i, l := range w.sc.Topology.Links {
-		cfg := sim.LinkConfig{Jitter: l.Jitter, Loss: l.Loss, Bandwidth: l.Bandwidth}
-		if l.Latency.Kind != "" {
-			d, err := l.Latency.Build()
-			if err != nil {
-				return fmt.Errorf("topology.links[%d].latency: %w", i, err)
-			}
-			cfg.Latency = d
+		cfg, err := linkConfig(l)
+		if err != nil {
+			return fmt.Errorf("topology.links[%d].latency: %w", i, err)
 		}
 		for _, a := range w.resolve(l.From) {
 			for _, b := range w.resolve(l.To) {
@@ -165,6 +163,19 @@ func (w *World) buildLinks() error {
 		}
 	}
 	return nil
+}
+
+// linkConfig is the network setting a topology link asks for.
+func linkConfig(l scenarios.Link) (sim.LinkConfig, error) {
+	cfg := sim.LinkConfig{Jitter: l.Jitter, Loss: l.Loss, Bandwidth: l.Bandwidth}
+	if l.Latency.Kind != "" {
+		d, err := l.Latency.Build()
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Latency = d
+	}
+	return cfg, nil
 }
 
 // samplerFunc adapts a method to sim.Handler.
@@ -187,6 +198,7 @@ func (w *World) sample(sim.Event) {
 	}
 	w.sampleStores(at)
 	w.sampleRetries(at)
+	w.sampleAutoscale(at)
 	if next := t + w.sc.Interval; next <= w.sc.Duration {
 		w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
 	}
@@ -203,6 +215,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 		s.start(end)
 	}
 	w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
+	w.startAutoscalers()
 	w.watchConvergence()
 	// Stores run forever (heartbeats, anti-entropy): stop after the settle
 	// time. Services alone go idle once the last request ends.

@@ -1,0 +1,259 @@
+package world
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"faultline/models/autoscale"
+	"faultline/models/service"
+	"faultline/sim"
+)
+
+// KPA timing, as Knative's autoscaler runs it: pods' concurrency is
+// scraped every second, and a decision is made every two seconds.
+const (
+	kpaScrapePeriod = time.Second
+	kpaTickPeriod   = 2 * time.Second
+)
+
+// scaler runs the autoscaler of one service on the kernel: it scrapes the
+// instances' metrics at the autoscaler's period, hands them over after the
+// metric lag, and applies the replica count that comes back.
+type scaler struct {
+	w      *World
+	svc    *service.Service
+	cfg    service.AutoscaleConfig
+	hpa    *autoscale.HPA
+	kpa    *autoscale.KPA
+	scrape *service.Meter // over each sync period (HPA) or second (KPA)
+	gauge  *service.Meter // over each report interval
+	usage  []service.Usage
+	prefix string // of series and metrics when several services scale
+
+	lastDir int // the sign of the last change of replicas
+	flips   int // changes of direction
+}
+
+// buildAutoscalers creates a scaler for every service with an autoscale
+// section (policy none included, for its series), and gives instances
+// created by scaling their node names and links.
+func (w *World) buildAutoscalers() error {
+	for i, svc := range w.services {
+		svc.OnAdd(func(j int) { w.addInstanceNode(svc, j) })
+		cfg := svc.Config().Autoscale
+		if cfg == nil {
+			continue
+		}
+		s := &scaler{w: w, svc: svc, cfg: *cfg}
+		var err error
+		switch cfg.Policy {
+		case service.PolicyHPA:
+			s.hpa, err = autoscale.NewHPA(cfg.HPA)
+		case service.PolicyKPA:
+			s.kpa, err = autoscale.NewKPA(cfg.KPA)
+		}
+		if err != nil {
+			return fmt.Errorf("topology.services[%d].autoscale: %w", i, err)
+		}
+		w.scalers = append(w.scalers, s)
+	}
+	for _, s := range w.scalers {
+		if len(w.scalers) > 1 {
+			s.prefix = s.svc.Name() + "_"
+		}
+	}
+	return nil
+}
+
+// addInstanceNode makes instance j of svc, created by a scale-up, known
+// to node selectors and gives it the links the topology sets for it.
+func (w *World) addInstanceNode(svc *service.Service, j int) {
+	node := svc.Nodes()[j]
+	w.byName[svc.Name()] = svc.Nodes()
+	w.byName[fmt.Sprintf("%s-%d", svc.Name(), j)] = []sim.NodeID{node}
+	w.nodes = append(w.nodes, node)
+	for _, l := range w.sc.Topology.Links {
+		cfg, err := linkConfig(l)
+		if err != nil {
+			panic(err) // built once already: a broken invariant
+		}
+		from, to := w.resolve(l.From), w.resolve(l.To)
+		for _, pair := range linkPairs(node, from, to, l.OneWay) {
+			if pair[0] != pair[1] {
+				_ = w.net.SetLink(pair[0], pair[1], cfg) // both nodes exist
+			}
+		}
+	}
+}
+
+// linkPairs lists the directed links of a topology link that touch node.
+func linkPairs(node sim.NodeID, from, to []sim.NodeID, oneWay bool) [][2]sim.NodeID {
+	var out [][2]sim.NodeID
+	if slices.Contains(from, node) {
+		for _, b := range to {
+			out = append(out, [2]sim.NodeID{node, b})
+			if !oneWay {
+				out = append(out, [2]sim.NodeID{b, node})
+			}
+		}
+	}
+	if slices.Contains(to, node) {
+		for _, a := range from {
+			out = append(out, [2]sim.NodeID{a, node})
+			if !oneWay {
+				out = append(out, [2]sim.NodeID{node, a})
+			}
+		}
+	}
+	return out
+}
+
+// startAutoscalers schedules every scaler's first scrape and the end-of-run
+// metrics.
+func (w *World) startAutoscalers() {
+	if len(w.scalers) == 0 {
+		return
+	}
+	for _, s := range w.scalers {
+		s.scrape, s.gauge = s.svc.NewMeter(), s.svc.NewMeter()
+		switch {
+		case s.hpa != nil:
+			w.k.AfterFunc(s.hpa.Config().SyncPeriod, s.syncHPA)
+		case s.kpa != nil:
+			w.k.AfterFunc(kpaScrapePeriod, s.scrapeKPA)
+		}
+	}
+	w.k.AtFunc(sim.At(w.sc.Duration), w.autoscaleMetrics)
+}
+
+// every schedules fn after d if that is within the run.
+func (s *scaler) every(d time.Duration, fn func()) {
+	if next := s.w.k.Now().Add(d); time.Duration(next) <= s.w.sc.Duration {
+		s.w.k.AtFunc(next, fn)
+	}
+}
+
+// later runs fn after the metric lag (at once without one).
+func (s *scaler) later(fn func()) {
+	if s.cfg.MetricLag == 0 {
+		fn()
+		return
+	}
+	s.w.k.AfterFunc(s.cfg.MetricLag, fn)
+}
+
+// syncHPA is one sync of the HPA: each pod's cpu utilisation over the
+// sync period that just ended, then Reconcile after the metric lag.
+func (s *scaler) syncHPA() {
+	period := s.hpa.Config().SyncPeriod
+	s.every(period, s.syncHPA)
+	metric := autoscale.MetricSample{Name: autoscale.CPU, Type: autoscale.Utilization,
+		Target: s.cfg.TargetUtilization, Pods: s.pods(), Window: period}
+	s.later(func() {
+		desired, _ := s.hpa.Reconcile(s.w.k.Now(), s.svc.Replicas(), []autoscale.MetricSample{metric})
+		s.apply(desired)
+	})
+}
+
+// pods returns the HPA's view of the service's pods: every instance
+// starting or ready (a draining pod is terminating and no longer counted),
+// with its utilisation over the last scrape window in percent.
+func (s *scaler) pods() []autoscale.PodMetric {
+	s.usage = s.scrape.Sample(s.usage[:0])
+	var pods []autoscale.PodMetric
+	for i, u := range s.usage {
+		in := s.svc.Instance(i)
+		if !in.Ready() && !in.Starting() {
+			continue
+		}
+		changed := in.Started()
+		if in.Ready() {
+			changed = in.ReadySince()
+		}
+		pods = append(pods, autoscale.PodMetric{Value: 100 * u.Utilization, Ready: in.Ready(),
+			Started: in.Started(), ReadyChanged: changed})
+	}
+	return pods
+}
+
+// scrapeKPA records the service's concurrency over the last second (the
+// sum over its instances) and decides every kpaTickPeriod.
+func (s *scaler) scrapeKPA() {
+	s.every(kpaScrapePeriod, s.scrapeKPA)
+	s.usage = s.scrape.Sample(s.usage[:0])
+	var total float64
+	for _, u := range s.usage {
+		total += u.Concurrency
+	}
+	decide := time.Duration(s.w.k.Now())%kpaTickPeriod == 0
+	s.later(func() {
+		now := s.w.k.Now()
+		s.kpa.Record(now, total)
+		if decide {
+			desired, _ := s.kpa.Desired(now, len(s.svc.Ready()))
+			s.apply(desired)
+		}
+	})
+}
+
+// apply scales the service to desired, traces the decision and counts
+// changes of direction.
+func (s *scaler) apply(desired int) {
+	from := s.svc.Replicas()
+	s.svc.Scale(desired)
+	to := s.svc.Replicas()
+	s.w.k.Record(s.w.sampler, kindScale, int64(from), int64(to))
+	if to == from {
+		return
+	}
+	dir := 1
+	if to < from {
+		dir = -1
+	}
+	if s.lastDir != 0 && dir != s.lastDir {
+		s.flips++
+	}
+	s.lastDir = dir
+}
+
+// kindScale is the sampler's trace record of a scaling decision: A the
+// replicas before, B after.
+const kindScale uint32 = 2
+
+// sampleAutoscale records each scaler's gauges for the interval that just
+// ended: ready instances, desired instances and the mean utilisation of
+// the ready instances in percent.
+func (w *World) sampleAutoscale(at time.Duration) {
+	for _, s := range w.scalers {
+		usage := s.gauge.Sample(nil)
+		ready := s.svc.Ready()
+		var sum float64
+		for _, i := range ready {
+			sum += usage[i].Utilization
+		}
+		name := func(n string) string { return n + s.seriesSuffix() }
+		w.rec.Set(name("instances"), "instances", at, float64(len(ready)))
+		w.rec.Set(name("desired_instances"), "instances", at, float64(s.svc.Replicas()))
+		w.rec.Set(name("utilization"), "%", at, 100*sum/float64(max(1, len(ready))))
+	}
+}
+
+func (s *scaler) seriesSuffix() string {
+	if s.prefix == "" {
+		return ""
+	}
+	return "." + s.svc.Name()
+}
+
+// autoscaleMetrics records the per-run metrics at the end of the
+// scenario's duration: instance_seconds (the cost: instances live, ready
+// or not, over time), scaling_direction_changes (oscillation) and
+// max_instances_seen (the most instances live at once).
+func (w *World) autoscaleMetrics() {
+	for _, s := range w.scalers {
+		w.rec.Metric(s.prefix+"instance_seconds", s.svc.InstanceTime().Seconds())
+		w.rec.Metric(s.prefix+"scaling_direction_changes", float64(s.flips))
+		w.rec.Metric(s.prefix+"max_instances_seen", float64(s.svc.MaxLive()))
+	}
+}
