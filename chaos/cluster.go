@@ -96,7 +96,7 @@ func (c *cluster) start(bin, dir string, cfgs []kv.NodeConfig) error {
 	for _, cfg := range cfgs {
 		p, err := startNode(bin, dir, cfg)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errHarness, err)
+			return fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 		c.procs = append(c.procs, p)
 	}
@@ -163,14 +163,14 @@ func (c *cluster) waitLeader(ctx context.Context, limit time.Duration) (int, err
 	deadline := time.Now().Add(limit)
 	for {
 		if id := c.exited(); id != "" {
-			return -1, fmt.Errorf("%w: node %s exited during start-up (see its log)", errHarness, id)
+			return -1, fmt.Errorf("%w: node %s exited during start-up (see its log)", ErrHarness, id)
 		}
 		sts := c.statuses(ctx, 500*time.Millisecond)
 		if l := leader(sts); l >= 0 && allKnow(sts, c.ids[l]) {
 			return l, nil
 		}
 		if time.Now().After(deadline) {
-			return -1, fmt.Errorf("%w: no leader known to every node within %v", errHarness, limit)
+			return -1, fmt.Errorf("%w: no leader known to every node within %v", ErrHarness, limit)
 		}
 		select {
 		case <-ctx.Done():

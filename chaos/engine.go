@@ -204,19 +204,19 @@ func (r *run) execute(ctx context.Context) (res results.Run, err error) {
 	bin := r.e.Binary
 	if bin == "" {
 		if bin, err = kvnodeBinary(ctx); err != nil {
-			return res, fmt.Errorf("%w: %v", errHarness, err)
+			return res, fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 	}
 	api := r.e.Toxiproxy
 	if api == "" {
 		if api, err = proxy.Embedded(); err != nil {
-			return res, fmt.Errorf("%w: %v", errHarness, err)
+			return res, fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 	}
 	r.h = proxy.New(api, fmt.Sprintf("fl%d-%d-", os.Getpid(), runCounter.Add(1)), time.Now())
 	defer func() {
 		if cerr := r.h.Cleanup(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("%w: cleanup of toxiproxy: %v", errHarness, cerr))
+			err = errors.Join(err, fmt.Errorf("%w: cleanup of toxiproxy: %v", ErrHarness, cerr))
 		}
 	}()
 	var cfgs []kv.NodeConfig
@@ -224,7 +224,7 @@ func (r *run) execute(ctx context.Context) (res results.Run, err error) {
 		cfgs, err = r.c.nodeConfigs(ctx, r.st)
 	}
 	if err != nil {
-		return res, fmt.Errorf("%w: %v", errHarness, err)
+		return res, fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	defer r.c.stop()
 	if err := r.c.start(bin, r.dir, cfgs); err != nil {

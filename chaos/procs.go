@@ -145,6 +145,8 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// errHarness marks failures of the harness itself (could not start a
-// node, port in use), as opposed to failures of the system under test.
-var errHarness = errors.New("harness")
+// ErrHarness marks (wrapped) failures of the harness itself: could not
+// build or start a node, port in use, no first leader, Toxiproxy
+// unreachable or cleanup incomplete; as opposed to failures of the system
+// under test, which are measured, not returned.
+var ErrHarness = errors.New("harness")
