@@ -57,18 +57,14 @@ type Config struct {
 	// ready (process start, warm-up, readiness probe); it gets no traffic
 	// before. The instances the service starts with are ready at once.
 	// Default 0; must be >= 0.
-	Startup time.Duration `yaml:"-"`
+	Startup time.Duration `yaml:"startup"`
 	// MaxInstances is the cluster's capacity for this service: scaling
 	// never runs more instances (starting, ready or draining) than this.
 	// 0 (the default) means no cap; otherwise must be >= Instances.
-	MaxInstances int `yaml:"-"`
+	MaxInstances int `yaml:"max_instances"`
 	// Autoscale, if set, lets an autoscaler change the number of
 	// instances while the scenario runs (see AutoscaleConfig).
-	Autoscale *AutoscaleConfig `yaml:"-"`
-	// Startup, MaxInstances and Autoscale are set from Go for now: their
-	// scenario-language names (startup, max_instances, autoscale) wait
-	// for the tests in scenarios/ and cmd/simulate/ that list the
-	// language's fields and built-in scenarios.
+	Autoscale *AutoscaleConfig `yaml:"autoscale"`
 }
 
 // ErrConfig is wrapped by every error Validate returns.

@@ -33,8 +33,7 @@ func scaling(t *testing.T, as *service.AutoscaleConfig) *scenarios.Scenario {
 	return sc
 }
 
-// runScaling builds the world straight from sc: the autoscale settings
-// are Go-only for now, and a case goes through YAML.
+// runScaling builds and runs the world straight from sc, without a trace.
 func runScaling(t *testing.T, sc *scenarios.Scenario) results.Run {
 	t.Helper()
 	w, err := world.Build(sc, seed)
