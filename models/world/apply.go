@@ -36,8 +36,8 @@ func (w *World) scheduleFault(f *scenarios.Fault) error {
 		return w.net.ScheduleCut(at, f.For, p)
 	case "latency", "loss", "bandwidth", "timeout", "reset_peer":
 		return w.scheduleLinkFault(f)
-	case "slow_close":
-		return nil // no effect on simulated requests: see its FaultType doc
+	case "slow_close", "window":
+		return nil // no effect on simulated requests: see their FaultType docs
 	case "crash", "pause":
 		return w.scheduleProcessFault(f)
 	}
