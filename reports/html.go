@@ -28,6 +28,11 @@ type page struct {
 	Model                                  []modelRow
 	Runs                                   []runRow
 	Seeds                                  string
+	Calibration                            []calibrationRow
+}
+
+type calibrationRow struct {
+	Variant, Metric, Sim, Real, Diff string
 }
 
 type banner struct{ Class, Text string }
@@ -93,7 +98,7 @@ func buildPage(r *results.Report, specs []figureSpec) page {
 	p := page{
 		Scenario: r.Scenario, Description: r.Description, Version: r.Version, Source: r.Source,
 		Overview: overview(r), Banner: verdictBanner(r), Story: story(r), Findings: findings(r),
-		Verdicts: verdictRows(r), Faults: faultRows(r), Phases: phaseTables(r),
+		Verdicts: verdictRows(r), Faults: faultRows(r), Phases: phaseTables(r), Calibration: calibrationRows(r),
 		Runs: runRowsHTML(r), Seeds: seedList(r),
 	}
 	for _, s := range specs {
@@ -462,6 +467,13 @@ footer{margin-top:3em;color:#666;font-size:13px}
 {{range .Verdicts}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td><td><code>{{.Expr}}</code></td><td class="num">{{.Got}}</td><td class="num">{{.Want}}</td>{{if .Pass}}<td class="pass">PASS</td>{{else}}<td class="fail">FAIL</td>{{end}}<td>{{.Reason}}</td></tr>
 {{end}}</table>{{else}}<p>None stated.</p>{{end}}
 
+{{if .Calibration}}<h2>Simulation vs reality</h2>
+<p>Each metric as the simulator predicted it and as the real run measured it (mean over seeds), and the difference (real minus simulated). Real runs may use a shorter schedule (time_scale); their time series are drawn stretched to the scenario's time.</p>
+<table>
+<tr><th>variant</th><th>metric</th><th>simulated</th><th>real</th><th>real − sim</th></tr>
+{{range .Calibration}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Sim}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td></tr>
+{{end}}</table>{{end}}
+
 <h2>Fault timeline</h2>
 {{if .Faults}}<table>
 <tr><th>type</th><th>what</th><th>start</th><th>end</th><th>engine</th></tr>
@@ -505,3 +517,16 @@ footer{margin-top:3em;color:#666;font-size:13px}
 </body>
 </html>
 `
+
+func calibrationRows(r *results.Report) []calibrationRow {
+	var out []calibrationRow
+	for _, c := range r.Calibration {
+		name := c.Metric
+		if c.Phase != results.All {
+			name += " (" + string(c.Phase) + ")"
+		}
+		f := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+		out = append(out, calibrationRow{Variant: c.Variant, Metric: name, Sim: f(c.Sim), Real: f(c.Real), Diff: f(c.Diff)})
+	}
+	return out
+}

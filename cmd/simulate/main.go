@@ -19,6 +19,11 @@
 //	-out DIR     report folder (default out/<scenario>)
 //	-json        print summary.json on stdout instead of the table
 //	-trace       also write each run's event trace as JSON lines to DIR/traces
+//	-real        also run every variant that has a real counterpart against real
+//	             processes behind an embedded Toxiproxy (package chaos), one seed,
+//	             and add them to the report with a calibration table
+//	-time-scale  with -real: multiply the scenario's times by this (default 0.2)
+//	-toxiproxy   with -real: use the Toxiproxy server at HOST:PORT instead
 //
 // Exit status: 0 when every hypothesis holds, 1 when one fails, 2 for bad
 // input or usage.
@@ -54,6 +59,7 @@ Examples:
   simulate -scenario balancer -seeds 10 -out /tmp/lb
   simulate -scenario my-architecture.yaml -seed 42 -seeds 1
   simulate -scenario balancer -json | jq '.variants[].stats["during.availability"]'
+  simulate -scenario partition -real              # simulation and real raft nodes, one report
 
 Flags:
 `
@@ -67,9 +73,11 @@ const (
 
 type options struct {
 	scenario, validate, out string
-	list, json, trace       bool
+	list, json, trace, real bool
 	seed                    uint64
 	seeds, parallel         int
+	timeScale               float64
+	toxiproxy               string
 }
 
 func main() {
@@ -110,6 +118,9 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.StringVar(&opt.out, "out", "", "report folder (default out/<scenario>)")
 	fs.BoolVar(&opt.json, "json", false, "print summary.json on stdout instead of the table")
 	fs.BoolVar(&opt.trace, "trace", false, "write each run's event trace (JSON lines) under the report folder")
+	fs.BoolVar(&opt.real, "real", false, "also run the variants that have a real counterpart against real processes and Toxiproxy")
+	fs.Float64Var(&opt.timeScale, "time-scale", 0.2, "with -real: multiply the scenario's times by this, in (0, 1]")
+	fs.StringVar(&opt.toxiproxy, "toxiproxy", "", "with -real: an external Toxiproxy `HOST:PORT` (default: embedded)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return opt, exitOK
@@ -133,6 +144,8 @@ func check(opt options, extra int) error {
 		return fmt.Errorf("-seeds must be in [0, 1000] (0 = the scenario's), got %d", opt.seeds)
 	case opt.parallel < 1 || opt.parallel > 256:
 		return fmt.Errorf("-parallel must be in [1, 256], got %d", opt.parallel)
+	case !(opt.timeScale > 0 && opt.timeScale <= 1):
+		return fmt.Errorf("-time-scale must be in (0, 1], got %v", opt.timeScale)
 	}
 	return nil
 }
@@ -186,6 +199,12 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "simulate: %s: %v\n", sc.Name, err)
 		return exitUsage
+	}
+	if opt.real {
+		if err := runReal(ctx, opt, sc, rep, out, stderr); err != nil {
+			fmt.Fprintf(stderr, "simulate: real run: %v\n", err)
+			return exitUsage
+		}
 	}
 	index, err := reports.Write(out, rep)
 	if err != nil {

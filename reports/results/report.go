@@ -56,6 +56,29 @@ type Report struct {
 	// Compare names two metrics to draw against each other in the
 	// trade-off plot, e.g. ["availability", "p99"]; empty: the default.
 	Compare []string `json:"compare,omitempty"`
+	// Calibration compares the engines where a report has both: each key
+	// metric of each variant, simulated and measured.
+	Calibration []Calibration `json:"calibration,omitempty"`
+}
+
+// Calibration is one metric of one variant in both engines.
+type Calibration struct {
+	Variant string  `json:"variant"`
+	Metric  string  `json:"metric"`
+	Phase   Phase   `json:"phase"`
+	Sim     float64 `json:"sim"`
+	Real    float64 `json:"real"`
+	Diff    float64 `json:"diff"` // Real - Sim
+}
+
+// Variant returns the summary of the named variant, or nil.
+func (r *Report) Variant(name string) *VariantSummary {
+	for i := range r.Variants {
+		if r.Variants[i].Variant == name {
+			return &r.Variants[i]
+		}
+	}
+	return nil
 }
 
 // Passed reports whether every verdict passed.
