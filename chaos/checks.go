@@ -38,7 +38,7 @@ func (r *run) results() (results.Run, error) {
 	r.mu.Unlock()
 	sort.SliceStable(h, func(i, j int) bool { return h[i].Return < h[j].Return })
 	for _, rec2 := range h {
-		rec.Observe(time.Duration(rec2.Invoke), time.Duration(rec2.Return), outcome(rec2.Outcome))
+		rec.Observe(time.Duration(rec2.Invoke), time.Duration(rec2.Return), rec2.Outcome.Result())
 	}
 	for _, s := range samples {
 		if s.at < r.sc.Duration {
@@ -70,42 +70,20 @@ func (r *run) results() (results.Run, error) {
 	return run, r.artefacts(&run, h, faults)
 }
 
-// storeMetrics adds the checks of the history, named as in models/world.
+// storeMetrics adds the checks of the history, with the same code and
+// names as the simulator.
 func (r *run) storeMetrics(run *results.Run, h store.History) {
-	lin, _ := check.Linearizable(h, linearizabilityTimeout)
-	switch lin.Verdict {
-	case check.VerdictLinearizable:
-		run.Metrics["linearizable"] = 1
-	case check.VerdictIllegal:
-		run.Metrics["linearizable"] = 0
-	default:
-		run.Metrics["linearizable"] = -1
+	metrics, _ := check.Metrics(h, linearizabilityTimeout)
+	for name, v := range metrics {
+		run.Metrics[name] = v
 	}
-	run.Metrics["nonlinearizable_keys"] = float64(len(lin.IllegalKeys))
-	run.Metrics["unknown_ops"] = float64(lin.UnknownOps)
-	st := check.Stale(h)
-	run.Metrics["stale_reads"] = float64(st.StaleReads)
-	run.Metrics["stale_read_ratio"] = ratio(st.StaleReads, st.Reads)
-	run.Metrics["max_k_staleness"] = float64(st.MaxK)
-	run.Metrics["max_t_visibility_ms"] = float64(st.MaxTVisibility) / 1e6
-	r.sideAvailability(run, h)
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
+	faults := make([]check.Window, len(r.sc.Faults))
+	for i, f := range r.sc.Faults {
+		faults[i] = check.Window{Start: int64(f.At), End: int64(f.End())}
 	}
-	return float64(a) / float64(b)
-}
-
-func outcome(o store.Outcome) results.Outcome {
-	switch o {
-	case store.OK:
-		return results.OK
-	case store.Failed:
-		return results.Error
+	for name, v := range check.SideAvailability(h, r.clients, faults, int64(r.sc.Duration)) {
+		run.Metrics[name] = v
 	}
-	return results.Timeout
 }
 
 // faultSpan is the During phase: from the first fault's start to the last
@@ -119,56 +97,6 @@ func faultSpan(sc *scenarios.Scenario) (start, end time.Duration) {
 		start, end = min(start, f.At), max(end, f.End())
 	}
 	return start, end
-}
-
-// sideAvailability adds availability_<window>_<client> for the windows
-// before, during, after and each fault<i>, as models/world does.
-func (r *run) sideAvailability(run *results.Run, h store.History) {
-	start, end := faultSpan(r.sc)
-	type window struct {
-		name string
-		ws   []check.Window
-	}
-	var during []check.Window
-	for _, f := range r.sc.Faults {
-		during = append(during, check.Window{Start: int64(f.At), End: int64(f.End())})
-	}
-	windows := []window{
-		{"before", []check.Window{{Start: 0, End: int64(start)}}},
-		{"during", merge(during)},
-		{"after", []check.Window{{Start: int64(end), End: int64(r.sc.Duration)}}},
-	}
-	for i, f := range r.sc.Faults {
-		windows = append(windows, window{fmt.Sprintf("fault%d", i+1), []check.Window{{Start: int64(f.At), End: int64(f.End())}}})
-	}
-	for ci, name := range r.clients {
-		mine := func(c int) bool { return c == ci }
-		for _, win := range windows {
-			ok, total := 0, 0
-			for _, cw := range win.ws {
-				if cw.End > cw.Start {
-					o, t := check.Availability(h, mine, cw)
-					ok, total = ok+o, total+t
-				}
-			}
-			if total > 0 {
-				run.Metrics[fmt.Sprintf("availability_%s_%s", win.name, strings.ReplaceAll(name, "-", "_"))] = ratio(ok, total)
-			}
-		}
-	}
-}
-
-func merge(ws []check.Window) []check.Window {
-	sort.Slice(ws, func(i, j int) bool { return ws[i].Start < ws[j].Start })
-	var out []check.Window
-	for _, w := range ws {
-		if n := len(out); n > 0 && w.Start <= out[n-1].End {
-			out[n-1].End = max(out[n-1].End, w.End)
-			continue
-		}
-		out = append(out, w)
-	}
-	return out
 }
 
 // failover is how long after fault f was in place a replica on the

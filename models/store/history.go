@@ -1,6 +1,9 @@
 package store
 
-import "faultline/sim"
+import (
+	"faultline/reports/results"
+	"faultline/sim"
+)
 
 // Outcome is how an operation ended for the client.
 type Outcome uint8
@@ -15,6 +18,18 @@ const (
 )
 
 func (o Outcome) String() string { return [...]string{"ok", "failed", "unknown"}[min(int(o), 2)] }
+
+// Result is the outcome in the result schema both engines share: failed is
+// an error, unknown a timeout (no answer, or one that does not say).
+func (o Outcome) Result() results.Outcome {
+	switch o {
+	case OK:
+		return results.OK
+	case Failed:
+		return results.Error
+	}
+	return results.Timeout
+}
 
 // Record is one operation as the client saw it.
 type Record struct {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -83,23 +82,13 @@ func (w *World) buildStoreClient(i int, node sim.NodeID, s *storeRun) error {
 	l := &w.sc.Load[i]
 	cfg := store.WorkloadConfig{Replica: w.sc.StoreClientReplica(i), Timeout: l.Timeout, Schedule: *l.Open, Mix: *l.Ops}
 	c, err := store.NewWorkload(w.k, w.net, node, l.Name, len(s.clients), s.cluster, &s.ops, cfg, &s.history,
-		func(start, end sim.Time, o store.Outcome) { w.observe(start, end, storeOutcome(o)) })
+		func(start, end sim.Time, o store.Outcome) { w.observe(start, end, o.Result()) })
 	if err != nil {
 		return err
 	}
 	s.clients = append(s.clients, c)
 	s.names = append(s.names, l.Name)
 	return nil
-}
-
-func storeOutcome(o store.Outcome) results.Outcome {
-	switch o {
-	case store.OK:
-		return results.OK
-	case store.Failed:
-		return results.Error
-	}
-	return results.Timeout // unknown: no answer, or an answer that does not say
 }
 
 func (s *storeRun) start(end sim.Time) {
@@ -157,25 +146,13 @@ func (w *World) watchConvergence() {
 
 // checkStores checks every store's history and adds the verdicts to run.
 func (w *World) checkStores(run *results.Run) error {
-	start, end := faultWindow(w.sc)
+	_, end := faultWindow(w.sc)
 	for _, s := range w.stores {
 		p := w.prefix(s)
-		lin, info := check.Linearizable(s.history, linearizabilityTimeout)
-		switch lin.Verdict {
-		case check.VerdictLinearizable:
-			run.Metrics[p+"linearizable"] = 1
-		case check.VerdictIllegal:
-			run.Metrics[p+"linearizable"] = 0
-		default:
-			run.Metrics[p+"linearizable"] = -1
+		metrics, info := check.Metrics(s.history, linearizabilityTimeout)
+		for name, v := range metrics {
+			run.Metrics[p+name] = v
 		}
-		run.Metrics[p+"nonlinearizable_keys"] = float64(len(lin.IllegalKeys))
-		run.Metrics[p+"unknown_ops"] = float64(lin.UnknownOps)
-		st := check.Stale(s.history)
-		run.Metrics[p+"stale_reads"] = float64(st.StaleReads)
-		run.Metrics[p+"stale_read_ratio"] = ratio(st.StaleReads, st.Reads)
-		run.Metrics[p+"max_k_staleness"] = float64(st.MaxK)
-		run.Metrics[p+"max_t_visibility_ms"] = float64(st.MaxTVisibility) / 1e6
 		run.Metrics[p+"divergence_at_end"] = float64(s.cluster.Divergence())
 		if final, ok := s.finalValues(); ok {
 			lost, _ := check.LostWrites(s.history, final)
@@ -188,7 +165,9 @@ func (w *World) checkStores(run *results.Run) error {
 			}
 			run.Metrics[p+"convergence_ms"] = conv
 		}
-		w.sideAvailability(run, s, p, start, end)
+		for name, v := range check.SideAvailability(s.history, s.names, w.checkWindows(), int64(w.sc.Duration)) {
+			run.Metrics[p+name] = v
+		}
 		if err := w.visualize(run, s, info); err != nil {
 			return err
 		}
@@ -196,65 +175,13 @@ func (w *World) checkStores(run *results.Run) error {
 	return nil
 }
 
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
-// sideAvailability adds each client's availability before, during and
-// after the faults, and within each fault's own window, so a report can
-// split availability by side of a partition: availability_during_<client>
-// (ops invoked inside any fault window) and
-// availability_fault<i>_<client> (i from 1, in the order of the file).
-func (w *World) sideAvailability(run *results.Run, s *storeRun, p string, start, end time.Duration) {
-	type window struct {
-		name string
-		ws   []check.Window
-	}
-	windows := []window{
-		{"before", []check.Window{{Start: 0, End: int64(start)}}},
-		{"during", w.faultWindows()},
-		{"after", []check.Window{{Start: int64(end), End: int64(w.sc.Duration)}}},
-	}
+// checkWindows returns the faults' windows, in the order of the file.
+func (w *World) checkWindows() []check.Window {
+	out := make([]check.Window, len(w.sc.Faults))
 	for i, f := range w.sc.Faults {
-		windows = append(windows, window{fmt.Sprintf("fault%d", i+1), []check.Window{{Start: int64(f.At), End: int64(f.End())}}})
+		out[i] = check.Window{Start: int64(f.At), End: int64(f.End())}
 	}
-	for ci, name := range s.names {
-		mine := func(c int) bool { return c == ci }
-		for _, win := range windows {
-			ok, total := 0, 0
-			for _, cw := range win.ws {
-				if cw.End > cw.Start {
-					o, t := check.Availability(s.history, mine, cw)
-					ok, total = ok+o, total+t
-				}
-			}
-			if total > 0 {
-				run.Metrics[fmt.Sprintf("%savailability_%s_%s", p, win.name, strings.ReplaceAll(name, "-", "_"))] = ratio(ok, total)
-			}
-		}
-	}
-}
-
-// faultWindows returns the times inside at least one fault, as disjoint
-// windows in order.
-func (w *World) faultWindows() []check.Window {
-	var out []check.Window
-	for _, f := range w.sc.Faults {
-		out = append(out, check.Window{Start: int64(f.At), End: int64(f.End())})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
-	merged := out[:0]
-	for _, cw := range out {
-		if n := len(merged); n > 0 && cw.Start <= merged[n-1].End {
-			merged[n-1].End = max(merged[n-1].End, cw.End)
-			continue
-		}
-		merged = append(merged, cw)
-	}
-	return merged
+	return out
 }
 
 // visualize writes porcupine's view of the history, when artifacts are on.
