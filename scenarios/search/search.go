@@ -1,0 +1,325 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"time"
+
+	"faultline/models/world"
+	"faultline/reports/results"
+	"faultline/scenarios"
+
+	"go.yaml.in/yaml/v3"
+	"pgregory.net/rapid"
+)
+
+// Counterexample is a scenario whose own hypotheses fail on one seed,
+// shrunk, ready to be written as a scenario file that replays it.
+type Counterexample struct {
+	// Scenario is the shrunk failing scenario, reduced to the variant that
+	// failed; its Seed is the failing seed and Seeds is 1.
+	Scenario *scenarios.Scenario
+	// Seed is the failing seed.
+	Seed uint64
+	// Failed are the hypotheses that fail on the shrunk scenario.
+	Failed []results.Verdict
+	// TraceHash is the failing run's trace hash: a replay gives the same.
+	TraceHash string
+	// Cases is how many cases ran before the first violation (it included).
+	Cases int
+	// Shrinks is how many shrinking steps were accepted, and Tries how
+	// many were run.
+	Shrinks, Tries int
+}
+
+// Outcome is one case's verdict: the hypotheses that failed and the run
+// of the first variant that failed (or of the first variant).
+type Outcome struct {
+	Failed []results.Verdict
+	Run    results.Run
+}
+
+// Violated reports whether a hypothesis failed.
+func (o Outcome) Violated() bool { return len(o.Failed) > 0 }
+
+// Check runs every variant of sc on seed alone in the simulator and judges
+// the scenario's hypotheses.
+func Check(ctx context.Context, sc *scenarios.Scenario, seed uint64) (Outcome, error) {
+	rep, err := scenarios.Execute(ctx, sc, world.Engine{}, scenarios.Options{Seeds: 1, Seed: seed})
+	if err != nil {
+		return Outcome{}, err
+	}
+	var out Outcome
+	for _, v := range rep.Verdicts {
+		if !v.Pass {
+			out.Failed = append(out.Failed, v)
+		}
+	}
+	out.Run = rep.Runs[0]
+	if out.Violated() {
+		for _, r := range rep.Runs {
+			if r.Variant == out.Failed[0].Variant {
+				out.Run = r
+			}
+		}
+	}
+	return out, nil
+}
+
+// Run runs sc's first variant on seed in the simulator.
+func Run(ctx context.Context, sc *scenarios.Scenario, seed uint64) (results.Run, error) {
+	c, err := sc.Case(sc.VariantNames()[0])
+	if err != nil {
+		return results.Run{}, err
+	}
+	return world.Engine{}.Run(ctx, c, seed)
+}
+
+// Search looks for a violation of base's own hypotheses (its expect
+// section) in budget cases: each case draws a run seed and, when base has
+// faults, new start times and durations for them inside the run (types and
+// targets are kept). The first violation is shrunk (fewer variants,
+// fewer and shorter faults, a shorter run) and returned; nil when every
+// case held. Everything drawn comes from seed, so a search replays.
+func Search(ctx context.Context, base *scenarios.Scenario, budget int, seed uint64) (*Counterexample, error) {
+	if len(base.Expect) == 0 {
+		return nil, errors.New("search: the scenario has no hypotheses (expect) to violate")
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	for i := range budget {
+		sc := clone(base)
+		if i > 0 { // the first case is the scenario as written
+			jitterFaults(rng, sc)
+		}
+		runSeed := rng.Uint64()>>1 + 1
+		if i == 0 {
+			runSeed = base.Seed
+		}
+		ce, err := try(ctx, sc, runSeed, i+1)
+		if ce != nil || err != nil {
+			return ce, err
+		}
+	}
+	return nil, nil
+}
+
+// Find draws up to budget scenarios from gen (the i-th with
+// gen.Example(seed+i), so a search replays) and checks each one's own
+// hypotheses on a run seed drawn from seed; the first violation is shrunk
+// and returned, nil when none was found.
+func Find(ctx context.Context, gen *rapid.Generator[*scenarios.Scenario], budget int, seed uint64) (*Counterexample, error) {
+	rng := rand.New(rand.NewPCG(seed, 0xf1d))
+	for i := range budget {
+		sc := gen.Example(int(seed) + i)
+		ce, err := try(ctx, sc, rng.Uint64()>>1+1, i+1)
+		if ce != nil || err != nil {
+			return ce, err
+		}
+	}
+	return nil, nil
+}
+
+func try(ctx context.Context, sc *scenarios.Scenario, seed uint64, cases int) (*Counterexample, error) {
+	out, err := Check(ctx, sc, seed)
+	if err != nil || !out.Violated() {
+		return nil, err
+	}
+	ce, err := shrink(ctx, sc, seed, out)
+	if ce != nil {
+		ce.Cases = cases
+	}
+	return ce, err
+}
+
+// jitterFaults draws each fault a new start and length inside the run,
+// at least 100ms long (or the whole run if shorter).
+func jitterFaults(rng *rand.Rand, sc *scenarios.Scenario) {
+	minFor := min(100*time.Millisecond, sc.Duration)
+	for i := range sc.Faults {
+		f := &sc.Faults[i]
+		f.At = time.Duration(rng.Int64N(int64(sc.Duration-minFor) + 1))
+		f.For = minFor + time.Duration(rng.Int64N(int64(sc.Duration-f.At-minFor)+1))
+	}
+}
+
+// clone deep-copies a scenario through its YAML form, the form a
+// counterexample is written in.
+func clone(sc *scenarios.Scenario) *scenarios.Scenario {
+	b, err := yaml.Marshal(sc)
+	if err != nil {
+		panic(fmt.Sprintf("search: a scenario does not encode: %v", err))
+	}
+	out, err := scenarios.Parse(sc.File(), b)
+	if err != nil {
+		panic(fmt.Sprintf("search: a valid scenario does not decode: %v\n%s", err, b))
+	}
+	return out
+}
+
+// YAML is the counterexample as a scenario file.
+func (c *Counterexample) YAML() ([]byte, error) {
+	b, err := yaml.Marshal(c.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	head := fmt.Sprintf("# Counterexample found by faultline's search: seed %d, trace hash %s.\n# Failing: %s\n# Replay: go run ./cmd/simulate -scenario <this file>\n",
+		c.Seed, c.TraceHash, verdictList(c.Failed))
+	return append([]byte(head), b...), nil
+}
+
+// WriteFile writes the counterexample as a scenario file that
+// `simulate -scenario path` replays exactly.
+func (c *Counterexample) WriteFile(path string) error {
+	b, err := c.YAML()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// ReplayCommand is the command that replays the counterexample once it is
+// written to path.
+func ReplayCommand(path string) string {
+	return "go run ./cmd/simulate -scenario " + path
+}
+
+// String summarises the counterexample in a line.
+func (c *Counterexample) String() string {
+	return fmt.Sprintf("seed %d: %s (after %d case(s); %d fault(s), %v, after %d of %d shrink tries)",
+		c.Seed, verdictList(c.Failed), c.Cases, len(c.Scenario.Faults), c.Scenario.Duration, c.Shrinks, c.Tries)
+}
+
+func verdictList(vs []results.Verdict) string {
+	s := ""
+	for i, v := range vs {
+		if i > 0 {
+			s += "; "
+		}
+		s += fmt.Sprintf("%s [%s]: got %g", v.Expr, v.Variant, v.Got)
+	}
+	return s
+}
+
+// shrink reduces a failing scenario greedily: every candidate runs on the
+// same seed and is kept when one of the originally failing hypotheses still
+// fails.
+func shrink(ctx context.Context, sc *scenarios.Scenario, seed uint64, out Outcome) (*Counterexample, error) {
+	want := map[string]bool{}
+	for _, v := range out.Failed {
+		want[v.Expr] = true
+	}
+	ce := &Counterexample{Seed: seed}
+	cur := onlyVariant(sc, out.Failed[0].Variant)
+	cur.Seed, cur.Seeds = seed, 1
+	for changed := true; changed && ce.Tries < maxShrinkTries; {
+		changed = false
+		for _, cand := range candidates(cur) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			cand.SetDefaults()
+			if cand.Validate() != nil {
+				continue
+			}
+			ce.Tries++
+			o, err := Check(ctx, cand, seed)
+			if err != nil {
+				continue // e.g. a phase the smaller case no longer has
+			}
+			if slices.ContainsFunc(o.Failed, func(v results.Verdict) bool { return want[v.Expr] }) {
+				cur, changed = cand, true
+				ce.Shrinks++
+				break
+			}
+		}
+	}
+	final, err := Check(ctx, cur, seed)
+	if err != nil {
+		return nil, err
+	}
+	if !final.Violated() {
+		return nil, fmt.Errorf("search: seed %d: the shrunk scenario no longer fails (nondeterminism?)", seed)
+	}
+	ce.Scenario, ce.Failed, ce.TraceHash = clone(cur), final.Failed, final.Run.TraceHash
+	return ce, nil
+}
+
+// maxShrinkTries bounds the runs spent shrinking one counterexample.
+const maxShrinkTries = 200
+
+// onlyVariant keeps the named variant and the hypotheses that apply to it.
+func onlyVariant(sc *scenarios.Scenario, name string) *scenarios.Scenario {
+	out := clone(sc)
+	if len(out.Variants) > 0 {
+		out.Variants = slices.DeleteFunc(out.Variants, func(v scenarios.Variant) bool { return v.Name != name })
+	}
+	out.Expect = slices.DeleteFunc(out.Expect, func(e scenarios.Expectation) bool {
+		return e.Variant != "" && e.Variant != name
+	})
+	out.Sweep = nil
+	return out
+}
+
+// candidates are the one-step reductions of sc, most aggressive first.
+func candidates(sc *scenarios.Scenario) []*scenarios.Scenario {
+	var out []*scenarios.Scenario
+	add := func(edit func(*scenarios.Scenario)) {
+		c := clone(sc)
+		edit(c)
+		out = append(out, c)
+	}
+	for i := range sc.Faults {
+		add(func(c *scenarios.Scenario) { c.Faults = slices.Delete(c.Faults, i, i+1) })
+	}
+	if d := max(lastEnd(sc), sc.Duration/2, time.Second); d < sc.Duration {
+		add(func(c *scenarios.Scenario) { c.Duration = d })
+	}
+	for i := range sc.Load {
+		if len(sc.Load) > 1 {
+			add(func(c *scenarios.Scenario) { dropClient(c, i) })
+		}
+	}
+	for i, f := range sc.Faults {
+		if f.For > 200*time.Millisecond {
+			add(func(c *scenarios.Scenario) { c.Faults[i].For = f.For / 2 })
+		}
+	}
+	for i, st := range sc.Topology.Stores {
+		if st.Replicas > 3 {
+			add(func(c *scenarios.Scenario) { c.Topology.Stores[i].Replicas = 3 })
+		}
+	}
+	return out
+}
+
+func lastEnd(sc *scenarios.Scenario) time.Duration {
+	var end time.Duration
+	for _, f := range sc.Faults {
+		end = max(end, f.End())
+	}
+	return end
+}
+
+// dropClient removes load generator i with its links, and removes it from
+// the faults that name it (a fault left with nothing to cut goes too).
+func dropClient(sc *scenarios.Scenario, i int) {
+	name := sc.Load[i].Name
+	sc.Load = slices.Delete(sc.Load, i, i+1)
+	sc.Topology.Links = slices.DeleteFunc(sc.Topology.Links, func(l scenarios.Link) bool { return l.From == name || l.To == name })
+	sc.Faults = slices.DeleteFunc(sc.Faults, func(f scenarios.Fault) bool {
+		if f.Isolate == name || f.From == name || f.To == name || f.Target == name {
+			return true
+		}
+		for g := range f.Groups {
+			f.Groups[g] = slices.DeleteFunc(f.Groups[g], func(n string) bool { return n == name })
+			if len(f.Groups[g]) == 0 {
+				return true
+			}
+		}
+		return false
+	})
+}
