@@ -24,6 +24,9 @@
 //	             and add them to the report with a calibration table
 //	-time-scale  with -real: multiply the scenario's times by this (default 0.2)
 //	-toxiproxy   with -real: use the Toxiproxy server at HOST:PORT instead
+//	-search      search for a violation of the scenario's hypotheses: random
+//	             seeds and fault times (-budget cases), shrink the first one
+//	             found and write it as a scenario file to replay
 //
 // Exit status: 0 when every hypothesis holds, 1 when one fails, 2 for bad
 // input or usage.
@@ -60,6 +63,7 @@ Examples:
   simulate -scenario my-architecture.yaml -seed 42 -seeds 1
   simulate -scenario balancer -json | jq '.variants[].stats["during.availability"]'
   simulate -scenario partition -real              # simulation and real raft nodes, one report
+  simulate -scenario my.yaml -search -budget 200  # find and shrink a case that breaks a hypothesis
 
 Flags:
 `
@@ -74,6 +78,8 @@ const (
 type options struct {
 	scenario, validate, out string
 	list, json, trace, real bool
+	search                  bool
+	budget                  int
 	seed                    uint64
 	seeds, parallel         int
 	timeScale               float64
@@ -94,6 +100,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return list(stdout)
 	case opt.validate != "":
 		return validate(opt.validate, stdout, stderr)
+	}
+	if opt.search {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		return searchCmd(ctx, opt, stdout, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -118,6 +129,8 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.StringVar(&opt.out, "out", "", "report folder (default out/<scenario>)")
 	fs.BoolVar(&opt.json, "json", false, "print summary.json on stdout instead of the table")
 	fs.BoolVar(&opt.trace, "trace", false, "write each run's event trace (JSON lines) under the report folder")
+	fs.BoolVar(&opt.search, "search", false, "search random seeds and fault times for a violation of the scenario's hypotheses")
+	fs.IntVar(&opt.budget, "budget", 100, "with -search: cases to try, in [1, 100000]")
 	fs.BoolVar(&opt.real, "real", false, "also run the variants that have a real counterpart against real processes and Toxiproxy")
 	fs.Float64Var(&opt.timeScale, "time-scale", 0.2, "with -real: multiply the scenario's times by this, in (0, 1]")
 	fs.StringVar(&opt.toxiproxy, "toxiproxy", "", "with -real: an external Toxiproxy `HOST:PORT` (default: embedded)")
@@ -144,6 +157,8 @@ func check(opt options, extra int) error {
 		return fmt.Errorf("-seeds must be in [0, 1000] (0 = the scenario's), got %d", opt.seeds)
 	case opt.parallel < 1 || opt.parallel > 256:
 		return fmt.Errorf("-parallel must be in [1, 256], got %d", opt.parallel)
+	case opt.budget < 1 || opt.budget > 100000:
+		return fmt.Errorf("-budget must be in [1, 100000], got %d", opt.budget)
 	case !(opt.timeScale > 0 && opt.timeScale <= 1):
 		return fmt.Errorf("-time-scale must be in (0, 1], got %v", opt.timeScale)
 	}

@@ -95,3 +95,17 @@ func TestHelpShowsExamples(t *testing.T) {
 	assert.Contains(t, errs, "Examples:")
 	assert.Contains(t, errs, "-scenario")
 }
+
+func TestSearchWritesAReplayableCounterexample(t *testing.T) {
+	src, err := os.ReadFile("../../scenarios/balancer.yaml")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "strict.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(src), "p99 < 300ms before", "p99 < 1ms before", 1)), 0o644))
+	code, out, errs := runCLI("-scenario", file, "-search", "-budget", "5", "-out", dir)
+	require.Equal(t, 1, code, errs)
+	ce := filepath.Join(dir, "counterexample.yaml")
+	assert.Contains(t, out, "replay: go run ./cmd/simulate -scenario "+ce)
+	code, _, _ = runCLI("-scenario", ce, "-out", t.TempDir())
+	assert.Equal(t, 1, code, "the counterexample fails again when replayed")
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"faultline/scenarios"
+	"faultline/scenarios/search"
+)
+
+// searchCmd looks for a case that breaks the scenario's hypotheses and
+// writes the smallest one found as a scenario file beside the report.
+func searchCmd(ctx context.Context, opt options, stdout, stderr io.Writer) int {
+	sc, err := scenarios.Load(opt.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	seed := opt.seed
+	if seed == 0 {
+		seed = sc.Seed
+	}
+	ce, err := search.Search(ctx, sc, opt.budget, seed)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: search: %v\n", err)
+		return exitUsage
+	}
+	if ce == nil {
+		fmt.Fprintf(stdout, "%s: no hypothesis broke in %d cases (search seed %d)\n", sc.Name, opt.budget, seed)
+		return exitOK
+	}
+	out := opt.out
+	if out == "" {
+		out = filepath.Join("out", sc.Name)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	path := filepath.Join(out, "counterexample.yaml")
+	if err := ce.WriteFile(path); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s\nwritten to %s\nreplay: %s\n", ce, path, search.ReplayCommand(path))
+	return exitFailed
+}
