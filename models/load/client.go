@@ -51,10 +51,10 @@ type Client struct {
 	started bool
 	until   sim.Time
 
-	retry    *retrier // nil: no retries
-	attempts int64    // attempts sent, first ones included
-	retries  int64    // retries sent
-	denied   int64    // retries the policy wanted but the budget or throttle refused
+	retry    *service.Retrier // nil: no retries
+	attempts int64            // attempts sent, first ones included
+	retries  int64            // retries sent
+	denied   int64            // retries the policy wanted but the budget or throttle refused
 
 	reqs        []request // slab of requests, in flight or free
 	free        []int32   // free slots of reqs, a stack
@@ -109,7 +109,7 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 		c.thinkTime, _ = cfg.Closed.build() // validated above
 	}
 	if cfg.Retry != nil {
-		if c.retry, err = newRetrier(cfg.Retry, k.Stream(prefix+"/retry")); err != nil {
+		if c.retry, err = service.NewRetrier(cfg.Retry, k.Stream(prefix+"/retry")); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +128,7 @@ func (c Config) clone() Config {
 		cl := *c.Closed
 		c.Closed = &cl
 	}
-	c.Retry = c.Retry.clone()
+	c.Retry = c.Retry.Clone()
 	return c
 }
 
@@ -297,7 +297,7 @@ func (c *Client) attempt(slot int32) {
 	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
 	c.attempts++
 	if c.retry != nil {
-		c.retry.begin(r.attempt)
+		c.retry.Begin(r.attempt)
 	}
 	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
 }
@@ -313,18 +313,18 @@ func (c *Client) attemptDone(slot int32, o results.Outcome) {
 		c.finish(slot, o)
 		return
 	}
-	rt.end(r.attempt, o)
-	if !rt.wants(r.attempt, o) {
+	rt.End(r.attempt, o)
+	if !rt.Wants(r.attempt, o) {
 		c.finish(slot, o)
 		return
 	}
-	if !rt.admit() {
+	if !rt.Admit() {
 		c.denied++
 		c.finish(slot, o)
 		return
 	}
 	r.gen++ // answers to the attempt that ended no longer match
-	r.backoff = rt.delay(r.attempt, r.backoff)
+	r.backoff = rt.Delay(r.attempt, r.backoff)
 	c.k.After(r.backoff, c.id, kindRetry, int64(r.gen)<<32|int64(slot), 0)
 }
 

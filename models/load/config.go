@@ -112,7 +112,7 @@ func (c Config) Validate() error {
 	}
 	if c.Retry != nil {
 		if err := c.Retry.Validate(); err != nil {
-			return err
+			return &configErr{msg: "retry." + err.Error(), cause: err}
 		}
 	}
 	if c.Open != nil {

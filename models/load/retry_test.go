@@ -140,7 +140,7 @@ func TestBudgetCapsConcurrentRetries(t *testing.T) {
 		peak, peakActive, sum, n := 0, 0, 0, 0
 		var sample func()
 		sample = func() {
-			if b := r.c.retry.budget; b != nil {
+			if b := r.c.retry.Budget(); b != nil {
 				peak, peakActive = max(peak, b.Retries()), max(peakActive, b.Active())
 				sum, n = sum+b.Retries(), n+1
 			}
