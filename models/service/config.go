@@ -65,6 +65,23 @@ type Config struct {
 	// Autoscale, if set, lets an autoscaler change the number of
 	// instances while the scenario runs (see AutoscaleConfig).
 	Autoscale *AutoscaleConfig `yaml:"autoscale"`
+	// Calls are the services an instance calls for each request, after
+	// its own work (see Call). None: a leaf service.
+	Calls []Call `yaml:"calls"`
+	// CallMode is sequential (the default: one call after the other,
+	// stopping at the first that fails without a fallback) or parallel
+	// (all at once: a fan-out).
+	CallMode string `yaml:"call_mode"`
+	// CallQuorum, with call_mode parallel, answers once this many calls
+	// have succeeded (the first k of n); 0 (the default) waits for all.
+	CallQuorum int `yaml:"call_quorum"`
+	// HonorDeadlines makes the service act on its callers' deadlines, as
+	// a gRPC server does with a propagated deadline: a request whose
+	// deadline has passed when a worker would start it is dropped unserved
+	// (answered expired), and the calls made for a request get at most
+	// the time it has left. Default false: work goes on for callers that
+	// gave up.
+	HonorDeadlines bool `yaml:"honor_deadlines"`
 }
 
 // ErrConfig is wrapped by every error Validate returns.
@@ -119,6 +136,17 @@ func (c *Config) SetDefaults() {
 		a.SetDefaults()
 		c.Autoscale = &a
 	}
+	if len(c.Calls) > 0 && c.CallMode == "" {
+		c.CallMode = Sequential
+	}
+	calls := make([]Call, len(c.Calls))
+	for i := range c.Calls {
+		calls[i] = c.Calls[i].clone()
+		calls[i].setDefaults()
+	}
+	if c.Calls != nil {
+		c.Calls = calls
+	}
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -152,7 +180,12 @@ func (c Config) Validate() error {
 		return err
 	}
 	if c.Autoscale != nil {
-		return c.Autoscale.validate()
+		if err := c.Autoscale.validate(); err != nil {
+			return err
+		}
+	}
+	if len(c.Calls) > 0 || c.CallMode != "" || c.CallQuorum != 0 {
+		return c.validateCalls()
 	}
 	return nil
 }

@@ -31,6 +31,14 @@ type Instance struct {
 	workers []worker
 	idle    []int32 // indices of idle workers, a stack
 	waiting queue
+	tokens  uint32 // numbers the requests workers take, for callsDone
+
+	// Calls to other services (calls.go): nil for a leaf service.
+	calls *caller
+	// deadlines is where callers leave their deadlines; honor makes the
+	// instance drop requests whose deadline has passed.
+	deadlines *Deadlines
+	honor     bool
 
 	down, paused bool
 
@@ -60,8 +68,12 @@ type Instance struct {
 
 // worker is one slot of an instance's pool.
 type worker struct {
-	busy   bool
-	req    Request
+	busy    bool
+	calling bool   // its own work done, waiting for its calls
+	pending bool   // calls ended while the process was paused
+	result  Status // their outcome, if pending
+	token   uint32 // which request: calls that end for another are ignored
+	req     Request
 	doneAt sim.Time      // when the request finishes, if not paused
 	timer  sim.Timer     // its kindDone event
 	left   time.Duration // service time still owed, while paused
@@ -74,6 +86,8 @@ type InstanceStats struct {
 	Served   int64 // answered StatusOK
 	Rejected int64 // answered StatusRejected: the queue was full
 	Reset    int64 // answered StatusReset: down on arrival, or lost in a crash
+	Failed   int64 // answered StatusError: a call it depends on failed
+	Expired  int64 // answered StatusExpired: its caller's deadline had passed
 }
 
 func newInstance(k *sim.Kernel, net *sim.Network, cfg *Config, svc sim.Dist, i int) *Instance {
@@ -194,14 +208,32 @@ func (in *Instance) arrive(r Request) {
 	}
 }
 
-// start hands r to an idle worker, drawing its service time.
+// start hands r to an idle worker, drawing its service time; a request
+// whose caller's deadline has passed is answered StatusExpired instead,
+// if the instance honours deadlines.
 func (in *Instance) start(r Request) {
+	if in.expired(r) {
+		in.stats.Expired++
+		in.sendReply(r, StatusExpired)
+		return
+	}
 	w := in.idle[len(in.idle)-1]
 	in.idle = in.idle[:len(in.idle)-1]
-	in.workers[w] = worker{busy: true, req: r}
+	in.tokens++
+	in.workers[w] = worker{busy: true, req: r, token: in.tokens}
 	in.arm(w, sim.Seconds(in.svc.Sample(in.r)))
 	in.setRunning(in.running + 1)
 	in.setPresent(in.present + 1)
+}
+
+// expired reports whether r's caller has given up on it, as far as the
+// instance can tell.
+func (in *Instance) expired(r Request) bool {
+	if !in.honor {
+		return false
+	}
+	d, ok := in.deadlines.Of(r)
+	return ok && in.k.Now() >= d
 }
 
 // arm schedules worker w to finish after d.
@@ -211,15 +243,48 @@ func (in *Instance) arm(w int32, d time.Duration) {
 	wk.timer = in.k.AfterTimer(d, in.id, kindDone, int64(w), 0)
 }
 
+// done ends worker w's own work: the request is answered, or, for a
+// service with calls, waits for them while the worker stays held (a
+// thread blocked on I/O: it uses no CPU but serves nobody else).
 func (in *Instance) done(w int) {
+	wk := &in.workers[w]
+	in.setRunning(in.running - 1)
+	if in.calls != nil {
+		wk.calling = true
+		in.calls.begin(int32(w), wk.token, wk.req)
+		return
+	}
+	in.finish(w, StatusOK)
+}
+
+// callsDone is the caller's answer for the request worker w held under
+// token: the request is answered st, unless the worker has moved on (a
+// crash reset it) or the process is paused (then at Resume).
+func (in *Instance) callsDone(w int32, token uint32, st Status) {
+	wk := &in.workers[w]
+	if !wk.busy || !wk.calling || wk.token != token {
+		return
+	}
+	if in.paused {
+		wk.pending, wk.result = true, st
+		return
+	}
+	in.finish(int(w), st)
+}
+
+// finish answers worker w's request with st and frees the worker.
+func (in *Instance) finish(w int, st Status) {
 	wk := &in.workers[w]
 	r := wk.req
 	*wk = worker{}
 	in.idle = append(in.idle, int32(w))
-	in.setRunning(in.running - 1)
 	in.setPresent(in.present - 1)
-	in.stats.Served++
-	in.sendReply(r, StatusOK)
+	if st == StatusOK {
+		in.stats.Served++
+	} else {
+		in.stats.Failed++
+	}
+	in.sendReply(r, st)
 	in.startWaiting()
 	in.stopIfDrained()
 }
@@ -249,7 +314,7 @@ func (in *Instance) Pause() {
 	in.paused = true
 	now := in.k.Now()
 	for w := range in.workers {
-		if wk := &in.workers[w]; wk.busy {
+		if wk := &in.workers[w]; wk.busy && !wk.calling {
 			wk.left = wk.doneAt.Sub(now)
 			in.k.Cancel(wk.timer)
 		}
@@ -265,12 +330,19 @@ func (in *Instance) Resume() {
 		return
 	}
 	in.paused = false
+	running := 0
 	for w := range in.workers {
-		if in.workers[w].busy {
-			in.arm(int32(w), in.workers[w].left)
+		if wk := &in.workers[w]; wk.busy && !wk.calling {
+			in.arm(int32(w), wk.left)
+			running++
 		}
 	}
-	in.setRunning(in.InService())
+	in.setRunning(running)
+	for w := range in.workers { // calls that ended during the pause
+		if wk := &in.workers[w]; wk.pending {
+			in.finish(w, wk.result)
+		}
+	}
 	in.startWaiting()
 }
 
@@ -293,7 +365,9 @@ func (in *Instance) resetAll() {
 	in.paused = false
 	for w := range in.workers {
 		if wk := &in.workers[w]; wk.busy {
-			in.k.Cancel(wk.timer)
+			if !wk.calling {
+				in.k.Cancel(wk.timer)
+			}
 			in.stats.Reset++
 			in.sendReply(wk.req, StatusReset)
 			*wk = worker{}

@@ -46,17 +46,20 @@ const (
 	// StatusReset: the process was down or died holding the request (the
 	// host's TCP RST).
 	StatusReset
-	// StatusError: the service failed the request (an HTTP 500). Nothing
-	// in this package produces it yet; it is part of the protocol for
-	// models that fail requests.
+	// StatusError: the service failed the request (an HTTP 500): a call
+	// it depends on failed and had no fallback.
 	StatusError
 	// StatusRefused: the network refused the request or reset the
 	// connection before the reply got through.
 	StatusRefused
+	// StatusExpired: the instance dropped the request unserved because its
+	// caller's deadline had passed (gRPC's DEADLINE_EXCEEDED on the
+	// server); only instances that honour deadlines answer it.
+	StatusExpired
 	numStatuses
 )
 
-var statusNames = [numStatuses]string{"ok", "rejected", "reset", "error", "refused"}
+var statusNames = [numStatuses]string{"ok", "rejected", "reset", "error", "refused", "expired"}
 
 // String returns the status's name, e.g. "rejected".
 func (s Status) String() string {
@@ -114,6 +117,7 @@ func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *
 
 // sendReply answers request r from the instance's node.
 func (in *Instance) sendReply(r Request, st Status) {
+	in.deadlines.Clear(r.Caller, r.ID)
 	size := 0
 	if st == StatusOK {
 		size = in.respBytes

@@ -12,6 +12,9 @@ func (s *Service) add() *Instance {
 	i := len(s.inst)
 	in := newInstance(s.k, s.net, &s.cfg, s.dist, i)
 	in.owner, in.index = s, i
+	if err := s.connect(in); err != nil {
+		panic(err) // Connect built the same calls for the first instances
+	}
 	s.inst = append(s.inst, in)
 	s.nodes = append(s.nodes, in.node)
 	return in

@@ -23,6 +23,10 @@ type Service struct {
 	liveAcc  time.Duration
 	liveFrom sim.Time
 	onAdd    func(i int)
+
+	// Calls (calls.go): set by Connect.
+	targets   func(string) *Service
+	deadlines *Deadlines
 }
 
 // New builds the service cfg describes on kernel k and network net: one
@@ -121,6 +125,8 @@ func (s *Service) Stats() InstanceStats {
 		t.Served += st.Served
 		t.Rejected += st.Rejected
 		t.Reset += st.Reset
+		t.Failed += st.Failed
+		t.Expired += st.Expired
 	}
 	return t
 }

@@ -8,9 +8,9 @@ import (
 	"faultline/sim"
 )
 
-// caller is a test double of a client: it sends requests from its own
+// testCaller is a test double of a client: it sends requests from its own
 // node and records every reply.
-type caller struct {
+type testCaller struct {
 	t       *testing.T
 	k       *sim.Kernel
 	net     *sim.Network
@@ -25,24 +25,24 @@ type reply struct {
 	at     sim.Time
 }
 
-func (c *caller) HandleEvent(ev sim.Event) {
+func (c *testCaller) HandleEvent(ev sim.Event) {
 	if ev.Kind != KindReply {
-		c.t.Fatalf("caller got event kind %d, want KindReply", ev.Kind)
+		c.t.Fatalf("testCaller got event kind %d, want KindReply", ev.Kind)
 	}
 	r := DecodeReply(ev)
 	c.replies = append(c.replies, reply{r.ID, r.Status, ev.At})
 }
 
-func (c *caller) send(inst *Instance, id int64) { SendRequest(c.net, c.node, c.id, inst, id) }
+func (c *testCaller) send(inst *Instance, id int64) { SendRequest(c.net, c.node, c.id, inst, id) }
 
 // sendAt sends request id to inst at virtual time at.
-func (c *caller) sendAt(at time.Duration, inst *Instance, id int64) {
+func (c *testCaller) sendAt(at time.Duration, inst *Instance, id int64) {
 	c.k.AtFunc(sim.At(at), func() { c.send(inst, id) })
 }
 
 // reply returns the reply to id, failing the test if there is not exactly
 // one.
-func (c *caller) reply(id int64) reply {
+func (c *testCaller) reply(id int64) reply {
 	c.t.Helper()
 	var found []reply
 	for _, r := range c.replies {
@@ -65,12 +65,12 @@ func newNet(t *testing.T, k *sim.Kernel) *sim.Network {
 	return net
 }
 
-// rig is a service and a caller on one kernel.
+// rig is a service and a testCaller on one kernel.
 type rig struct {
 	k   *sim.Kernel
 	net *sim.Network
 	svc *Service
-	c   *caller
+	c   *testCaller
 }
 
 func newRig(t *testing.T, cfg Config) *rig {
@@ -81,8 +81,8 @@ func newRig(t *testing.T, cfg Config) *rig {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	c := &caller{t: t, k: k, net: net, node: net.AddNode("client")}
-	c.id = k.Register("caller", c)
+	c := &testCaller{t: t, k: k, net: net, node: net.AddNode("client")}
+	c.id = k.Register("testCaller", c)
 	return &rig{k: k, net: net, svc: svc, c: c}
 }
 

@@ -1,0 +1,544 @@
+package service
+
+import (
+	"fmt"
+	"time"
+
+	"faultline/models/resilience"
+	"faultline/reports/results"
+	"faultline/sim"
+)
+
+// Event kinds of a caller's handler; replies come as KindReply.
+const (
+	kindCallTimeout uint32 = 1 // op A's attempt has run out of time
+	kindCallRetry   uint32 = 2 // op A's back-off is over
+)
+
+// CallStats counts what one instance's calls to one dependency did. Sums
+// over instances come from Service.CallStats.
+type CallStats struct {
+	Calls          int64 // logical calls started
+	Attempts       int64 // attempts sent, retries included
+	Retries        int64 // retries sent
+	RetriesDenied  int64 // retries the budget or throttle refused
+	OK             int64 // calls that succeeded
+	Failed         int64 // calls that failed (with or without a fallback)
+	Timeouts       int64 // attempts that ran out of time
+	ShortCircuited int64 // attempts an open breaker refused
+	RateLimited    int64 // attempts the rate limiter refused
+	BulkheadFull   int64 // attempts the bulkhead refused
+	Fallbacks      int64 // failed calls answered by the fallback
+}
+
+func (s *CallStats) add(o CallStats) {
+	s.Calls += o.Calls
+	s.Attempts += o.Attempts
+	s.Retries += o.Retries
+	s.RetriesDenied += o.RetriesDenied
+	s.OK += o.OK
+	s.Failed += o.Failed
+	s.Timeouts += o.Timeouts
+	s.ShortCircuited += o.ShortCircuited
+	s.RateLimited += o.RateLimited
+	s.BulkheadFull += o.BulkheadFull
+	s.Fallbacks += o.Fallbacks
+}
+
+// dependency is one instance's view of one Call: its policies and counts.
+type dependency struct {
+	cfg      Call
+	target   *Service
+	bal      Balancer
+	retry    *Retrier // nil: no retries
+	breaker  *resilience.Breaker
+	window   *resilience.WindowBreaker
+	bulkhead *resilience.Bulkhead
+	waiting  []int32 // ops waiting for a bulkhead slot, oldest first
+	limiter  *resilience.RateLimiter
+	stats    CallStats
+}
+
+// fan is the state of one held request's calls: which worker holds it,
+// under which token, and how its calls have ended so far.
+type fan struct {
+	token    uint32
+	req      Request
+	deadline sim.Time // 0: none
+	ok, bad  int
+	done     bool
+}
+
+// op is one logical call (its attempts) in flight. Its ID is gen<<32 |
+// slot, so that an answer to an attempt that has ended matches nothing.
+type op struct {
+	gen      uint32
+	live     bool
+	waiting  bool // for a bulkhead slot
+	sent     bool // the current attempt is on the wire
+	worker   int32
+	token    uint32
+	dep      int32
+	attempt  int32
+	inst     int32
+	started  sim.Time // the current attempt's start, for slow calls
+	expires  sim.Time // the current attempt's timeout
+	brGen    uint64   // the breaker generation that admitted the attempt
+	breaker  bool     // the consecutive breaker admitted the attempt
+	window   bool     // the sliding-window breaker admitted the attempt
+	timer    sim.Timer
+	backoff  time.Duration
+	deadline sim.Time // the request's, 0 for none
+}
+
+// caller makes one instance's calls. It is a sim.Handler registered as
+// "service/<name>/instance-<i>/calls" on the instance's node.
+type caller struct {
+	in   *Instance
+	k    *sim.Kernel
+	id   sim.HandlerID
+	name string
+	mode string
+	need int // parallel: successes that answer the request
+	deps []*dependency
+	fans []fan // per worker
+	ops  []op
+	free []int32
+}
+
+// newCaller builds the calls of instance in to the services targets
+// names (each validated by Config.Validate).
+func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*caller, error) {
+	name := in.name + "/calls"
+	c := &caller{in: in, k: in.k, name: name, mode: cfg.CallMode, fans: make([]fan, len(in.workers))}
+	c.need = len(cfg.Calls)
+	if cfg.CallQuorum > 0 {
+		c.need = cfg.CallQuorum
+	}
+	for i, call := range cfg.Calls {
+		d, err := newDependency(in.k, name, i, call, targets(call.Service))
+		if err != nil {
+			return nil, err
+		}
+		c.deps = append(c.deps, d)
+	}
+	c.id = in.k.Register(name, c)
+	return c, nil
+}
+
+func newDependency(k *sim.Kernel, prefix string, i int, call Call, target *Service) (*dependency, error) {
+	field := fmt.Sprintf("calls[%d]", i)
+	if target == nil {
+		return nil, fieldErr(field+".service", "no service is named %q", call.Service)
+	}
+	stream := fmt.Sprintf("%s/%s", prefix, call.Service)
+	bal, err := NewBalancer(call.Balancer, target.Len(), k.Stream(stream+"/balancer"))
+	if err != nil {
+		return nil, err
+	}
+	d := &dependency{cfg: call, target: target, bal: bal}
+	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
+		return nil, prefixErr(field+".retry.", err)
+	}
+	if call.Breaker != nil {
+		if d.breaker, err = resilience.NewBreaker(*call.Breaker, k.Now()); err != nil {
+			return nil, prefixErr(field+".breaker.", err)
+		}
+	}
+	if call.WindowBreaker != nil {
+		if d.window, err = resilience.NewWindowBreaker(*call.WindowBreaker); err != nil {
+			return nil, prefixErr(field+".window_breaker.", err)
+		}
+	}
+	if call.Bulkhead != nil {
+		if d.bulkhead, err = resilience.NewBulkhead(*call.Bulkhead); err != nil {
+			return nil, prefixErr(field+".bulkhead.", err)
+		}
+	}
+	if call.RateLimit != nil {
+		if d.limiter, err = resilience.NewRateLimiter(*call.RateLimit); err != nil {
+			return nil, prefixErr(field+".rate_limit.", err)
+		}
+	}
+	return d, nil
+}
+
+// HandleEvent implements sim.Handler.
+func (c *caller) HandleEvent(ev sim.Event) {
+	switch ev.Kind {
+	case KindReply:
+		rep := DecodeReply(ev)
+		if slot, ok := c.lookup(rep.ID); ok && c.ops[slot].sent {
+			c.k.Cancel(c.ops[slot].timer)
+			c.attemptEnded(slot, outcomeOf(rep.Status))
+		}
+	case kindCallTimeout:
+		if slot, ok := c.lookup(ev.A); ok {
+			c.timedOut(slot)
+		}
+	case kindCallRetry:
+		if slot, ok := c.lookup(ev.A); ok {
+			c.ops[slot].attempt++
+			c.deps[c.ops[slot].dep].stats.Retries++
+			c.try(slot)
+		}
+	default:
+		panic(fmt.Sprintf("%s: unknown event kind %d", c.name, ev.Kind))
+	}
+}
+
+// KindName implements sim.KindNamer.
+func (c *caller) KindName(kind uint32) string {
+	switch kind {
+	case KindReply:
+		return "reply"
+	case kindCallTimeout:
+		return "call-timeout"
+	case kindCallRetry:
+		return "call-retry"
+	}
+	return fmt.Sprintf("kind%d", kind)
+}
+
+// outcomeOf is how a caller counts each answer.
+func outcomeOf(st Status) results.Outcome {
+	switch st {
+	case StatusOK:
+		return results.OK
+	case StatusRejected:
+		return results.Rejected
+	case StatusExpired:
+		return results.Timeout
+	}
+	return results.Error
+}
+
+// begin starts the calls of request r, held by worker w under token.
+func (c *caller) begin(w int32, token uint32, r Request) {
+	f := fan{token: token, req: r}
+	if d, ok := c.in.deadlines.Of(r); ok && c.in.honor {
+		f.deadline = d
+	}
+	c.fans[w] = f
+	if c.mode == Parallel {
+		for d := range c.deps {
+			c.start(w, int32(d))
+		}
+		return
+	}
+	c.start(w, 0)
+}
+
+// start begins call d for the request worker w holds.
+func (c *caller) start(w, d int32) {
+	slot := c.alloc()
+	o := &c.ops[slot]
+	o.live, o.worker, o.token, o.dep, o.attempt = true, w, c.fans[w].token, d, 1
+	o.deadline = c.fans[w].deadline
+	c.deps[d].stats.Calls++
+	c.try(slot)
+}
+
+// try makes the op's current attempt: through the breaker, the rate
+// limiter and the bulkhead, then onto the wire with its timer.
+func (c *caller) try(slot int32) {
+	o := &c.ops[slot]
+	d := c.deps[o.dep]
+	now := c.k.Now()
+	o.started, o.sent, o.breaker, o.window = now, false, false, false
+	if o.deadline != 0 && now >= o.deadline {
+		c.callEnded(slot, results.Timeout)
+		return
+	}
+	if d.retry != nil {
+		d.retry.Begin(o.attempt)
+	}
+	if !c.admitBreakers(o, d, now) {
+		d.stats.ShortCircuited++
+		c.attemptEnded(slot, results.Rejected)
+		return
+	}
+	if d.limiter != nil && !d.limiter.Allow(now) {
+		d.stats.RateLimited++
+		c.attemptEnded(slot, results.Rejected)
+		return
+	}
+	timeout := d.cfg.Timeout
+	if o.deadline != 0 {
+		timeout = min(timeout, o.deadline.Sub(now))
+	}
+	o.expires = now.Add(timeout)
+	o.timer = c.k.AfterTimer(timeout, c.id, kindCallTimeout, c.opID(slot), 0)
+	if d.bulkhead != nil {
+		switch d.bulkhead.Acquire() {
+		case resilience.Queued:
+			o.waiting = true
+			d.waiting = append(d.waiting, slot)
+			return
+		case resilience.Rejected:
+			c.k.Cancel(o.timer)
+			d.stats.BulkheadFull++
+			c.attemptEnded(slot, results.Rejected)
+			return
+		}
+	}
+	c.send(slot)
+}
+
+// admitBreakers asks each breaker the call has to admit the attempt.
+func (c *caller) admitBreakers(o *op, d *dependency, now sim.Time) bool {
+	if d.breaker != nil {
+		gen, err := d.breaker.Allow(now)
+		if err != nil {
+			return false
+		}
+		o.brGen, o.breaker = gen, true
+	}
+	if d.window != nil {
+		if d.window.Allow(now) != nil {
+			if o.breaker { // the other breaker admitted it: tell it nothing happened
+				d.breaker.Done(now, o.brGen, true)
+				o.breaker = false
+			}
+			return false
+		}
+		o.window = true
+	}
+	return true
+}
+
+// send puts the op's attempt on the wire, to the instance the balancer
+// picks, leaving its deadline for the callee.
+func (c *caller) send(slot int32) {
+	o := &c.ops[slot]
+	d := c.deps[o.dep]
+	o.sent, o.waiting = true, false
+	o.inst = int32(d.bal.Pick(d.target.Ready()))
+	d.stats.Attempts++
+	id := c.opID(slot)
+	c.in.deadlines.Set(c.id, id, o.expires)
+	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)
+}
+
+// timedOut ends the op's attempt at its timer: on the wire, or still
+// waiting for a bulkhead slot.
+func (c *caller) timedOut(slot int32) {
+	o := &c.ops[slot]
+	d := c.deps[o.dep]
+	if o.waiting {
+		o.waiting = false
+		d.bulkhead.Abandon()
+		d.waiting = removeSlot(d.waiting, slot)
+	}
+	d.stats.Timeouts++
+	c.attemptEnded(slot, results.Timeout)
+}
+
+func removeSlot(s []int32, slot int32) []int32 {
+	for i, v := range s {
+		if v == slot {
+			return append(s[:i], s[i+1:]...)
+		}
+	}
+	return s
+}
+
+// attemptEnded settles the op's current attempt with outcome o: the
+// balancer, bulkhead and breakers learn of it; then a retry after a
+// back-off, or the call's end.
+func (c *caller) attemptEnded(slot int32, out results.Outcome) {
+	o := &c.ops[slot]
+	d := c.deps[o.dep]
+	now := c.k.Now()
+	ok := out == results.OK
+	if o.sent {
+		d.bal.Done(int(o.inst))
+		o.sent = false
+		if d.bulkhead != nil && d.bulkhead.Release() {
+			c.send(c.popWaiting(d))
+		}
+	}
+	if o.breaker {
+		d.breaker.Done(now, o.brGen, ok)
+		o.breaker = false
+	}
+	if o.window {
+		d.window.Done(now, ok, now.Sub(o.started))
+		o.window = false
+	}
+	rt := d.retry
+	if rt == nil {
+		c.callEnded(slot, out)
+		return
+	}
+	rt.End(o.attempt, out)
+	if !rt.Wants(o.attempt, out) {
+		c.callEnded(slot, out)
+		return
+	}
+	if !rt.Admit() {
+		d.stats.RetriesDenied++
+		c.callEnded(slot, out)
+		return
+	}
+	o.gen++ // answers to the attempt that ended no longer match
+	o.backoff = rt.Delay(o.attempt, o.backoff)
+	c.k.After(o.backoff, c.id, kindCallRetry, c.opID(slot), 0)
+}
+
+// popWaiting removes and returns the oldest op waiting for d's bulkhead.
+func (c *caller) popWaiting(d *dependency) int32 {
+	slot := d.waiting[0]
+	d.waiting = d.waiting[1:]
+	return slot
+}
+
+// callEnded ends the op with outcome out and tells its request.
+func (c *caller) callEnded(slot int32, out results.Outcome) {
+	o := c.ops[slot]
+	d := c.deps[o.dep]
+	c.release(slot)
+	success := out == results.OK
+	if success {
+		d.stats.OK++
+	} else {
+		d.stats.Failed++
+		if d.cfg.Fallback {
+			d.stats.Fallbacks++
+			success = true
+		}
+	}
+	f := &c.fans[o.worker]
+	if f.token != o.token || f.done {
+		return // the request is gone (a crash) or already answered
+	}
+	if success {
+		f.ok++
+	} else {
+		f.bad++
+	}
+	switch {
+	case c.mode == Sequential && !success:
+		c.answer(o.worker, StatusError)
+	case c.mode == Sequential && f.ok < len(c.deps):
+		c.start(o.worker, int32(f.ok))
+	case f.ok >= c.need:
+		c.answer(o.worker, StatusOK)
+	case f.bad > len(c.deps)-c.need:
+		c.answer(o.worker, StatusError)
+	}
+}
+
+// answer ends the calls of worker w's request with st.
+func (c *caller) answer(w int32, st Status) {
+	f := &c.fans[w]
+	f.done = true
+	c.in.callsDone(w, f.token, st)
+}
+
+func (c *caller) opID(slot int32) int64 { return int64(c.ops[slot].gen)<<32 | int64(slot) }
+
+// lookup returns the slot of op id if its attempt is still current.
+func (c *caller) lookup(id int64) (int32, bool) {
+	slot := int32(uint32(id))
+	if slot < 0 || int(slot) >= len(c.ops) {
+		return 0, false
+	}
+	o := &c.ops[slot]
+	return slot, o.live && o.gen == uint32(uint64(id)>>32)
+}
+
+func (c *caller) alloc() int32 {
+	if n := len(c.free); n > 0 {
+		slot := c.free[n-1]
+		c.free = c.free[:n-1]
+		return slot
+	}
+	c.ops = append(c.ops, op{gen: 1})
+	return int32(len(c.ops) - 1)
+}
+
+func (c *caller) release(slot int32) {
+	o := &c.ops[slot]
+	*o = op{gen: o.gen + 1}
+	c.free = append(c.free, slot)
+}
+
+// breakerState is the call's breaker state now: the consecutive-failure
+// breaker's if it has one, else the sliding-window one's, else closed.
+func (d *dependency) breakerState(now sim.Time) resilience.State {
+	s := resilience.StateClosed
+	if d.breaker != nil {
+		s = d.breaker.State(now)
+	}
+	if d.window != nil && s == resilience.StateClosed {
+		s = d.window.State(now)
+	}
+	return s
+}
+
+// Connect gives the service its dependencies and the world's deadline
+// table: every instance, and every instance scaling adds later, gets its
+// own calls to the services cfg.Calls names, found by targets. Call it
+// once, after every service exists; deadlines may be nil when no service
+// honours deadlines.
+func (s *Service) Connect(targets func(name string) *Service, deadlines *Deadlines) error {
+	s.targets, s.deadlines = targets, deadlines
+	for _, in := range s.inst {
+		if err := s.connect(in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// connect sets up instance in's deadlines and calls.
+func (s *Service) connect(in *Instance) error {
+	in.deadlines, in.honor = s.deadlines, s.cfg.HonorDeadlines
+	if len(s.cfg.Calls) == 0 || s.targets == nil {
+		return nil
+	}
+	c, err := newCaller(in, &s.cfg, s.targets)
+	if err != nil {
+		return err
+	}
+	in.calls = c
+	return nil
+}
+
+// CallStats returns the counts of the service's calls to its d-th
+// dependency (cfg.Calls[d]), summed over its instances.
+func (s *Service) CallStats(d int) CallStats {
+	var t CallStats
+	for _, in := range s.inst {
+		if in.calls != nil {
+			t.add(in.calls.deps[d].stats)
+		}
+	}
+	return t
+}
+
+// BreakerOpenness returns the state of the breakers on the service's
+// calls to its d-th dependency, averaged over its live instances: 0 when
+// all are closed, 1 when all are open, a half-open breaker counting 1/2.
+// It is 0 for a call without a breaker.
+func (s *Service) BreakerOpenness(d int) float64 {
+	now := s.k.Now()
+	sum, n := 0.0, 0
+	for _, in := range s.inst {
+		if in.calls == nil || !in.Live() {
+			continue
+		}
+		n++
+		switch in.calls.deps[d].breakerState(now) {
+		case resilience.StateOpen:
+			sum++
+		case resilience.StateHalfOpen:
+			sum += 0.5
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
