@@ -74,9 +74,9 @@ type worker struct {
 	result  Status // their outcome, if pending
 	token   uint32 // which request: calls that end for another are ignored
 	req     Request
-	doneAt sim.Time      // when the request finishes, if not paused
-	timer  sim.Timer     // its kindDone event
-	left   time.Duration // service time still owed, while paused
+	doneAt  sim.Time      // when the request finishes, if not paused
+	timer   sim.Timer     // its kindDone event
+	left    time.Duration // service time still owed, while paused
 }
 
 // InstanceStats counts what an instance did with the requests it
