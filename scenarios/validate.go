@@ -107,6 +107,9 @@ func (s *Scenario) validateTopology() (nodeSet, error) {
 			nodes[svc.Name+"-"+strconv.Itoa(j)] = true
 		}
 	}
+	if err := s.validateCalls(); err != nil {
+		return nil, err
+	}
 	for i := range s.Topology.Stores {
 		st := &s.Topology.Stores[i]
 		path := fmt.Sprintf("topology.stores[%d]", i)
@@ -297,6 +300,51 @@ func (s *Scenario) validateExperiment() error {
 	}
 	if len(s.Compare) != 0 && len(s.Compare) != 2 {
 		return &FieldError{"compare", fmt.Sprintf("must name exactly two metrics, got %d", len(s.Compare))}
+	}
+	return nil
+}
+
+// validateCalls checks that every call names a service of the topology
+// and that the calls form no cycle (a request would call itself forever).
+func (s *Scenario) validateCalls() error {
+	index := map[string]int{}
+	for i, svc := range s.Topology.Services {
+		index[svc.Name] = i
+	}
+	for i, svc := range s.Topology.Services {
+		for j, c := range svc.Calls {
+			if _, ok := index[c.Service]; !ok {
+				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].service", i, j),
+					fmt.Sprintf("%q is not a service of the topology", c.Service)}
+			}
+		}
+	}
+	// Depth-first search for a cycle: 1 on the path, 2 done.
+	state := make([]int, len(s.Topology.Services))
+	var visit func(i int) error
+	visit = func(i int) error {
+		state[i] = 1
+		for j, c := range s.Topology.Services[i].Calls {
+			k := index[c.Service]
+			if state[k] == 1 {
+				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].service", i, j),
+					fmt.Sprintf("calling %q closes a cycle: calls must form a graph without cycles", c.Service)}
+			}
+			if state[k] == 0 {
+				if err := visit(k); err != nil {
+					return err
+				}
+			}
+		}
+		state[i] = 2
+		return nil
+	}
+	for i := range s.Topology.Services {
+		if state[i] == 0 {
+			if err := visit(i); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

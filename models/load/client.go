@@ -56,6 +56,8 @@ type Client struct {
 	retries  int64            // retries sent
 	denied   int64            // retries the policy wanted but the budget or throttle refused
 
+	deadlines *service.Deadlines // where each attempt's deadline is left, or nil
+
 	reqs        []request // slab of requests, in flight or free
 	free        []int32   // free slots of reqs, a stack
 	outstanding int
@@ -147,6 +149,11 @@ func (c *Client) UseBalancer(b service.Balancer) {
 	}
 	c.bal = b
 }
+
+// UseDeadlines makes the client leave each attempt's deadline (its start
+// plus Timeout) in d, as a gRPC client propagates its deadline, for
+// services that honour deadlines.
+func (c *Client) UseDeadlines(d *service.Deadlines) { c.deadlines = d }
 
 // Name returns the client's name.
 func (c *Client) Name() string { return c.name }
@@ -299,6 +306,7 @@ func (c *Client) attempt(slot int32) {
 	if c.retry != nil {
 		c.retry.Begin(r.attempt)
 	}
+	c.deadlines.Set(c.id, id, c.k.Now().Add(c.cfg.Timeout))
 	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
 }
 

@@ -41,6 +41,9 @@ type World struct {
 
 	retries []int64 // per client, retries counted at the last sample
 
+	deadlines *service.Deadlines // nil unless a service honours deadlines
+	calls     []callSeries       // calls.go
+
 	scalers []*scaler // autoscale.go
 
 	stores    []*storeRun
@@ -60,7 +63,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
+	steps := []func() error{w.buildServices, w.connectServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -123,6 +126,7 @@ func (w *World) buildClients() error {
 		if err != nil {
 			return fmt.Errorf("load[%d]: %w", i, err)
 		}
+		c.UseDeadlines(w.deadlines)
 		w.clients = append(w.clients, c)
 	}
 	return nil
@@ -197,6 +201,7 @@ func (w *World) sample(sim.Event) {
 		w.rec.Set("instances_up"+suffix, "instances", at, float64(s.Up()))
 	}
 	w.sampleStores(at)
+	w.sampleCalls(at)
 	w.sampleRetries(at)
 	w.sampleAutoscale(at)
 	if next := t + w.sc.Interval; next <= w.sc.Duration {
@@ -246,6 +251,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 			run.Metrics[w.clientPrefix(i)+"retries_denied"] = float64(c.RetriesDenied())
 		}
 	}
+	w.callMetrics(&run)
 	st := w.net.Stats()
 	run.Metrics["net_lost"] = float64(st.Lost + st.BlackHoled)
 	run.Metrics["net_refused"] = float64(st.Refused)
