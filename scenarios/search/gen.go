@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"faultline/models/load"
+	"faultline/models/resilience"
 	"faultline/models/service"
 	"faultline/models/store"
 	"faultline/models/store/dynamo"
@@ -37,6 +38,8 @@ type ServiceOptions struct {
 	Constant bool
 	// NoRetry draws no client retries.
 	NoRetry bool
+	// NoCalls draws services that call no other service.
+	NoCalls bool
 }
 
 // ServiceWorld draws valid scenarios of 1 to 4 services, each called by its
@@ -57,11 +60,62 @@ func ServiceWorld(opt ServiceOptions) *rapid.Generator[*scenarios.Scenario] {
 			sc.Load = append(sc.Load, cl)
 			sc.Topology.Links = append(sc.Topology.Links, drawLink(t, clientName(i), svc.Name, opt.Constant))
 		}
+		if !opt.NoCalls {
+			drawCallGraph(t, sc.Topology.Services)
+		}
 		for i := range rapid.IntRange(0, 4).Draw(t, "faults") {
 			sc.Faults = append(sc.Faults, drawServiceFault(t, i, sc, opt))
 		}
 		return finish(t, sc)
 	})
+}
+
+// drawCallGraph lets each service call some of the services after it in
+// the list, so the calls form a graph without cycles, each call with its
+// own draw of policies.
+func drawCallGraph(t *rapid.T, svcs []service.Config) {
+	for i := range svcs {
+		for j := i + 1; j < len(svcs); j++ {
+			label := svcs[i].Name + ".calls." + svcs[j].Name
+			if rapid.IntRange(0, 2).Draw(t, label+"?") != 0 {
+				continue
+			}
+			svcs[i].Calls = append(svcs[i].Calls, drawCall(t, label, svcs[j].Name))
+		}
+		if len(svcs[i].Calls) > 1 && rapid.Bool().Draw(t, svcs[i].Name+".parallel") {
+			svcs[i].CallMode = service.Parallel
+			svcs[i].CallQuorum = rapid.IntRange(0, len(svcs[i].Calls)).Draw(t, svcs[i].Name+".call_quorum")
+		}
+		svcs[i].HonorDeadlines = rapid.Bool().Draw(t, svcs[i].Name+".honor_deadlines")
+	}
+}
+
+// drawCall draws a call to target with any mix of policies.
+func drawCall(t *rapid.T, label, target string) service.Call {
+	c := service.Call{Service: target, Timeout: ms(t, 20, 1000, label+".timeout"), Fallback: rapid.Bool().Draw(t, label+".fallback")}
+	if rapid.Bool().Draw(t, label+".retry?") {
+		c.Retry = &service.RetryConfig{MaxAttempts: rapid.IntRange(2, 4).Draw(t, label+".retry.max_attempts")}
+		if rapid.Bool().Draw(t, label+".retry.budget?") {
+			c.Retry.Budget = &resilience.BudgetConfig{}
+		}
+	}
+	if rapid.Bool().Draw(t, label+".breaker?") {
+		c.Breaker = &resilience.BreakerConfig{Timeout: ms(t, 100, 5000, label+".breaker.timeout"),
+			ConsecutiveFailures: uint32(rapid.IntRange(1, 10).Draw(t, label+".breaker.consecutive_failures"))}
+	}
+	if rapid.IntRange(0, 3).Draw(t, label+".window_breaker?") == 0 {
+		c.WindowBreaker = &resilience.WindowBreakerConfig{SlidingWindowSize: rapid.IntRange(5, 50).Draw(t, label+".window_breaker.size"),
+			MinimumNumberOfCalls: 5, WaitDurationInOpenState: ms(t, 100, 5000, label+".window_breaker.wait")}
+	}
+	if rapid.IntRange(0, 3).Draw(t, label+".bulkhead?") == 0 {
+		c.Bulkhead = &resilience.BulkheadConfig{MaxConcurrent: rapid.IntRange(1, 5).Draw(t, label+".bulkhead.max_concurrent"),
+			MaxWaiting: rapid.IntRange(0, 5).Draw(t, label+".bulkhead.max_waiting")}
+	}
+	if rapid.IntRange(0, 3).Draw(t, label+".rate_limit?") == 0 {
+		c.RateLimit = &resilience.RateLimitConfig{Rate: float64(rapid.IntRange(1, 200).Draw(t, label+".rate_limit.rate")),
+			Burst: rapid.IntRange(1, 20).Draw(t, label+".rate_limit.burst")}
+	}
+	return c
 }
 
 func clientName(i int) string {
