@@ -300,12 +300,18 @@ func (c *Client) attempt(slot int32) {
 	r := &c.reqs[slot]
 	id := int64(r.gen)<<32 | int64(slot)
 	r.attempt++
-	r.inst = int32(c.bal.Pick(c.target.Ready()))
 	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
 	c.attempts++
 	if c.retry != nil {
 		c.retry.Begin(r.attempt)
 	}
+	ready := c.target.Ready()
+	if len(ready) == 0 { // no endpoint: the connection is refused at once
+		r.inst = -1
+		c.k.After(0, c.id, service.KindReply, id, int64(service.StatusRefused))
+		return
+	}
+	r.inst = int32(c.bal.Pick(ready))
 	c.deadlines.Set(c.id, id, c.k.Now().Add(c.cfg.Timeout))
 	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
 }
@@ -315,7 +321,9 @@ func (c *Client) attempt(slot int32) {
 // the budget and throttle admit it, else the request's end.
 func (c *Client) attemptDone(slot int32, o results.Outcome) {
 	r := &c.reqs[slot]
-	c.bal.Done(int(r.inst))
+	if r.inst >= 0 {
+		c.bal.Done(int(r.inst))
+	}
 	rt := c.retry
 	if rt == nil {
 		c.finish(slot, o)

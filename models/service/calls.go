@@ -313,9 +313,15 @@ func (c *caller) send(slot int32) {
 	o := &c.ops[slot]
 	d := c.deps[o.dep]
 	o.sent, o.waiting = true, false
-	o.inst = int32(d.bal.Pick(d.target.Ready()))
 	d.stats.Attempts++
 	id := c.opID(slot)
+	ready := d.target.Ready()
+	if len(ready) == 0 { // no endpoint: the connection is refused at once
+		o.inst = -1
+		c.k.After(0, c.id, KindReply, id, int64(StatusRefused))
+		return
+	}
+	o.inst = int32(d.bal.Pick(ready))
 	c.in.deadlines.Set(c.id, id, o.expires)
 	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)
 }
@@ -352,7 +358,9 @@ func (c *caller) attemptEnded(slot int32, out results.Outcome) {
 	now := c.k.Now()
 	ok := out == results.OK
 	if o.sent {
-		d.bal.Done(int(o.inst))
+		if o.inst >= 0 {
+			d.bal.Done(int(o.inst))
+		}
 		o.sent = false
 		if d.bulkhead != nil && d.bulkhead.Release() {
 			c.send(c.popWaiting(d))

@@ -82,6 +82,18 @@ type Config struct {
 	// the time it has left. Default false: work goes on for callers that
 	// gave up.
 	HonorDeadlines bool `yaml:"honor_deadlines"`
+	// HealthCheck is a readiness probe that takes instances whose process
+	// is down or paused out of rotation; nil has none, so callers keep
+	// sending to a dead instance.
+	HealthCheck *HealthCheckConfig `yaml:"health_check"`
+	// DiscoveryDelay is how long a change of the ready set (a probe, a
+	// scale-up or -down) takes to reach callers (registry and client
+	// cache propagation). Default 0; must be >= 0.
+	DiscoveryDelay time.Duration `yaml:"discovery_delay"`
+	// Restart, if set, restarts crashed instances on Kubernetes'
+	// CrashLoopBackOff schedule; nil restarts them when the crash fault
+	// ends.
+	Restart *RestartConfig `yaml:"restart"`
 }
 
 // ErrConfig is wrapped by every error Validate returns.
@@ -136,6 +148,16 @@ func (c *Config) SetDefaults() {
 		a.SetDefaults()
 		c.Autoscale = &a
 	}
+	if c.HealthCheck != nil {
+		h := *c.HealthCheck
+		h.SetDefaults()
+		c.HealthCheck = &h
+	}
+	if c.Restart != nil {
+		r := *c.Restart
+		r.SetDefaults()
+		c.Restart = &r
+	}
 	if len(c.Calls) > 0 && c.CallMode == "" {
 		c.CallMode = Sequential
 	}
@@ -183,6 +205,9 @@ func (c Config) Validate() error {
 		if err := c.Autoscale.validate(); err != nil {
 			return err
 		}
+	}
+	if err := c.validateHealth(); err != nil {
+		return err
 	}
 	if len(c.Calls) > 0 || c.CallMode != "" || c.CallQuorum != 0 {
 		return c.validateCalls()

@@ -63,6 +63,8 @@ type Instance struct {
 	reqAcc   time.Duration
 	reqSince sim.Time
 
+	health health // probes and restarts (health.go)
+
 	stats InstanceStats
 }
 
@@ -169,6 +171,10 @@ func (in *Instance) HandleEvent(ev sim.Event) {
 		if ev.A == in.gen {
 			in.stop()
 		}
+	case kindRestart:
+		if ev.A == in.gen && in.down {
+			in.restartDue(in.owner.cfg.Restart)
+		}
 	default:
 		panic(fmt.Sprintf("%s: unknown event kind %d", in.name, ev.Kind))
 	}
@@ -185,6 +191,8 @@ func (in *Instance) KindName(kind uint32) string {
 		return "ready"
 	case kindGrace:
 		return "grace"
+	case kindRestart:
+		return "restart"
 	}
 	return fmt.Sprintf("kind%d", kind)
 }

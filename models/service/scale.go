@@ -98,10 +98,11 @@ func (s *Service) stopOne() {
 func (s *Service) refreshReady() {
 	s.ready = s.ready[:0]
 	for i, in := range s.inst {
-		if in.phase == phaseReady {
+		if in.phase == phaseReady && in.Healthy() {
 			s.ready = append(s.ready, i)
 		}
 	}
+	s.publish()
 }
 
 func (s *Service) setLive(n int) {
@@ -114,7 +115,11 @@ func (s *Service) setLive(n int) {
 // Ready returns the indices of the instances that take traffic, in
 // increasing order. The caller must not modify the slice, which changes
 // as the service scales.
-func (s *Service) Ready() []int { return s.ready }
+//
+// With a discovery_delay it is the set as callers see it: the ready set
+// as it was that long ago. It may be empty when probes have taken every
+// instance out of rotation.
+func (s *Service) Ready() []int { return s.view }
 
 // Replicas returns the number of instances the service should run: its
 // initial instances until the first Scale, then the last Scale's count.

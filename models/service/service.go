@@ -17,6 +17,7 @@ type Service struct {
 
 	// Scaling (scale.go).
 	ready    []int // indices of the ready instances, increasing
+	view     []int // the ready set as callers see it (health.go)
 	desired  int
 	maxLive  int
 	live     int // instances starting, ready or draining
@@ -49,6 +50,8 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Service, error) {
 	}
 	s.setLive(cfg.Instances)
 	s.refreshReady()
+	s.view = append([]int(nil), s.ready...) // known from the start
+	s.startProbes()
 	return s, nil
 }
 
@@ -69,11 +72,27 @@ func (s *Service) Instance(i int) *Instance { return s.inst[i] }
 // stopped: instance indices are in [0, Len()).
 func (s *Service) Len() int { return len(s.inst) }
 
-// Crash kills instance i (see Instance.Crash).
-func (s *Service) Crash(i int) { s.inst[i].Crash() }
+// Crash kills instance i (see Instance.Crash). Under a restart policy the
+// instance crash-loops instead: it restarts on CrashLoopBackOff's
+// schedule and dies again at once until Restart lifts the cause.
+func (s *Service) Crash(i int) {
+	if s.cfg.Restart != nil {
+		s.inst[i].crashLoop(s.cfg.Restart)
+		return
+	}
+	s.inst[i].Crash()
+}
 
 // Restart brings instance i back after a crash (see Instance.Restart).
-func (s *Service) Restart(i int) { s.inst[i].Restart() }
+// Under a restart policy it ends the crash loop: the instance comes back
+// at its next scheduled restart, not at once.
+func (s *Service) Restart(i int) {
+	if s.cfg.Restart != nil {
+		s.inst[i].endCrashLoop()
+		return
+	}
+	s.inst[i].Restart()
+}
 
 // Pause stops instance i (see Instance.Pause).
 func (s *Service) Pause(i int) { s.inst[i].Pause() }
