@@ -70,7 +70,7 @@ func TestColdStart(t *testing.T) {
 	cfg.Autoscale = &AutoscaleConfig{ColdStart: ColdStart{Factor: 3, For: 10 * time.Second}}
 	r := newRig(t, cfg)
 	r.k.AtFunc(sim.At(time.Second), func() { r.svc.Scale(2) }) // instance 1 ready at 6 s
-	r.c.sendAt(2*time.Second, r.svc.Instance(0), 1)           // warm
+	r.c.sendAt(2*time.Second, r.svc.Instance(0), 1)            // warm
 	r.k.AtFunc(sim.At(7*time.Second), func() { r.c.send(r.svc.Instance(1), 2) })
 	r.k.AtFunc(sim.At(17*time.Second), func() { r.c.send(r.svc.Instance(1), 3) })
 	r.k.Run()
