@@ -265,7 +265,7 @@ func (w *World) sampleAutoscale(at time.Duration) {
 		}
 		name := func(n string) string { return n + s.seriesSuffix() }
 		w.rec.Set(name("instances"), "instances", at, float64(len(ready)))
-		w.rec.Set(name("desired_instances"), "instances", at, float64(s.svc.Replicas()))
+		w.rec.Set(name("desired_instances"), "instances", at, float64(s.desired))
 		util := 100 * sum / float64(max(1, len(ready)))
 		w.rec.Set(name("utilization"), "%", at, util)
 		s.utilSum, s.utilN = s.utilSum+util, s.utilN+1
