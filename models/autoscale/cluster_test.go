@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"faultline/sim"
 )
@@ -69,4 +70,33 @@ func TestClusterConfigValidate(t *testing.T) {
 			assert.Contains(t, err.Error(), ": "+tt.field+": ")
 		})
 	}
+}
+
+// TestClusterProperties: whatever the demands, capacity never exceeds
+// max_nodes × pods_per_node nor shrinks, and a node asked for is ready
+// exactly node_startup later.
+func TestClusterProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := ClusterConfig{Nodes: rapid.IntRange(1, 5).Draw(t, "nodes"), PodsPerNode: rapid.IntRange(1, 8).Draw(t, "pods_per_node"),
+			NodeStartup: time.Duration(rapid.IntRange(0, 120).Draw(t, "startup_s")) * time.Second}
+		cfg.MaxNodes = cfg.Nodes + rapid.IntRange(0, 5).Draw(t, "extra_nodes")
+		c, err := NewCluster(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, last := sim.Time(0), c.Capacity(0)
+		for range rapid.IntRange(1, 20).Draw(t, "steps") {
+			now = now.Add(time.Duration(rapid.IntRange(0, 60).Draw(t, "wait_s")) * time.Second)
+			for _, ready := range c.Demand(now, rapid.IntRange(0, 100).Draw(t, "pods")) {
+				if ready != now.Add(cfg.NodeStartup) {
+					t.Fatalf("node asked for at %v ready at %v, want %v later", now, ready, cfg.NodeStartup)
+				}
+			}
+			got := c.Capacity(now)
+			if got < last || got > cfg.MaxNodes*cfg.PodsPerNode {
+				t.Fatalf("capacity %d at %v after %d; want within [%d, %d]", got, now, last, last, cfg.MaxNodes*cfg.PodsPerNode)
+			}
+			last = got
+		}
+	})
 }
