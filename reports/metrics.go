@@ -72,6 +72,8 @@ func betterOf(metric string) int {
 		return 1
 	case "error_rate", "errors", "timeouts", "rejected", "shed", "p50", "p95", "p99", "max", "mean":
 		return -1
+	case "instance_seconds", "cost", "slo_violation_minutes", "time_to_recover_s", "scaling_direction_changes":
+		return -1 // the autoscaling metrics: cost, SLO breaks, oscillation
 	}
 	return 0
 }

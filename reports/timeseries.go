@@ -21,6 +21,12 @@ var seriesTitles = map[string]string{
 	"goodput":    "goodput: requests that succeeded",
 	"errors":     "errors: requests that failed, timed out or were refused",
 	"p99":        "p99 latency of the requests that ended in each interval",
+
+	"instances":         "instances: ready to take traffic",
+	"desired_instances": "desired instances: the autoscaler's count, pending pods included",
+	"pending_pods":      "pending pods: wanted, but no room in the cluster yet",
+	"slo_violated":      "SLO violated: share of seeds whose interval breaks the SLO",
+	"instance_size":     "instance size: workers of the biggest live instance",
 }
 
 // seriesKey names a series and its unit.

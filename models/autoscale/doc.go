@@ -1,8 +1,10 @@
 // Package autoscale holds autoscaling algorithms as pure state machines:
 // the Kubernetes Horizontal Pod Autoscaler (HPA) as its documentation and
 // controller describe it, a Knative-style concurrency autoscaler (KPA)
-// with stable and panic windows, and a threshold (step-scaling) policy
-// for comparison. None of them schedules kernel events or reads a clock:
+// with stable and panic windows, a threshold (step-scaling) policy for
+// comparison, a vertical scaler that picks instance sizes from a ladder,
+// and a bounded cluster whose autoscaler adds nodes after a provisioning
+// delay. None of them schedules kernel events or reads a clock:
 // the caller scrapes metrics and calls them with the kernel's Now (every
 // HPAConfig.SyncPeriod for the HPA, every second for the KPA), then
 // applies the replica count they return. The same inputs in the same

@@ -71,6 +71,8 @@ func TestHPAReplicaCalculation(t *testing.T) {
 		want    int
 		why     string // a fragment the explanation must contain
 	}{
+		{"50 replicas at 90% cpu with a 75% target: ceil(50 × 90 / 75) = 60",
+			docAlgo, algorithmOnly, 50, []MetricSample{cpu(75, pods(50, 90)...)}, 60, "ratio 1.200"},
 		{"if the current metric value is 200m, and the desired value is 100m, the number of replicas will be doubled",
 			docAlgo, algorithmOnly, 1, []MetricSample{avg("qps", 0.1, pod(0.2))}, 2, "ratio 2.000"},
 		{"if the current value is instead 50m, you'll halve the number of replicas",

@@ -229,7 +229,7 @@ func (in *Instance) start(r Request) {
 	in.idle = in.idle[:len(in.idle)-1]
 	in.tokens++
 	in.workers[w] = worker{busy: true, req: r, token: in.tokens}
-	in.arm(w, sim.Seconds(in.svc.Sample(in.r)))
+	in.arm(w, in.coldStart(sim.Seconds(in.svc.Sample(in.r)))) // coldstart.go
 	in.setRunning(in.running + 1)
 	in.setPresent(in.present + 1)
 }

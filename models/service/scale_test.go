@@ -152,7 +152,7 @@ func TestConfigScalingFields(t *testing.T) {
 	}{
 		{func(c *Config) { c.Startup = -time.Second }, "startup: must be >= 0, got -1s"},
 		{func(c *Config) { c.Instances, c.MaxInstances = 3, 2 }, "max_instances: must be 0 (no cap) or >= instances (3), got 2"},
-		{func(c *Config) { c.Autoscale = &AutoscaleConfig{Policy: "vpa"} }, `autoscale.policy: must be none, hpa or kpa, got "vpa"`},
+		{func(c *Config) { c.Autoscale = &AutoscaleConfig{Policy: "vpa"} }, `autoscale.policy: must be none, hpa, kpa or vertical, got "vpa"`},
 		{func(c *Config) { c.Autoscale = &AutoscaleConfig{Policy: "hpa"} }, "autoscale.hpa.max_replicas: is required: >= 1, got 0"},
 		{func(c *Config) {
 			c.Autoscale = &AutoscaleConfig{Policy: "hpa", TargetUtilization: 150}

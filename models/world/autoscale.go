@@ -26,13 +26,22 @@ type scaler struct {
 	cfg    service.AutoscaleConfig
 	hpa    *autoscale.HPA
 	kpa    *autoscale.KPA
-	scrape *service.Meter // over each sync period (HPA) or second (KPA)
-	gauge  *service.Meter // over each report interval
+	vpa    *autoscale.Vertical
+	resize *service.Resizer   // with vpa
+	nodes  *autoscale.Cluster // unbounded unless configured
+	scrape *service.Meter     // over each sync period (HPA) or second (KPA)
+	gauge  *service.Meter     // over each report interval
 	usage  []service.Usage
 	prefix string // of series and metrics when several services scale
 
-	lastDir int // the sign of the last change of replicas
+	desired int // the autoscaler's replica count, pending pods included
+
+	lastDir int // the sign of the last change of replicas or size
 	flips   int // changes of direction
+
+	extraCost float64 // instance-seconds above one per instance, for sizes above the configured workers
+	utilSum   float64 // mean utilisation of each sample, summed
+	utilN     int
 }
 
 // buildAutoscalers creates a scaler for every service with an autoscale
@@ -45,13 +54,19 @@ func (w *World) buildAutoscalers() error {
 		if cfg == nil {
 			continue
 		}
-		s := &scaler{w: w, svc: svc, cfg: *cfg}
+		s := &scaler{w: w, svc: svc, cfg: *cfg, desired: svc.Replicas()}
 		var err error
 		switch cfg.Policy {
 		case service.PolicyHPA:
 			s.hpa, err = autoscale.NewHPA(cfg.HPA)
 		case service.PolicyKPA:
 			s.kpa, err = autoscale.NewKPA(cfg.KPA)
+		case service.PolicyVertical:
+			s.vpa, err = autoscale.NewVertical(cfg.Vertical)
+			s.resize = svc.NewResizer()
+		}
+		if err == nil {
+			s.nodes, err = autoscale.NewCluster(cfg.Cluster)
 		}
 		if err != nil {
 			return fmt.Errorf("topology.services[%d].autoscale: %w", i, err)
@@ -122,6 +137,8 @@ func (w *World) startAutoscalers() {
 			w.k.AfterFunc(s.hpa.Config().SyncPeriod, s.syncHPA)
 		case s.kpa != nil:
 			w.k.AfterFunc(kpaScrapePeriod, s.scrapeKPA)
+		case s.vpa != nil:
+			w.k.AfterFunc(s.vpa.Config().SyncPeriod, s.syncVertical)
 		}
 	}
 	w.k.AtFunc(sim.At(w.sc.Duration), w.autoscaleMetrics)
@@ -151,14 +168,15 @@ func (s *scaler) syncHPA() {
 	metric := autoscale.MetricSample{Name: autoscale.CPU, Type: autoscale.Utilization,
 		Target: s.cfg.TargetUtilization, Pods: s.pods(), Window: period}
 	s.later(func() {
-		desired, _ := s.hpa.Reconcile(s.w.k.Now(), s.svc.Replicas(), []autoscale.MetricSample{metric})
+		desired, _ := s.hpa.Reconcile(s.w.k.Now(), s.desired, []autoscale.MetricSample{metric})
 		s.apply(desired)
 	})
 }
 
 // pods returns the HPA's view of the service's pods: every instance
 // starting or ready (a draining pod is terminating and no longer counted),
-// with its utilisation over the last scrape window in percent.
+// with its utilisation over the last scrape window in percent, then the
+// pods that wait for room in the cluster (Pending, set aside).
 func (s *scaler) pods() []autoscale.PodMetric {
 	s.usage = s.scrape.Sample(s.usage[:0])
 	var pods []autoscale.PodMetric
@@ -173,6 +191,9 @@ func (s *scaler) pods() []autoscale.PodMetric {
 		}
 		pods = append(pods, autoscale.PodMetric{Value: 100 * u.Utilization, Ready: in.Ready(),
 			Started: in.Started(), ReadyChanged: changed})
+	}
+	for range s.pending() {
+		pods = append(pods, autoscale.PodMetric{Pending: true})
 	}
 	return pods
 }
@@ -197,13 +218,23 @@ func (s *scaler) scrapeKPA() {
 	})
 }
 
-// apply scales the service to desired, traces the decision and counts
-// changes of direction.
+// apply sets the replica count to desired (within [1, max_instances]),
+// places the pods the cluster has room for, traces the decision and
+// counts changes of direction.
 func (s *scaler) apply(desired int) {
-	from := s.svc.Replicas()
-	s.svc.Scale(desired)
-	to := s.svc.Replicas()
-	s.w.k.Record(s.w.sampler, kindScale, int64(from), int64(to))
+	from := s.desired
+	s.desired = max(desired, 1)
+	if m := s.svc.Config().MaxInstances; m > 0 {
+		s.desired = min(s.desired, m)
+	}
+	s.place()
+	s.w.k.Record(s.w.sampler, kindScale, int64(from), int64(s.desired))
+	s.turn(from, s.desired)
+}
+
+// turn counts a change of direction from one change (of replicas or of
+// size) to the next.
+func (s *scaler) turn(from, to int) {
 	if to == from {
 		return
 	}
@@ -234,8 +265,11 @@ func (w *World) sampleAutoscale(at time.Duration) {
 		}
 		name := func(n string) string { return n + s.seriesSuffix() }
 		w.rec.Set(name("instances"), "instances", at, float64(len(ready)))
-		w.rec.Set(name("desired_instances"), "instances", at, float64(s.svc.Replicas()))
-		w.rec.Set(name("utilization"), "%", at, 100*sum/float64(max(1, len(ready))))
+		w.rec.Set(name("desired_instances"), "instances", at, float64(s.desired))
+		util := 100 * sum / float64(max(1, len(ready)))
+		w.rec.Set(name("utilization"), "%", at, util)
+		s.utilSum, s.utilN = s.utilSum+util, s.utilN+1
+		s.sampleCapacity(at, name)
 	}
 }
 
@@ -248,11 +282,20 @@ func (s *scaler) seriesSuffix() string {
 
 // autoscaleMetrics records the per-run metrics at the end of the
 // scenario's duration: instance_seconds (the cost: instances live, ready
-// or not, over time), scaling_direction_changes (oscillation) and
-// max_instances_seen (the most instances live at once).
+// or not, over time, an instance of k times the configured workers
+// counting k times), cost (money, if price_per_hour is set),
+// mean_utilization (of the ready instances, in percent, over the
+// samples), scaling_direction_changes (oscillation: of replicas, or of
+// size for the vertical policy) and max_instances_seen (the most
+// instances live at once).
 func (w *World) autoscaleMetrics() {
 	for _, s := range w.scalers {
-		w.rec.Metric(s.prefix+"instance_seconds", s.svc.InstanceTime().Seconds())
+		cost := s.svc.InstanceTime().Seconds() + s.extraCost
+		w.rec.Metric(s.prefix+"instance_seconds", cost)
+		if s.cfg.PricePerHour > 0 {
+			w.rec.Metric(s.prefix+"cost", cost/3600*s.cfg.PricePerHour)
+		}
+		w.rec.Metric(s.prefix+"mean_utilization", s.utilSum/float64(max(1, s.utilN)))
 		w.rec.Metric(s.prefix+"scaling_direction_changes", float64(s.flips))
 		w.rec.Metric(s.prefix+"max_instances_seen", float64(s.svc.MaxLive()))
 	}

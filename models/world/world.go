@@ -240,6 +240,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 		return results.Run{}, err
 	}
 	run := w.rec.Finish()
+	w.sloMetrics(&run) // autoscale_slo.go
 	if err := w.checkStores(&run); err != nil {
 		return results.Run{}, err
 	}
