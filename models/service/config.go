@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"faultline/models/resilience"
 	"faultline/sim"
 )
 
@@ -94,7 +95,21 @@ type Config struct {
 	// CrashLoopBackOff schedule; nil restarts them when the crash fault
 	// ends.
 	Restart *RestartConfig `yaml:"restart"`
+	// Overflow is what a full queue does with a new request: reject it
+	// (the default) or drop_oldest (shed the request that has waited
+	// longest and queue the new one).
+	Overflow string `yaml:"overflow"`
+	// RateLimit is a token bucket on the requests each instance admits
+	// (golang.org/x/time/rate's semantics, starting full): a request that
+	// finds it empty is rejected at once (HTTP 429). nil admits all.
+	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
 }
+
+// Overflow policies of a full queue.
+const (
+	OverflowReject     = "reject"
+	OverflowDropOldest = "drop_oldest"
+)
 
 // ErrConfig is wrapped by every error Validate returns.
 var ErrConfig = errors.New("invalid service config")
@@ -147,6 +162,14 @@ func (c *Config) SetDefaults() {
 		a := *c.Autoscale // never write into the caller's
 		a.SetDefaults()
 		c.Autoscale = &a
+	}
+	if c.Overflow == "" {
+		c.Overflow = OverflowReject
+	}
+	if c.RateLimit != nil {
+		rl := *c.RateLimit
+		rl.SetDefaults()
+		c.RateLimit = &rl
 	}
 	if c.HealthCheck != nil {
 		h := *c.HealthCheck
@@ -208,6 +231,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateHealth(); err != nil {
 		return err
+	}
+	if c.Overflow != OverflowReject && c.Overflow != OverflowDropOldest {
+		return fieldErr("overflow", "must be reject or drop_oldest, got %q", c.Overflow)
+	}
+	if c.RateLimit != nil {
+		if err := c.RateLimit.Validate(); err != nil {
+			return prefixErr("rate_limit.", err)
+		}
 	}
 	if len(c.Calls) > 0 || c.CallMode != "" || c.CallQuorum != 0 {
 		return c.validateCalls()

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"faultline/models/resilience"
 	"faultline/sim"
 )
 
@@ -23,10 +24,12 @@ type Instance struct {
 	r    *rand.Rand
 	svc  sim.Dist
 
-	limit     int  // queue limit, 0 = unbounded
-	lifo      bool // serve the newest waiting request first
-	reqBytes  int
-	respBytes int
+	limit      int                     // queue limit, 0 = unbounded
+	lifo       bool                    // serve the newest waiting request first
+	dropOldest bool                    // a full queue sheds its oldest request for a new one
+	limiter    *resilience.RateLimiter // admission, nil for none
+	reqBytes   int
+	respBytes  int
 
 	workers []worker
 	idle    []int32 // indices of idle workers, a stack
@@ -90,22 +93,27 @@ type InstanceStats struct {
 	Reset    int64 // answered StatusReset: down on arrival, or lost in a crash
 	Failed   int64 // answered StatusError: a call it depends on failed
 	Expired  int64 // answered StatusExpired: its caller's deadline had passed
+	Limited  int64 // answered StatusRejected by the rate limiter
 }
 
 func newInstance(k *sim.Kernel, net *sim.Network, cfg *Config, svc sim.Dist, i int) *Instance {
 	name := fmt.Sprintf("service/%s/instance-%d", cfg.Name, i)
 	in := &Instance{
 		k: k, net: net, name: name, svc: svc,
-		node:      net.AddNode(fmt.Sprintf("%s-%d", cfg.Name, i)),
-		r:         k.Stream(name),
-		limit:     cfg.QueueLimit,
-		lifo:      cfg.Discipline == "lifo",
-		reqBytes:  cfg.RequestBytes,
-		respBytes: cfg.ResponseBytes,
-		workers:   make([]worker, cfg.Workers),
-		idle:      make([]int32, 0, cfg.Workers),
+		node:       net.AddNode(fmt.Sprintf("%s-%d", cfg.Name, i)),
+		r:          k.Stream(name),
+		limit:      cfg.QueueLimit,
+		dropOldest: cfg.Overflow == OverflowDropOldest,
+		lifo:       cfg.Discipline == "lifo",
+		reqBytes:   cfg.RequestBytes,
+		respBytes:  cfg.ResponseBytes,
+		workers:    make([]worker, cfg.Workers),
+		idle:       make([]int32, 0, cfg.Workers),
 	}
 	in.resetIdle()
+	if cfg.RateLimit != nil {
+		in.limiter, _ = resilience.NewRateLimiter(*cfg.RateLimit) // validated with cfg
+	}
 	in.id = k.Register(name, in)
 	return in
 }
@@ -204,11 +212,20 @@ func (in *Instance) arrive(r Request) {
 	case in.down || in.phase == phaseStopped:
 		in.stats.Reset++
 		in.sendReply(r, StatusReset)
+	case in.limiter != nil && !in.limiter.Allow(in.k.Now()):
+		in.stats.Limited++
+		in.sendReply(r, StatusRejected)
 	case !in.paused && len(in.idle) > 0:
 		in.start(r)
 	case in.limit == 0 || in.waiting.len() < in.limit:
 		in.waiting.push(r)
 		in.setPresent(in.present + 1)
+	case in.dropOldest:
+		// Shed the request that has waited longest: it is the likeliest
+		// to be past its caller's deadline already.
+		in.stats.Rejected++
+		in.sendReply(in.waiting.popOldest(), StatusRejected)
+		in.waiting.push(r)
 	default:
 		in.stats.Rejected++
 		in.sendReply(r, StatusRejected)

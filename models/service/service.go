@@ -146,6 +146,7 @@ func (s *Service) Stats() InstanceStats {
 		t.Reset += st.Reset
 		t.Failed += st.Failed
 		t.Expired += st.Expired
+		t.Limited += st.Limited
 	}
 	return t
 }

@@ -1,0 +1,53 @@
+package service
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"faultline/models/resilience"
+)
+
+// TestRateLimitAdmission: a bucket of 5 refilled at 10/s admits 5 of 20
+// simultaneous requests (it starts full) and rejects the rest at once.
+func TestRateLimitAdmission(t *testing.T) {
+	cfg := constService("gateway", 0)
+	cfg.Workers = 100
+	cfg.RateLimit = &resilience.RateLimitConfig{Rate: 10, Burst: 5}
+	r := newRig(t, cfg)
+	for i := range 20 {
+		r.c.sendAt(0, r.svc.Instance(0), int64(i))
+	}
+	r.c.sendAt(100_000_000, r.svc.Instance(0), 100) // 100 ms later: one token back
+	r.k.Run()
+	st := r.svc.Stats()
+	assert.Equal(t, int64(6), st.Served)
+	assert.Equal(t, int64(15), st.Limited)
+	assert.Equal(t, StatusOK, r.c.reply(100).status)
+	assert.Equal(t, StatusRejected, r.c.reply(19).status)
+}
+
+// TestDropOldestShedsTheLongestWaiting: one worker, room for 2 waiting;
+// of 5 simultaneous requests, drop_oldest serves 1 (in service), 4 and 5
+// and sheds 2 and 3; reject serves 1, 2, 3 and rejects 4 and 5.
+func TestDropOldestShedsTheLongestWaiting(t *testing.T) {
+	for _, tc := range []struct {
+		overflow string
+		served   []int64
+	}{{OverflowDropOldest, []int64{1, 4, 5}}, {OverflowReject, []int64{1, 2, 3}}} {
+		cfg := constService("api", 0.01)
+		cfg.QueueLimit, cfg.Overflow = 2, tc.overflow
+		r := newRig(t, cfg)
+		for i := int64(1); i <= 5; i++ {
+			r.c.sendAt(0, r.svc.Instance(0), i)
+		}
+		r.k.Run()
+		var served []int64
+		for i := int64(1); i <= 5; i++ {
+			if r.c.reply(i).status == StatusOK {
+				served = append(served, i)
+			}
+		}
+		assert.Equal(t, tc.served, served, tc.overflow)
+	}
+}
