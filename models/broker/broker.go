@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 
 	"faultline/sim"
 )
@@ -20,6 +21,7 @@ type Broker struct {
 	svc  sim.Dist
 
 	until   sim.Time // nothing periodic is scheduled after it
+	drainAt sim.Time // no producer sends after it: an empty fetch then ends the drain
 	started bool
 
 	records     []record
@@ -115,14 +117,21 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Broker, error) {
 }
 
 // Start begins the run: consumers join the group and producers with a
-// rate start their open-loop schedules. Nothing periodic (arrivals,
-// heartbeats, commits, fetches) is scheduled after until, so the kernel
-// runs dry soon after. It must be called once.
+// rate start their open-loop schedules until until. After until the run
+// drains: no arrivals, heartbeats or session expiries, but consumers keep
+// fetching and committing until a fetch finds nothing new after the
+// producers' last possible resend (until plus (retries+1) × (request
+// timeout + retry backoff) with acks=1), so the kernel runs dry (k.Run
+// returns) once the backlog is processed. It must be called once.
 func (b *Broker) Start(until sim.Time) {
 	if b.started {
 		panic("broker: Start called twice")
 	}
 	b.started, b.until = true, until
+	b.drainAt = until
+	if pc := b.cfg.Producer; pc.waitsForAck() {
+		b.drainAt = until.Add(time.Duration(pc.Retries+1) * (pc.RequestTimeout + pc.RetryBackoff))
+	}
 	for _, p := range b.producers {
 		p.start()
 	}

@@ -86,7 +86,7 @@ type Config struct {
 	// be in [1, 32768].
 	Partitions int `yaml:"partitions"`
 	// Producers is the number of producers, each on its own node.
-	// Default 1; must be >= 0 (0: records come from elsewhere).
+	// Default 1; must be in [1, 1024].
 	Producers int `yaml:"producers"`
 	// Consumers is the number of consumers the group starts with, each
 	// on its own node; SetConsumers changes it. 0 is taken as the default
@@ -232,6 +232,7 @@ func zeroIfNegOne[T ~int | ~int64](p *T) {
 // (retries, rebalance_pause, max_retries) are written -1 for 0.
 func (c *Config) SetDefaults() {
 	setDefault(&c.Partitions, DefaultPartitions)
+	setDefault(&c.Producers, DefaultProducers)
 	setDefault(&c.Consumers, DefaultConsumers)
 	setDefault(&c.RecordBytes, DefaultRecordBytes)
 	c.Producer.setDefaults()
@@ -279,8 +280,8 @@ func (c Config) Validate() error {
 		return fieldErr("name", "must be lower-case letters, digits and dashes, not starting with a dash, got %q", c.Name)
 	case c.Partitions < 1 || c.Partitions > MaxPartitions:
 		return fieldErr("partitions", "must be in [1, %d], got %d", MaxPartitions, c.Partitions)
-	case c.Producers < 0:
-		return fieldErr("producers", "must be >= 0, got %d", c.Producers)
+	case c.Producers < 1 || c.Producers > 1024:
+		return fieldErr("producers", "must be in [1, 1024], got %d", c.Producers)
 	case c.Consumers < 1 || c.Consumers > MaxConsumers:
 		return fieldErr("consumers", "must be in [1, %d], got %d", MaxConsumers, c.Consumers)
 	case c.RecordBytes < 0:

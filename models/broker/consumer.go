@@ -60,6 +60,7 @@ type cpart struct {
 	timer     sim.Timer // the outstanding fetch's timeout
 	inService bool
 	backoff   bool // waiting RetryBackoff before a retry
+	drained   bool // a fetch after the run's end found nothing: stop fetching
 	attempts  int  // failed attempts of the record at next
 }
 
@@ -189,7 +190,7 @@ func (c *Consumer) onTimer(ev sim.Event) {
 		c.heartbeat()
 	case kindCommitTick:
 		c.commitAll()
-		if c.b.k.Now() < c.b.until {
+		if c.b.k.Now() < c.b.until || c.working() {
 			c.b.k.After(c.b.cfg.Consumer.AutoCommitInterval, c.id, kindCommitTick, 0, c.inc)
 		}
 	case kindDone:
@@ -257,7 +258,7 @@ func (c *Consumer) adopt(gen uint32) {
 // maybeFetch asks for more of partition p once its buffer is empty.
 func (c *Consumer) maybeFetch(p int) {
 	cp := &c.parts[p]
-	if !cp.owned || c.state != stateStable || cp.fetching || cp.next < cp.end || c.b.k.Now() >= c.b.until {
+	if !cp.owned || c.state != stateStable || cp.fetching || cp.next < cp.end || cp.drained {
 		return
 	}
 	cp.fetching = true
@@ -275,6 +276,7 @@ func (c *Consumer) onFetchReply(p int, seq uint32, off int64, n int) {
 	cp.fetching = false
 	c.b.k.Cancel(cp.timer)
 	cp.end += int64(n)
+	cp.drained = n == 0 && c.b.k.Now() >= c.b.drainAt
 	c.dispatch()
 	c.maybeFetch(p)
 }
@@ -349,6 +351,18 @@ func (c *Consumer) finish(p int, ok bool) {
 	if c.b.cfg.Consumer.Commit == CommitRecord {
 		c.commit(p)
 	}
+}
+
+// working reports whether the consumer has fetched or is fetching records
+// it has not processed; after the run's end it keeps committing until it
+// has none.
+func (c *Consumer) working() bool {
+	for _, p := range c.owned {
+		if cp := &c.parts[p]; cp.fetching || cp.next < cp.end {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Consumer) commitAll() {

@@ -119,14 +119,12 @@ func (b *Broker) onLeave(c int, inc int64) {
 // checks again when it would be.
 func (b *Broker) onSessionCheck(c int, inc int64) {
 	m := b.group.member(c)
-	if !m.alive || m.inc != inc {
-		return
+	if !m.alive || m.inc != inc || b.k.Now() > b.until {
+		return // after the run's end heartbeats stop, and so do expiries
 	}
 	deadline := m.lastSeen.Add(b.cfg.Group.SessionTimeout)
 	if b.k.Now() < deadline {
-		if b.k.Now() <= b.until {
-			b.k.Schedule(deadline, b.id, kindSessionCheck, int64(c), inc)
-		}
+		b.k.Schedule(deadline, b.id, kindSessionCheck, int64(c), inc)
 		return
 	}
 	m.alive = false
