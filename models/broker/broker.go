@@ -135,7 +135,7 @@ func (b *Broker) Start(until sim.Time) {
 	for _, p := range b.producers {
 		p.start()
 	}
-	for _, c := range b.consumers {
+	for _, c := range b.consumers[:b.target] {
 		c.launch()
 	}
 }
@@ -207,8 +207,6 @@ func (b *Broker) SetConsumers(n int) error {
 		switch {
 		case i < n && c.stopped && b.started:
 			c.launch()
-		case i < n && c.stopped:
-			c.stopped = false // Start will launch it
 		case i >= n && !c.stopped:
 			c.leave()
 		}

@@ -66,7 +66,7 @@ type cpart struct {
 
 func newConsumer(b *Broker, i int) *Consumer {
 	name := fmt.Sprintf("broker/%s/consumer-%d", b.cfg.Name, i)
-	c := &Consumer{b: b, idx: i, name: name, r: b.k.Stream(name), parts: make([]cpart, len(b.parts))}
+	c := &Consumer{b: b, idx: i, name: name, r: b.k.Stream(name), parts: make([]cpart, len(b.parts)), stopped: true}
 	c.node = b.net.AddNode(fmt.Sprintf("%s-consumer-%d", b.cfg.Name, i))
 	c.id = b.k.Register(name, c)
 	return c
