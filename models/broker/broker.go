@@ -326,4 +326,6 @@ func (b *Broker) onCommit(c, p int, gen uint32, offset int64) {
 		return
 	}
 	b.parts[p].committed = offset
+	cs := b.consumers[c]
+	send(b.net, b.node, cs.node, 0, sim.Target{H: cs.id, Kind: kindCommitAck, A: packCPS(c, p, gen), B: offset})
 }

@@ -37,7 +37,8 @@ const (
 	// AutoCommitInterval, and when partitions are revoked or the consumer
 	// leaves (Kafka's enable.auto.commit=true).
 	CommitAuto = "auto"
-	// CommitRecord commits after every record handled.
+	// CommitRecord commits after every record handled (and resends an
+	// unacknowledged commit every AutoCommitInterval).
 	CommitRecord = "record"
 )
 
@@ -170,8 +171,9 @@ type ConsumerConfig struct {
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// Commit is auto (the default) or record.
 	Commit string `yaml:"commit"`
-	// AutoCommitInterval is the period of auto commits. Default 5s; must
-	// be > 0.
+	// AutoCommitInterval is the period of auto commits; with commit:
+	// record, the period at which unacknowledged commits are sent again.
+	// Default 5s; must be > 0.
 	AutoCommitInterval time.Duration `yaml:"auto_commit_interval"`
 	// ErrorRate is the probability in [0, 1] that one processing attempt
 	// fails. Default 0.

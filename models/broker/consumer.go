@@ -54,7 +54,7 @@ type cpart struct {
 	owned     bool
 	next      int64 // next offset to process
 	end       int64 // fetched up to here: [next, end) is buffered
-	committed int64 // last offset this consumer sent in a commit
+	committed int64 // the highest commit the broker has acknowledged
 	fetching  bool
 	seq       uint32
 	timer     sim.Timer // the outstanding fetch's timeout
@@ -133,9 +133,7 @@ func (c *Consumer) launch() {
 	}
 	c.reset()
 	c.heartbeat()
-	if c.b.cfg.Consumer.Commit == CommitAuto {
-		c.b.k.After(c.b.cfg.Consumer.AutoCommitInterval, c.id, kindCommitTick, 0, c.inc)
-	}
+	c.b.k.After(c.b.cfg.Consumer.AutoCommitInterval, c.id, kindCommitTick, 0, c.inc)
 }
 
 // leave is a clean shutdown on scale-in: commit what was processed, leave
@@ -171,6 +169,9 @@ func (c *Consumer) HandleEvent(ev sim.Event) {
 		if ev.B>>1 == c.inc {
 			c.onGroupState(uint32(ev.A), ev.B&1 == 1)
 		}
+	case kindCommitAck:
+		_, p, gen := unpackCPS(ev.A)
+		c.onCommitAck(p, gen, ev.B)
 	case kindFetchReply:
 		off, n := unpackRange(ev.B)
 		c.onFetchReply(int(ev.A>>32), uint32(ev.A), off, n)
@@ -354,11 +355,12 @@ func (c *Consumer) finish(p int, ok bool) {
 }
 
 // working reports whether the consumer has fetched or is fetching records
-// it has not processed; after the run's end it keeps committing until it
-// has none.
+// it has not processed, or has processed records whose commit is not
+// acknowledged; after the run's end it keeps committing until it has
+// none.
 func (c *Consumer) working() bool {
 	for _, p := range c.owned {
-		if cp := &c.parts[p]; cp.fetching || cp.next < cp.end {
+		if cp := &c.parts[p]; cp.fetching || cp.next < cp.end || cp.committed < cp.next {
 			return true
 		}
 	}
@@ -371,11 +373,19 @@ func (c *Consumer) commitAll() {
 	}
 }
 
+// commit sends partition p's processed position unless the broker has
+// acknowledged it already; an unacknowledged commit is sent again at the
+// next commit tick.
 func (c *Consumer) commit(p int) {
 	cp := &c.parts[p]
 	if cp.next == cp.committed {
 		return
 	}
-	cp.committed = cp.next
 	c.toBroker(kindCommit, packCPS(c.idx, p, c.gen), cp.next)
+}
+
+func (c *Consumer) onCommitAck(p int, gen uint32, off int64) {
+	if cp := &c.parts[p]; gen == c.gen && cp.owned {
+		cp.committed = max(cp.committed, off)
+	}
 }

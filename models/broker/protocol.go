@@ -20,8 +20,9 @@ import "faultline/sim"
 //	kindLeave      A: consumer          B: incarnation
 //
 // To a producer: kindAck (A: record). To a consumer: kindGroupState (A:
-// generation, B: incarnation<<1 | rebalancing) and kindFetchReply (A:
-// part<<32 | seq, B: offset<<16 | count).
+// generation, B: incarnation<<1 | rebalancing), kindFetchReply (A:
+// part<<32 | seq, B: offset<<16 | count) and kindCommitAck (A and B as
+// the commit's).
 const (
 	kindProduce uint32 = iota + 1
 	kindDeadLetter
@@ -42,6 +43,7 @@ const (
 
 	kindGroupState // consumer
 	kindFetchReply
+	kindCommitAck
 	kindHeartbeatTick // consumer's own
 	kindCommitTick
 	kindDone
@@ -55,7 +57,7 @@ var kindNames = [...]string{
 	kindLeave: "leave", kindFetchExpire: "fetch-expire", kindSessionCheck: "session-check",
 	kindPauseOver: "pause-over", kindRebalanceOver: "rebalance-timeout",
 	kindAck: "ack", kindSendTimeout: "send-timeout", kindResend: "resend",
-	kindArrival: "arrival", kindGroupState: "group-state", kindFetchReply: "fetch-reply",
+	kindArrival: "arrival", kindGroupState: "group-state", kindFetchReply: "fetch-reply", kindCommitAck: "commit-ack",
 	kindHeartbeatTick: "heartbeat-tick", kindCommitTick: "commit-tick", kindDone: "done",
 	kindRetry: "retry", kindFetchTimeout: "fetch-timeout",
 }
