@@ -119,10 +119,11 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Broker, error) {
 // Start begins the run: consumers join the group and producers with a
 // rate start their open-loop schedules until until. After until the run
 // drains: no arrivals, heartbeats or session expiries, but consumers keep
-// fetching and committing until a fetch finds nothing new after the
-// producers' last possible resend (until plus (retries+1) × (request
-// timeout + retry backoff) with acks=1), so the kernel runs dry (k.Run
-// returns) once the backlog is processed. It must be called once.
+// fetching and committing until a fetch held FetchMaxWait past the
+// producers' last possible send (until, plus (retries+1) × (request
+// timeout + retry backoff) with acks=1) finds nothing new, so the kernel
+// runs dry (k.Run returns) once the backlog is processed. It must be
+// called once.
 func (b *Broker) Start(until sim.Time) {
 	if b.started {
 		panic("broker: Start called twice")
@@ -310,10 +311,14 @@ func (b *Broker) answerParked(p int) {
 // (none if the log ends before offset).
 func (b *Broker) replyFetch(c, p int, seq uint32, offset int64) {
 	n := max(min(int64(len(b.parts[p].log))-offset, int64(b.cfg.Consumer.MaxPollRecords)), 0)
+	// Nothing new FetchMaxWait after the producers' last possible send:
+	// the run is over for this fetcher (a record delayed longer on the
+	// wire stays in the log).
+	over := n == 0 && b.k.Now() >= b.drainAt.Add(b.cfg.Consumer.FetchMaxWait)
 	cs := b.consumers[c]
 	a := int64(p)<<32 | int64(seq)
 	send(b.net, b.node, cs.node, int(n)*b.cfg.RecordBytes,
-		sim.Target{H: cs.id, Kind: kindFetchReply, A: a, B: packRange(offset, int(n))})
+		sim.Target{H: cs.id, Kind: kindFetchReply, A: a, B: packRange(offset, int(n), over)})
 }
 
 // onCommit stores a committed offset if the committer owns the partition

@@ -173,8 +173,8 @@ func (c *Consumer) HandleEvent(ev sim.Event) {
 		_, p, gen := unpackCPS(ev.A)
 		c.onCommitAck(p, gen, ev.B)
 	case kindFetchReply:
-		off, n := unpackRange(ev.B)
-		c.onFetchReply(int(ev.A>>32), uint32(ev.A), off, n)
+		off, n, over := unpackRange(ev.B)
+		c.onFetchReply(int(ev.A>>32), uint32(ev.A), off, n, over)
 	default:
 		if ev.B == c.inc {
 			c.onTimer(ev)
@@ -269,7 +269,7 @@ func (c *Consumer) maybeFetch(p int) {
 	cp.timer = c.b.k.AfterTimer(wait, c.id, kindFetchTimeout, int64(p)<<32|int64(cp.seq), c.inc)
 }
 
-func (c *Consumer) onFetchReply(p int, seq uint32, off int64, n int) {
+func (c *Consumer) onFetchReply(p int, seq uint32, off int64, n int, over bool) {
 	cp := &c.parts[p]
 	if !cp.owned || !cp.fetching || cp.seq != seq || cp.end != off {
 		return
@@ -277,7 +277,7 @@ func (c *Consumer) onFetchReply(p int, seq uint32, off int64, n int) {
 	cp.fetching = false
 	c.b.k.Cancel(cp.timer)
 	cp.end += int64(n)
-	cp.drained = n == 0 && c.b.k.Now() >= c.b.drainAt
+	cp.drained = over
 	c.dispatch()
 	c.maybeFetch(p)
 }

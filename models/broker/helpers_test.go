@@ -52,8 +52,7 @@ func baseConfig() Config {
 
 // build returns a kernel and a broker on a network whose links all have
 // the given one-way latency and loss.
-func build(t testing.TB, seed uint64, cfg Config, latency time.Duration, loss float64) (*sim.Kernel, *Broker) {
-	t.Helper()
+func build(t require.TestingT, seed uint64, cfg Config, latency time.Duration, loss float64) (*sim.Kernel, *Broker) {
 	k := sim.New(seed)
 	lat, err := sim.NewConstant(latency.Seconds())
 	require.NoError(t, err)

@@ -21,7 +21,7 @@ import "faultline/sim"
 //
 // To a producer: kindAck (A: record). To a consumer: kindGroupState (A:
 // generation, B: incarnation<<1 | rebalancing), kindFetchReply (A:
-// part<<32 | seq, B: offset<<16 | count) and kindCommitAck (A and B as
+// part<<32 | seq, B: offset<<17 | over<<16 | count) and kindCommitAck (A and B as
 // the commit's).
 const (
 	kindProduce uint32 = iota + 1
@@ -79,9 +79,19 @@ func unpackCPS(a int64) (consumer, part int, seq uint32) {
 	return int(a >> 48), int(a>>32) & 0xffff, uint32(a)
 }
 
-func packRange(offset int64, count int) int64 { return offset<<16 | int64(count) }
+// packRange packs a fetch reply's range, and whether the run is over for
+// the fetcher: the run has ended and nothing more will come.
+func packRange(offset int64, count int, over bool) int64 {
+	b := offset<<17 | int64(count)
+	if over {
+		b |= 1 << 16
+	}
+	return b
+}
 
-func unpackRange(b int64) (offset int64, count int) { return b >> 16, int(b & 0xffff) }
+func unpackRange(b int64) (offset int64, count int, over bool) {
+	return b >> 17, int(b & 0xffff), b&(1<<16) != 0
+}
 
 // send puts an event on the wire from one node to another.
 func send(net *sim.Network, from, to sim.NodeID, size int, t sim.Target) {
