@@ -80,7 +80,9 @@ func TestLagGrowsAndDrainsAtTheRates(t *testing.T) {
 
 // Group throughput is min(arrival rate, active consumers × per-consumer
 // rate), with active consumers = min(consumers, partitions), when the
-// load is spread evenly over the active consumers.
+// load is spread evenly over the active consumers. Service times are
+// constant so that the saturated rows are exact; the others carry only
+// the Poisson arrivals' noise (about 1% over 10 s).
 func TestGroupThroughput(t *testing.T) {
 	seed := testSeed(t)
 	const svc = 0.004 // 250 records/s per consumer
@@ -94,7 +96,7 @@ func TestGroupThroughput(t *testing.T) {
 		cfg := baseConfig()
 		cfg.Partitions, cfg.Consumers = 6, tt.cons
 		cfg.Producer.Rate, cfg.Producer.Keys = tt.arrival, 4096
-		cfg.Consumer.ServiceTime = sim.DistSpec{Kind: "exponential", Mean: svc}
+		cfg.Consumer.ServiceTime = constant(svc)
 		k, b := build(t, seed, cfg, time.Millisecond, 0)
 		b.Start(secs(13))
 		k.RunUntil(secs(3))
@@ -103,6 +105,6 @@ func TestGroupThroughput(t *testing.T) {
 		got := float64(b.Stats().Processed-before) / 10
 		want := math.Min(tt.arrival, float64(min(tt.cons, 6))/svc)
 		t.Logf("arrival %.0f/s, %d consumers: %.1f records/s (want %.1f)", tt.arrival, tt.cons, got, want)
-		assert.InEpsilon(t, want, got, 0.04, "arrival %.0f/s, %d consumers", tt.arrival, tt.cons)
+		assert.InEpsilon(t, want, got, 0.03, "arrival %.0f/s, %d consumers", tt.arrival, tt.cons)
 	}
 }
