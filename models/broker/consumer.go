@@ -221,6 +221,10 @@ func (c *Consumer) onGroupState(gen uint32, rebalancing bool) {
 		c.maybeRejoin()
 	case rebalancing && c.state == stateJoined:
 		c.toBroker(kindJoin, int64(c.idx), c.inc) // the join may have been lost
+	case !rebalancing && (gen > c.gen || c.state != stateStable) && c.busy > 0:
+		// A generation it missed: finish the records in hand before taking
+		// anything new; a later notice brings the assignment.
+		c.state = stateRevoking
 	case !rebalancing && (gen > c.gen || c.state != stateStable):
 		c.adopt(gen)
 	}

@@ -100,3 +100,44 @@ func TestSetConsumers(t *testing.T) {
 	assert.Zero(t, m.Duplicates)
 	assert.Zero(t, m.SessionExpiries)
 }
+
+// Rebalances that start while records are in service (here slow ones,
+// longer than the rebalance timeout) never make a consumer handle a
+// record of a partition it does not hold, or at another offset than its
+// position; every record is still processed.
+func TestRebalanceWhileRecordsAreInService(t *testing.T) {
+	seed := testSeed(t)
+	cfg := baseConfig()
+	cfg.Partitions, cfg.Consumers = 2, 1
+	cfg.Producer.Rate = 1.5
+	cfg.Consumer.ServiceTime = constant(0.5)
+	cfg.Group.RebalanceTimeout = 300 * time.Millisecond
+	k, b := build(t, seed, cfg, time.Millisecond, 0)
+	seen := make([]map[int64]bool, cfg.Partitions)
+	for p := range seen {
+		seen[p] = map[int64]bool{}
+	}
+	b.OnHandled(func(h Handled) {
+		rec, _ := b.Entry(h.Partition, h.Offset)
+		require.Equal(t, rec, h.Record)
+		pos, owned := b.Consumer(h.Consumer).Position(h.Partition)
+		require.True(t, owned, "consumer %d handled partition %d it does not hold", h.Consumer, h.Partition)
+		require.Equal(t, pos, h.Offset, "consumer %d handled an offset other than its position", h.Consumer)
+		require.Equal(t, h.Redelivery, seen[h.Partition][h.Offset], "partition %d offset %d", h.Partition, h.Offset)
+		seen[h.Partition][h.Offset] = true
+	})
+	b.Start(secs(20))
+	for at := 2.1; at < 15; at += 1.7 { // scale out and in while records are in service
+		n := 2
+		if int(at)%2 == 1 {
+			n = 1
+		}
+		k.AtFunc(secs(at), func() { require.NoError(t, b.SetConsumers(n)) })
+	}
+	k.Run()
+	m := b.Metrics()
+	require.Positive(t, m.Produced)
+	assert.Equal(t, m.Produced, m.Completed)
+	assert.Zero(t, m.Lag)
+	assert.GreaterOrEqual(t, m.Rebalances, int64(5))
+}
