@@ -98,6 +98,8 @@ func (r run) execute(t require.TestingT) (*sim.Kernel, *Broker, *observed) {
 		}
 	})
 	b.OnHandled(func(h Handled) {
+		pos, owned := b.Consumer(h.Consumer).Position(h.Partition)
+		require.True(t, owned && pos == h.Offset, "consumer %d handled %d/%d away from its position", h.Consumer, h.Partition, h.Offset)
 		grow(h.Record)
 		obs.handlings[h.Record]++
 		obs.calls++
