@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"faultline/sim"
 )
@@ -89,4 +90,39 @@ func TestConfigValidateNamesField(t *testing.T) {
 			assert.ErrorContains(t, err, tt.field)
 		})
 	}
+}
+
+// The yaml names are the scenario language's: a config written in YAML
+// decodes field by field, and the rest takes the defaults.
+func TestConfigFromYAML(t *testing.T) {
+	const doc = `
+name: orders
+partitions: 12
+consumers: 4
+producer: {rate: 250, acks: "0", keys: 64}
+group: {assignor: roundrobin, session_timeout: 10s, heartbeat_interval: 1s, rebalance_pause: 2s}
+consumer:
+  workers: 2
+  service_time: {kind: exponential, mean: 0.02}
+  commit: record
+  error_rate: 0.01
+  max_retries: 5
+  outage: fail
+`
+	var c Config
+	require.NoError(t, yaml.Unmarshal([]byte(doc), &c))
+	c.SetDefaults()
+	require.NoError(t, c.Validate())
+	assert.Equal(t, 12, c.Partitions)
+	assert.Equal(t, 4, c.Consumers)
+	assert.Equal(t, ProducerConfig{Rate: 250, Acks: "0", Keys: 64, RequestTimeout: DefaultRequestTimeout,
+		Retries: DefaultProduceRetries, RetryBackoff: DefaultRetryBackoff}, c.Producer)
+	assert.Equal(t, GroupConfig{Assignor: AssignRoundRobin, SessionTimeout: 10 * time.Second,
+		HeartbeatInterval: time.Second, RebalancePause: 2 * time.Second, RebalanceTimeout: DefaultRebalanceTimeout}, c.Group)
+	assert.Equal(t, 2, c.Consumer.Workers)
+	assert.Equal(t, CommitRecord, c.Consumer.Commit)
+	assert.Equal(t, 5, c.Consumer.MaxRetries)
+	assert.Equal(t, OutageFail, c.Consumer.Outage)
+	assert.InDelta(t, 0.01, c.Consumer.ErrorRate, 0)
+	assert.Equal(t, "exponential", c.Consumer.ServiceTime.Kind)
 }
