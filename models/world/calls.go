@@ -65,7 +65,7 @@ func (w *World) sampleCalls(at time.Duration) {
 func (w *World) callMetrics(run *results.Run) {
 	for _, cs := range w.calls {
 		st := cs.svc.CallStats(cs.dep)
-		p := "calls." + strings.ReplaceAll(cs.name, "-", "_") + "."
+		p := "call_" + strings.ReplaceAll(strings.ReplaceAll(cs.name, "->", "_to_"), "-", "_") + "_"
 		run.Metrics[p+"attempts"] = float64(st.Attempts)
 		run.Metrics[p+"failed"] = float64(st.Failed)
 		run.Metrics[p+"short_circuited"] = float64(st.ShortCircuited)

@@ -44,6 +44,8 @@ type World struct {
 	deadlines *service.Deadlines // nil unless a service honours deadlines
 	calls     []callSeries       // calls.go
 
+	clientStats []*clientStats // clients.go, with several service clients
+
 	scalers []*scaler // autoscale.go
 
 	stores    []*storeRun
@@ -122,7 +124,14 @@ func (w *World) buildClients() error {
 			}
 			continue
 		}
-		c, err := load.NewClient(w.k, w.net, node, l.Name, l.Config, w.service(l.Target), w.observe)
+		observe := w.observe
+		if w.serviceClients() > 1 {
+			start, end := faultWindow(w.sc)
+			cs := newClientStats(l.Name, start, end)
+			w.clientStats = append(w.clientStats, cs)
+			observe = cs.observer(w.observe)
+		}
+		c, err := load.NewClient(w.k, w.net, node, l.Name, l.Config, w.service(l.Target), observe)
 		if err != nil {
 			return fmt.Errorf("load[%d]: %w", i, err)
 		}
@@ -253,6 +262,9 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 		}
 	}
 	w.callMetrics(&run)
+	for _, cs := range w.clientStats {
+		cs.metrics(&run)
+	}
 	st := w.net.Stats()
 	run.Metrics["net_lost"] = float64(st.Lost + st.BlackHoled)
 	run.Metrics["net_refused"] = float64(st.Refused)
@@ -308,4 +320,16 @@ func (e Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (results
 		}
 	}
 	return w.Run(ctx)
+}
+
+// serviceClients counts the load generators that call services (not
+// stores).
+func (w *World) serviceClients() int {
+	n := 0
+	for _, l := range w.sc.Load {
+		if w.storeNamed(l.Target) == nil {
+			n++
+		}
+	}
+	return n
 }
