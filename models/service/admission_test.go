@@ -2,6 +2,7 @@ package service
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -50,4 +51,24 @@ func TestDropOldestShedsTheLongestWaiting(t *testing.T) {
 		}
 		assert.Equal(t, tc.served, served, tc.overflow)
 	}
+}
+
+// TestErrorRate: a service failing 20% of its requests fails about that
+// share (binomial: 10 000 requests, 4 standard deviations is 1.6 points),
+// after doing the work, and does not make its calls for them.
+func TestErrorRate(t *testing.T) {
+	a := calling(constService("a", 0), Call{Service: "b"})
+	a.ErrorRate = 0.2
+	g := newGraph(t, 3, a, constService("b", 0))
+	for i := range 10000 {
+		g.c.sendAt(time.Duration(i)*time.Millisecond, g.svc["a"].Instance(0), int64(i))
+	}
+	g.k.Run()
+	failed := g.svc["a"].Stats().Failed
+	assert.InDelta(t, 2000, failed, 160)
+	assert.Equal(t, 10000-failed, g.svc["b"].Stats().Received)
+	cfg := constService("a", 0)
+	cfg.ErrorRate = 1.5
+	cfg.SetDefaults()
+	assert.EqualError(t, cfg.Validate(), "error_rate: must be in [0, 1], got 1.5")
 }

@@ -103,6 +103,10 @@ type Config struct {
 	// (golang.org/x/time/rate's semantics, starting full): a request that
 	// finds it empty is rejected at once (HTTP 429). nil admits all.
 	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
+	// ErrorRate is the share of requests the service fails (HTTP 500)
+	// after doing its own work, a bug or a bad dependency it does not
+	// model; they make no calls. Default 0; must be in [0, 1].
+	ErrorRate float64 `yaml:"error_rate"`
 }
 
 // Overflow policies of a full queue.
@@ -231,6 +235,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateHealth(); err != nil {
 		return err
+	}
+	if !(c.ErrorRate >= 0 && c.ErrorRate <= 1) {
+		return fieldErr("error_rate", "must be in [0, 1], got %v", c.ErrorRate)
 	}
 	if c.Overflow != OverflowReject && c.Overflow != OverflowDropOldest {
 		return fieldErr("overflow", "must be reject or drop_oldest, got %q", c.Overflow)

@@ -27,6 +27,7 @@ type Instance struct {
 	limit      int                     // queue limit, 0 = unbounded
 	lifo       bool                    // serve the newest waiting request first
 	dropOldest bool                    // a full queue sheds its oldest request for a new one
+	errorRate  float64                 // share of requests failed after the work
 	limiter    *resilience.RateLimiter // admission, nil for none
 	reqBytes   int
 	respBytes  int
@@ -104,6 +105,7 @@ func newInstance(k *sim.Kernel, net *sim.Network, cfg *Config, svc sim.Dist, i i
 		r:          k.Stream(name),
 		limit:      cfg.QueueLimit,
 		dropOldest: cfg.Overflow == OverflowDropOldest,
+		errorRate:  cfg.ErrorRate,
 		lifo:       cfg.Discipline == "lifo",
 		reqBytes:   cfg.RequestBytes,
 		respBytes:  cfg.ResponseBytes,
@@ -274,6 +276,10 @@ func (in *Instance) arm(w int32, d time.Duration) {
 func (in *Instance) done(w int) {
 	wk := &in.workers[w]
 	in.setRunning(in.running - 1)
+	if in.errorRate > 0 && in.r.Float64() < in.errorRate {
+		in.finish(w, StatusError)
+		return
+	}
 	if in.calls != nil {
 		wk.calling = true
 		in.calls.begin(int32(w), wk.token, wk.req)
