@@ -317,6 +317,10 @@ func (s *Scenario) validateCalls() error {
 				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].service", i, j),
 					fmt.Sprintf("%q is not a service of the topology", c.Service)}
 			}
+			if _, ok := index[c.FallbackTo]; c.FallbackTo != "" && !ok {
+				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].fallback_to", i, j),
+					fmt.Sprintf("%q is not a service of the topology", c.FallbackTo)}
+			}
 		}
 	}
 	// Depth-first search for a cycle: 1 on the path, 2 done.
@@ -325,14 +329,19 @@ func (s *Scenario) validateCalls() error {
 	visit = func(i int) error {
 		state[i] = 1
 		for j, c := range s.Topology.Services[i].Calls {
-			k := index[c.Service]
-			if state[k] == 1 {
-				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].service", i, j),
-					fmt.Sprintf("calling %q closes a cycle: calls must form a graph without cycles", c.Service)}
-			}
-			if state[k] == 0 {
-				if err := visit(k); err != nil {
-					return err
+			for _, to := range []struct{ field, name string }{{"service", c.Service}, {"fallback_to", c.FallbackTo}} {
+				if to.name == "" {
+					continue
+				}
+				k := index[to.name]
+				if state[k] == 1 {
+					return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].%s", i, j, to.field),
+						fmt.Sprintf("calling %q closes a cycle: calls must form a graph without cycles", to.name)}
+				}
+				if state[k] == 0 {
+					if err := visit(k); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"faultline/models/resilience"
@@ -29,6 +30,7 @@ type CallStats struct {
 	RateLimited    int64 // attempts the rate limiter refused
 	BulkheadFull   int64 // attempts the bulkhead refused
 	Fallbacks      int64 // failed calls answered by the fallback
+	Rerouted       int64 // failed calls sent on to their fallback_to service
 }
 
 func (s *CallStats) add(o CallStats) {
@@ -43,6 +45,7 @@ func (s *CallStats) add(o CallStats) {
 	s.RateLimited += o.RateLimited
 	s.BulkheadFull += o.BulkheadFull
 	s.Fallbacks += o.Fallbacks
+	s.Rerouted += o.Rerouted
 }
 
 // dependency is one instance's view of one Call: its policies and counts.
@@ -57,6 +60,7 @@ type dependency struct {
 	waiting  []int32 // ops waiting for a bulkhead slot, oldest first
 	limiter  *resilience.RateLimiter
 	stats    CallStats
+	reroute  int32 // the dependency of cfg.FallbackTo, or -1
 }
 
 // fan is the state of one held request's calls: which worker holds it,
@@ -89,6 +93,7 @@ type op struct {
 	timer    sim.Timer
 	backoff  time.Duration
 	deadline sim.Time // the request's, 0 for none
+	rerouted bool     // the op is a failed call's fallback_to call
 }
 
 // caller makes one instance's calls. It is a sim.Handler registered as
@@ -100,6 +105,8 @@ type caller struct {
 	name string
 	mode string
 	need int // parallel: successes that answer the request
+	n    int // the calls of the config; deps beyond are fallback_to targets
+	rng  *rand.Rand
 	deps []*dependency
 	fans []fan // per worker
 	ops  []op
@@ -111,15 +118,31 @@ type caller struct {
 func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*caller, error) {
 	name := in.name + "/calls"
 	c := &caller{in: in, k: in.k, name: name, mode: cfg.CallMode, fans: make([]fan, len(in.workers))}
-	c.need = len(cfg.Calls)
+	c.n, c.need = len(cfg.Calls), len(cfg.Calls)
 	if cfg.CallQuorum > 0 {
 		c.need = cfg.CallQuorum
+	}
+	if cfg.CallMode == Route {
+		c.rng = in.k.Stream(name + "/route")
 	}
 	for i, call := range cfg.Calls {
 		d, err := newDependency(in.k, name, i, call, targets(call.Service))
 		if err != nil {
 			return nil, err
 		}
+		c.deps = append(c.deps, d)
+	}
+	for i, call := range cfg.Calls {
+		if call.FallbackTo == "" {
+			continue
+		}
+		// The fallback call is plain: the failed call's timeout, no policies.
+		fb := Call{Service: call.FallbackTo, Balancer: call.Balancer, Timeout: call.Timeout}
+		d, err := newDependency(in.k, name+"/fallback", i, fb, targets(call.FallbackTo))
+		if err != nil {
+			return nil, prefixErr(fmt.Sprintf("calls[%d].fallback_to: ", i), err)
+		}
+		c.deps[i].reroute = int32(len(c.deps))
 		c.deps = append(c.deps, d)
 	}
 	c.id = in.k.Register(name, c)
@@ -136,7 +159,7 @@ func newDependency(k *sim.Kernel, prefix string, i int, call Call, target *Servi
 	if err != nil {
 		return nil, err
 	}
-	d := &dependency{cfg: call, target: target, bal: bal}
+	d := &dependency{cfg: call, target: target, bal: bal, reroute: -1}
 	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
 		return nil, prefixErr(field+".retry.", err)
 	}
@@ -220,20 +243,43 @@ func (c *caller) begin(w int32, token uint32, r Request) {
 		f.deadline = d
 	}
 	c.fans[w] = f
-	if c.mode == Parallel {
-		for d := range c.deps {
+	switch c.mode {
+	case Parallel:
+		for d := range c.n {
 			c.start(w, int32(d))
 		}
-		return
+	case Route:
+		c.start(w, c.route())
+	default:
+		c.start(w, 0)
 	}
-	c.start(w, 0)
+}
+
+// route picks the one call a request makes, by the calls' weights now.
+func (c *caller) route() int32 {
+	now := time.Duration(c.k.Now())
+	total := 0.0
+	for d := range c.n {
+		total += c.deps[d].cfg.WeightAt(now)
+	}
+	x := c.rng.Float64() * total
+	for d := range c.n {
+		if x -= c.deps[d].cfg.WeightAt(now); x < 0 {
+			return int32(d)
+		}
+	}
+	return int32(c.n - 1) // rounding: the last call with a weight
 }
 
 // start begins call d for the request worker w holds.
-func (c *caller) start(w, d int32) {
+func (c *caller) start(w, d int32) { c.startOn(w, d, false) }
+
+// startOn begins a call to dependency d; rerouted marks a fallback_to
+// call, whose outcome stands for the call that failed.
+func (c *caller) startOn(w, d int32, rerouted bool) {
 	slot := c.alloc()
 	o := &c.ops[slot]
-	o.live, o.worker, o.token, o.dep, o.attempt = true, w, c.fans[w].token, d, 1
+	o.live, o.worker, o.token, o.dep, o.attempt, o.rerouted = true, w, c.fans[w].token, d, 1, rerouted
 	o.deadline = c.fans[w].deadline
 	c.deps[d].stats.Calls++
 	c.try(slot)
@@ -420,6 +466,15 @@ func (c *caller) callEnded(slot int32, out results.Outcome) {
 	if f.token != o.token || f.done {
 		return // the request is gone (a crash) or already answered
 	}
+	if !success && d.reroute >= 0 {
+		d.stats.Rerouted++
+		c.startOn(o.worker, d.reroute, true)
+		return
+	}
+	if c.mode == Route {
+		c.answer(o.worker, statusOf(success))
+		return
+	}
 	if success {
 		f.ok++
 	} else {
@@ -428,11 +483,11 @@ func (c *caller) callEnded(slot int32, out results.Outcome) {
 	switch {
 	case c.mode == Sequential && !success:
 		c.answer(o.worker, StatusError)
-	case c.mode == Sequential && f.ok < len(c.deps):
+	case c.mode == Sequential && f.ok < c.n:
 		c.start(o.worker, int32(f.ok))
 	case f.ok >= c.need:
 		c.answer(o.worker, StatusOK)
-	case f.bad > len(c.deps)-c.need:
+	case f.bad > c.n-c.need:
 		c.answer(o.worker, StatusError)
 	}
 }
@@ -442,6 +497,13 @@ func (c *caller) answer(w int32, st Status) {
 	f := &c.fans[w]
 	f.done = true
 	c.in.callsDone(w, f.token, st)
+}
+
+func statusOf(ok bool) Status {
+	if ok {
+		return StatusOK
+	}
+	return StatusError
 }
 
 func (c *caller) opID(slot int32) int64 { return int64(c.ops[slot].gen)<<32 | int64(slot) }

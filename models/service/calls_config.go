@@ -11,6 +11,7 @@ import (
 const (
 	Sequential = "sequential"
 	Parallel   = "parallel"
+	Route      = "route"
 )
 
 // DefaultCallTimeout is the per-attempt timeout of a call that gives none.
@@ -51,6 +52,44 @@ type Call struct {
 	// Fallback answers a failed call with a degraded response (a cached
 	// or default value) instead of failing the request. Default false.
 	Fallback bool `yaml:"fallback"`
+	// FallbackTo is a service that a failed call is sent on to, once, with
+	// the same timeout and no policies (a strangler fig's route back to
+	// the monolith). "" has none; it must not be set with fallback.
+	FallbackTo string `yaml:"fallback_to"`
+	// Weight is the share of requests this call gets in call_mode route
+	// (relative to the other calls' weights). Default 1; must be >= 0.
+	Weight *float64 `yaml:"weight"`
+	// Shift moves Weight linearly to another value over time (a migration
+	// that sends ever more traffic to a new service); nil keeps it.
+	Shift *Shift `yaml:"shift"`
+}
+
+// Shift is a linear change of a call's weight: from the call's weight at
+// At to To at At+Over.
+type Shift struct {
+	// To is the weight at the end. Required: must be >= 0.
+	To float64 `yaml:"to"`
+	// At is when the shift starts. Default 0; must be >= 0.
+	At time.Duration `yaml:"at"`
+	// Over is how long it takes. Must be > 0.
+	Over time.Duration `yaml:"over"`
+}
+
+// WeightAt returns the call's routing weight at time t into the run.
+func (c Call) WeightAt(t time.Duration) float64 {
+	w := 1.0
+	if c.Weight != nil {
+		w = *c.Weight
+	}
+	s := c.Shift
+	switch {
+	case s == nil || t <= s.At:
+		return w
+	case t >= s.At+s.Over:
+		return s.To
+	}
+	f := float64(t-s.At) / float64(s.Over)
+	return w + f*(s.To-w)
 }
 
 // clone copies the pointed-to settings, so that defaults never write into
@@ -61,6 +100,8 @@ func (c Call) clone() Call {
 	c.WindowBreaker = clonePtr(c.WindowBreaker)
 	c.Bulkhead = clonePtr(c.Bulkhead)
 	c.RateLimit = clonePtr(c.RateLimit)
+	c.Weight = clonePtr(c.Weight)
+	c.Shift = clonePtr(c.Shift)
 	return c
 }
 
@@ -105,6 +146,22 @@ func (c *Call) validate(i int) error {
 		return fieldErr(at("service"), "is required (the name of a service)")
 	case c.Timeout <= 0:
 		return fieldErr(at("timeout"), "must be > 0, got %v", c.Timeout)
+	case c.FallbackTo != "" && c.Fallback:
+		return fieldErr(at("fallback_to"), "cannot be set with fallback: true (a failed call gets one or the other)")
+	case c.FallbackTo == c.Service && c.FallbackTo != "":
+		return fieldErr(at("fallback_to"), "must differ from the service called (%q)", c.Service)
+	case c.Weight != nil && !(*c.Weight >= 0):
+		return fieldErr(at("weight"), "must be >= 0, got %v", *c.Weight)
+	}
+	if s := c.Shift; s != nil {
+		switch {
+		case !(s.To >= 0):
+			return fieldErr(at("shift.to"), "must be >= 0, got %v", s.To)
+		case s.At < 0:
+			return fieldErr(at("shift.at"), "must be >= 0, got %v", s.At)
+		case s.Over <= 0:
+			return fieldErr(at("shift.over"), "must be > 0, got %v", s.Over)
+		}
 	}
 	if err := CheckPolicy(c.Balancer); err != nil {
 		return fieldErr(at("balancer"), "%v", err)
@@ -134,15 +191,18 @@ func (c *Call) validate(i int) error {
 // validateCalls checks the call settings of c.
 func (c Config) validateCalls() error {
 	switch {
-	case c.CallMode != Sequential && c.CallMode != Parallel:
-		return fieldErr("call_mode", "must be sequential or parallel, got %q", c.CallMode)
+	case c.CallMode != Sequential && c.CallMode != Parallel && c.CallMode != Route:
+		return fieldErr("call_mode", "must be sequential, parallel or route, got %q", c.CallMode)
 	case c.CallQuorum < 0 || c.CallQuorum > len(c.Calls):
 		return fieldErr("call_quorum", "must be in [0, %d] (0 waits for every call), got %d", len(c.Calls), c.CallQuorum)
 	case c.CallQuorum > 0 && c.CallMode != Parallel:
 		return fieldErr("call_quorum", "needs call_mode parallel, got call_mode %s", c.CallMode)
 	}
+	if c.CallMode == Route && !anyWeight(c.Calls) {
+		return fieldErr("calls", "call_mode route needs a call with a weight > 0 at some time")
+	}
 	for i := range c.Calls {
-		if c.Calls[i].Service == c.Name {
+		if c.Calls[i].Service == c.Name || c.Calls[i].FallbackTo == c.Name && c.Name != "" {
 			return fieldErr(fmt.Sprintf("calls[%d].service", i), "a service cannot call itself (%q)", c.Name)
 		}
 		if err := c.Calls[i].validate(i); err != nil {
@@ -150,4 +210,15 @@ func (c Config) validateCalls() error {
 		}
 	}
 	return nil
+}
+
+// anyWeight reports whether some call can be routed to: a weight or a
+// shift's target above 0.
+func anyWeight(calls []Call) bool {
+	for _, c := range calls {
+		if c.WeightAt(0) > 0 || c.Shift != nil && c.Shift.To > 0 {
+			return true
+		}
+	}
+	return false
 }

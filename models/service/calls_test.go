@@ -312,7 +312,7 @@ func TestCallConfigValidate(t *testing.T) {
 		{"no service", func(c *Config) { c.Calls = []Call{{}} }, "calls[0].service: is required (the name of a service)"},
 		{"self", func(c *Config) { c.Calls = []Call{{Service: "a"}} }, `calls[0].service: a service cannot call itself ("a")`},
 		{"timeout", func(c *Config) { c.Calls = []Call{{Service: "b", Timeout: -1}} }, "calls[0].timeout: must be > 0, got -1ns"},
-		{"mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = "fanout" }, `call_mode: must be sequential or parallel, got "fanout"`},
+		{"mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = "fanout" }, `call_mode: must be sequential, parallel or route, got "fanout"`},
 		{"quorum", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = Parallel; c.CallQuorum = 2 }, "call_quorum: must be in [0, 1] (0 waits for every call), got 2"},
 		{"quorum mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallQuorum = 1 }, "call_quorum: needs call_mode parallel, got call_mode sequential"},
 		{"retry", func(c *Config) { c.Calls = []Call{{Service: "b", Retry: &RetryConfig{MaxAttempts: -1}}} }, "calls[0].retry.max_attempts: must be >= 1 (attempts including the first), got -1"},
@@ -347,4 +347,50 @@ func TestCallDefaultsLeaveTheCallerAlone(t *testing.T) {
 	assert.Equal(t, uint32(5), cfg.Calls[0].Breaker.ConsecutiveFailures)
 	assert.Equal(t, DefaultCallTimeout, cfg.Calls[0].Timeout)
 	assert.Equal(t, Sequential, cfg.CallMode)
+}
+
+// TestRouteSplitsByWeight: call_mode route sends each request to one
+// call, in proportion to the weights (1:3 here, 4000 requests: the
+// binomial standard deviation of the first share is 27 requests), and a
+// shift moves the weights over time.
+func TestRouteSplitsByWeight(t *testing.T) {
+	one, three, zero := 1.0, 3.0, 0.0
+	a := calling(constService("a", 0), Call{Service: "b", Weight: &one}, Call{Service: "c", Weight: &three})
+	a.CallMode = Route
+	g := newGraph(t, 5, a, constService("b", 0), constService("c", 0))
+	for i := range 4000 {
+		g.c.sendAt(time.Duration(i)*time.Millisecond, g.svc["a"].Instance(0), int64(i))
+	}
+	g.k.Run()
+	assert.InDelta(t, 1000, g.svc["b"].Stats().Received, 110)
+	assert.Equal(t, int64(4000), g.svc["b"].Stats().Received+g.svc["c"].Stats().Received)
+
+	// A migration: c's weight goes from 0 to 1 between 10 s and 20 s while
+	// b's stays 1: before 10 s all to b, after 20 s half, in between a
+	// ramp (c's share at t is (t-10)/(t-10+10) for t in [10, 20]).
+	a = calling(constService("a", 0), Call{Service: "b"}, Call{Service: "c", Weight: &zero, Shift: &Shift{To: 1, At: 10 * time.Second, Over: 10 * time.Second}})
+	a.CallMode = Route
+	g = newGraph(t, 5, a, constService("b", 0), constService("c", 0))
+	for i := range 10000 {
+		g.c.sendAt(time.Duration(i)*time.Millisecond, g.svc["a"].Instance(0), int64(i))
+	}
+	g.k.Run()
+	assert.Equal(t, int64(0), g.svc["c"].Stats().Received, "no traffic to c before its shift starts")
+	assert.Equal(t, 0.5, a.Calls[1].WeightAt(15*time.Second))
+	assert.Equal(t, 1.0, a.Calls[1].WeightAt(25*time.Second))
+}
+
+// TestFallbackToReroutes: a call to a crashed service is sent on to its
+// fallback_to service, and the request succeeds there.
+func TestFallbackToReroutes(t *testing.T) {
+	a := calling(constService("a", 0), Call{Service: "new", FallbackTo: "old", Timeout: 100 * time.Millisecond})
+	g := newGraph(t, 1, a, constService("new", 0.01), constService("old", 0.02))
+	g.svc["new"].Crash(0)
+	g.c.sendAt(0, g.svc["a"].Instance(0), 1)
+	g.k.Run()
+	rep := g.c.reply(1)
+	assert.Equal(t, StatusOK, rep.status)
+	assert.Equal(t, sim.At(20*time.Millisecond), rep.at, "reset at once by new, then 20 ms at old")
+	assert.Equal(t, int64(1), g.svc["a"].CallStats(0).Rerouted)
+	assert.Equal(t, int64(1), g.svc["old"].Stats().Served)
 }

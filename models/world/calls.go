@@ -36,7 +36,8 @@ func (w *World) connectServices() error {
 	return nil
 }
 
-// sampleCalls records, per call, the state of its breakers (0 closed, 1
+// sampleCalls records, per call, the calls per second of a route, the
+// state of its breakers (0 closed, 1
 // open, averaged over the caller's instances) where it has one, and the
 // rates of fallbacks and of attempts refused by a breaker, rate limiter
 // or bulkhead, in the interval that just ended.
@@ -49,6 +50,12 @@ func (w *World) sampleCalls(at time.Duration) {
 			w.rec.Set("breaker_open."+cs.name, "fraction open", at, cs.svc.BreakerOpenness(cs.dep))
 		}
 		st := cs.svc.CallStats(cs.dep)
+		if cs.svc.Config().CallMode == service.Route {
+			w.rec.Set("calls."+cs.name, "calls/s", at, float64(st.Calls-cs.last.Calls)/secs)
+		}
+		if st.Rerouted > 0 || cs.last.Rerouted > 0 {
+			w.rec.Set("rerouted."+cs.name, "calls/s", at, float64(st.Rerouted-cs.last.Rerouted)/secs)
+		}
 		refused := st.ShortCircuited + st.RateLimited + st.BulkheadFull
 		lastRefused := cs.last.ShortCircuited + cs.last.RateLimited + cs.last.BulkheadFull
 		if refused > 0 || lastRefused > 0 {
