@@ -17,17 +17,17 @@ import (
 // of real fault windows.
 type Event struct {
 	// At is the wall-clock time since the start of the run.
-	At     time.Duration  `json:"at_ns"`
-	Action string         `json:"action"` // create, delete, add, remove, disable, enable, reset
-	Proxy  string         `json:"proxy,omitempty"`
-	Toxic  string         `json:"toxic,omitempty"`
-	Type   string         `json:"type,omitempty"`
-	Stream string         `json:"stream,omitempty"`
+	At     time.Duration `json:"at_ns"`
+	Action string        `json:"action"` // create, delete, add, remove, disable, enable, reset
+	Proxy  string        `json:"proxy,omitempty"`
+	Toxic  string        `json:"toxic,omitempty"`
+	Type   string        `json:"type,omitempty"`
+	Stream string        `json:"stream,omitempty"`
 	// Toxicity is the probability, rolled once per connection, that the
 	// toxic acts on it.
 	Toxicity float64        `json:"toxicity,omitempty"`
 	Attrs    map[string]any `json:"attributes,omitempty"`
-	Err    string         `json:"error,omitempty"`
+	Err      string         `json:"error,omitempty"`
 }
 
 // DefaultCallTimeout bounds each call to the Toxiproxy API.
