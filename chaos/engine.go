@@ -373,6 +373,9 @@ func (r *run) sample(ctx context.Context) {
 	for {
 		sts := r.c.statuses(ctx, 200*time.Millisecond)
 		at := time.Since(r.t0)
+		if ctx.Err() != nil {
+			return // a sample cut short by the stop says nothing
+		}
 		r.mu.Lock()
 		r.samples = append(r.samples, sample{at: at, sts: sts})
 		conv := r.converged
