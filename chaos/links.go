@@ -49,9 +49,13 @@ func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[stri
 }
 
 // whole rounds d to the whole milliseconds Toxiproxy takes, with a note
-// when that changes it.
+// when that changes it. Below 1 ms it is 0: a hop through the proxy on
+// loopback already costs a few hundred microseconds.
 func whole(name string, d time.Duration) (int64, []string) {
 	ms := int64(math.Round(float64(d) / float64(time.Millisecond)))
+	if d < time.Millisecond {
+		ms = 0
+	}
 	if time.Duration(ms)*time.Millisecond != d {
 		return ms, []string{fmt.Sprintf("%s %v applied as %d ms (Toxiproxy takes whole milliseconds)", name, d, ms)}
 	}
@@ -215,7 +219,7 @@ func linkLatency(l scenarios.Link) (lat, jit int64, notes []string) {
 	notes = append(notes, n1...)
 	notes = append(notes, n2...)
 	if lat == 0 && jit == 0 && (mean > 0 || spread+l.Jitter > 0) {
-		notes = append(notes, "latency below 0.5 ms not applied (loopback and the proxy add about that)")
+		notes = append(notes, "latency below 1 ms not applied (a hop through the proxy on loopback costs a few hundred µs)")
 	}
 	return lat, jit, notes
 }
