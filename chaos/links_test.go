@@ -116,4 +116,6 @@ func TestLinkPlan(t *testing.T) {
 	}, got)
 }
 
-func constant(d time.Duration) sim.DistSpec { return sim.DistSpec{Kind: "constant", Value: d.Seconds()} }
+func constant(d time.Duration) sim.DistSpec {
+	return sim.DistSpec{Kind: "constant", Value: d.Seconds()}
+}
