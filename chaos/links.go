@@ -52,10 +52,10 @@ func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[stri
 // when that changes it. Below 1 ms it is 0: a hop through the proxy on
 // loopback already costs a few hundred microseconds.
 func whole(name string, d time.Duration) (int64, []string) {
-	ms := int64(math.Round(float64(d) / float64(time.Millisecond)))
-	if d < time.Millisecond {
-		ms = 0
+	if d > 0 && d < time.Millisecond {
+		return 0, []string{fmt.Sprintf("%s %v not applied: below 1 ms (a hop through the proxy on loopback costs a few hundred µs)", name, d)}
 	}
+	ms := int64(math.Round(float64(d) / float64(time.Millisecond)))
 	if time.Duration(ms)*time.Millisecond != d {
 		return ms, []string{fmt.Sprintf("%s %v applied as %d ms (Toxiproxy takes whole milliseconds)", name, d, ms)}
 	}
@@ -218,9 +218,6 @@ func linkLatency(l scenarios.Link) (lat, jit int64, notes []string) {
 	jit, n2 := whole("jitter", spread+l.Jitter)
 	notes = append(notes, n1...)
 	notes = append(notes, n2...)
-	if lat == 0 && jit == 0 && (mean > 0 || spread+l.Jitter > 0) {
-		notes = append(notes, "latency below 1 ms not applied (a hop through the proxy on loopback costs a few hundred µs)")
-	}
 	return lat, jit, notes
 }
 
