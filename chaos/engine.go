@@ -65,7 +65,7 @@ type Engine struct {
 	Toxiproxy string
 	// Log, if set, receives a line for every setting of the scenario that
 	// the run could apply only approximately or not at all (they are also
-	// in the run's fault log).
+	// in the run's fault log). Writes from one run are serialised.
 	Log io.Writer
 
 	hooks *hooks // tests only
@@ -354,8 +354,8 @@ func (r *run) fault(ctx context.Context, i int) {
 func (r *run) note(format string, args ...any) {
 	n := fmt.Sprintf(format, args...)
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.notes = append(r.notes, n)
-	r.mu.Unlock()
 	if r.e.Log != nil {
 		fmt.Fprintf(r.e.Log, "real %s: %s\n", r.name, n)
 	}

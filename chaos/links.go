@@ -75,7 +75,7 @@ func linkFault(ctx context.Context, r *run, f *scenarios.Fault, tag string, af *
 	if err != nil {
 		return nil, fmt.Errorf("to: %w", err)
 	}
-	af.Target = t1 + t2
+	af.Target = cmp.Or(t1, t2)
 	cs := linkCuts(from, to, f.TwoWay)
 	typ, toxicity, attrs, notes := linkToxic(f)
 	af.Notes = append(af.Notes, notes...)
