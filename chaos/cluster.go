@@ -3,6 +3,8 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -103,6 +105,11 @@ func (c *cluster) start(bin, dir string, cfgs []kv.NodeConfig) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cfgs, c.bin, c.dir = cfgs, bin, dir
+	for i := range cfgs {
+		// Raft's log, term and vote survive a crash fault's kill; stop
+		// removes them.
+		cfgs[i].DataDir = filepath.Join(dir, cfgs[i].ID+".raft")
+	}
 	for _, cfg := range cfgs {
 		if c.stopped {
 			return fmt.Errorf("%w: stopped during start-up", ErrHarness)
@@ -132,6 +139,11 @@ func (c *cluster) stop() {
 	wg.Wait()
 	for _, cl := range c.control {
 		cl.Close()
+	}
+	for _, cfg := range c.cfgs {
+		if cfg.DataDir != "" {
+			_ = os.RemoveAll(cfg.DataDir)
+		}
 	}
 }
 

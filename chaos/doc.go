@@ -17,7 +17,8 @@
 //
 //   - The store (package chaos/kv): hashicorp/raft v1.8.0, one node per OS
 //     process (the kvnode command, built once per process with the go tool
-//     unless Engine.Binary names it), in-memory log, no snapshots. Raft's
+//     unless Engine.Binary names it), raft's log, term and vote in a file
+//     per node (removed after the run), no snapshots. Raft's
 //     heartbeat, election and leader-lease timeouts come from the
 //     scenario. Read modes: log (raft.Apply of a read), lease
 //     (VerifyLeader, then a local read: hashicorp/raft has no clock-only
@@ -63,12 +64,11 @@
 //     crash of a replica (or of the store, or of <store>.leader, which the
 //     scenario language does not accept for crash yet): SIGKILL to its
 //     process group, then at the fault's end a restart with the same
-//     configuration, ports and (appended) log. The raft store is in
-//     memory: the restarted node comes back empty, bootstraps the same
-//     configuration and catches up from the leader's log (never
-//     compacted, so no snapshot is needed); it has forgotten its term and
-//     its vote, which real raft must not do (a crash during an election
-//     could let it vote twice in one term).
+//     configuration, ports, data folder and (appended) log. Raft's log,
+//     term and vote are in a file written before raft goes on (chaos/kv's
+//     fileStore, no fsync: it survives a kill, which is the fault, not a
+//     power loss), so the node rejoins with its log and catches up from
+//     the leader; its key-value state is rebuilt by replaying the log.
 //     pause: SIGSTOP to its process group, SIGCONT at the end; requests
 //     sent to it wait in the kernel and are served after SIGCONT if the
 //     client still waits.
@@ -109,8 +109,7 @@
 //   - Store designs quorum (Dynamo-style) and async (primary with async
 //     followers): refused.
 //   - Packet loss (see loss above) and the links' own loss.
-//   - Crash and pause of services (no services yet) and persistent raft
-//     stores (a restarted replica starts empty).
+//   - Crash and pause of services (no services yet).
 //   - Overlapping refuse faults on the same proxy: the first to end
 //     re-enables it.
 //   - Stop conditions and a dry run.

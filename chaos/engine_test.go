@@ -101,8 +101,8 @@ const inFlight3 = partition3 + `  - {at: 2s, for: 3s, type: pause, target: kv-1}
 // TestCancelDuringFaultCleansUp stops a run, by cancelling its context or
 // by SIGTERM, while a partition, a pause and a crash are in place:
 // afterwards no node process (started or restarted) is alive, none is
-// left stopped, no port the run opened is listening, and no proxy or
-// toxic of the run remains.
+// left stopped, no port the run opened is listening, no proxy or toxic
+// of the run remains and its temporary folder is gone.
 func TestCancelDuringFaultCleansUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real processes: skipped with -short")
@@ -157,6 +157,8 @@ func cancelDuringFaults(t *testing.T, how string) {
 			t.Errorf("%s still accepts connections after the run", a)
 		}
 	}
+	_, err = os.Stat(started.dir)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the run's temporary folder (logs, raft data) %s is left", started.dir)
 	proxies, toxics, err := started.h.Remaining(context.Background())
 	require.NoError(t, err)
 	assert.Zero(t, proxies, "proxies of the run left")

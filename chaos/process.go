@@ -38,18 +38,18 @@ func (r *run) targets(ctx context.Context, f *scenarios.Fault, af *appliedFault)
 }
 
 // crashFault kills the targets with SIGKILL (their process groups) and
-// restarts them with the same configuration, ports and log file at the
-// fault's end, unless the run is being stopped. The store is in memory:
-// a restarted node comes back empty, bootstraps the same configuration
-// and catches up from the leader's log (which is never compacted), and it
-// has forgotten its term and vote.
+// restarts them with the same configuration, ports, data folder and log
+// file at the fault's end, unless the run is being stopped. Raft's log,
+// term and vote are in a file the kill does not lose (kv's fileStore), so
+// the node comes back as raft expects; its key-value state is in memory
+// and is rebuilt by replaying the log once the node learns the commit
+// index from a leader.
 func crashFault(ctx context.Context, r *run, f *scenarios.Fault, _ string, af *appliedFault) (func(stopping bool) error, error) {
 	idx, err := r.targets(ctx, f, af)
 	if err != nil {
 		return nil, err
 	}
 	af.Actions = len(idx)
-	af.Notes = append(af.Notes, "in-memory raft store: the restarted node rejoins empty and catches up from the leader's log; it forgets its term and vote")
 	undo := func(stopping bool) error {
 		if stopping {
 			return nil // the run is stopping: the node stays down
