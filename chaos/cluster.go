@@ -223,6 +223,60 @@ func (c *cluster) statuses(ctx context.Context, timeout time.Duration) []kv.Stat
 	return out
 }
 
+// poller keeps every node's latest status. Each node is polled on its
+// own, so one that does not answer (paused, crashed, slow) delays no
+// other's: a paused node's last answer stands until its poll times out,
+// then it reads as not answering (State "").
+type poller struct {
+	mu  sync.Mutex
+	sts []kv.Status
+	wg  sync.WaitGroup
+}
+
+// poll asks every node for its status at once, then every `every`, each
+// ask bounded by timeout, until ctx is done; wait waits for the pollers
+// to end.
+func (c *cluster) poll(ctx context.Context, every, timeout time.Duration) *poller {
+	p := &poller{sts: c.statuses(ctx, timeout)}
+	for i, cl := range c.control {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				sctx, cancel := context.WithTimeout(ctx, timeout)
+				st, err := cl.Status(sctx)
+				cancel()
+				if err != nil {
+					st = kv.Status{}
+				}
+				if ctx.Err() != nil {
+					return // cut short by the stop: says nothing
+				}
+				p.mu.Lock()
+				p.sts[i] = st
+				p.mu.Unlock()
+			}
+		}()
+	}
+	return p
+}
+
+// latest returns a copy of every node's latest status.
+func (p *poller) latest() []kv.Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.sts)
+}
+
+func (p *poller) wait() { p.wg.Wait() }
+
 // leader returns the index of the node that is leader in the highest
 // term, or -1.
 func leader(sts []kv.Status) int {

@@ -361,21 +361,20 @@ func (r *run) note(format string, args ...any) {
 	}
 }
 
-// sample records every node's raft state every sampleEvery and, once the
-// last fault has ended, when the replicas first agree.
+// sample records every node's latest raft state every sampleEvery and,
+// once the last fault has ended, when the replicas first agree.
 func (r *run) sample(ctx context.Context) {
 	var lastEnd time.Duration
 	for _, f := range r.sc.Faults {
 		lastEnd = max(lastEnd, f.End())
 	}
+	p := r.c.poll(ctx, sampleEvery, 200*time.Millisecond)
+	defer p.wait()
 	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
 	for {
-		sts := r.c.statuses(ctx, 200*time.Millisecond)
+		sts := p.latest()
 		at := time.Since(r.t0)
-		if ctx.Err() != nil {
-			return // a sample cut short by the stop says nothing
-		}
 		r.mu.Lock()
 		r.samples = append(r.samples, sample{at: at, sts: sts})
 		conv := r.converged
