@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +68,9 @@ func (r *run) results() (results.Run, error) {
 	}
 	run.Metrics["leader_changes"] = float64(leaderChanges(samples))
 	run.Metrics["time_scale"] = r.scale
+	r.mu.Lock()
+	run.Metrics["real_settings_not_as_simulated"] = float64(len(r.notes))
+	r.mu.Unlock()
 	return run, r.artefacts(&run, h, faults)
 }
 
@@ -168,10 +172,15 @@ func (r *run) artefacts(run *results.Run, h store.History, faults []appliedFault
 		return nil
 	}
 	tag := fmt.Sprintf("%s-%s-seed%d", r.sc.Name, r.name, r.seed)
+	r.mu.Lock()
+	notes := slices.Clone(r.notes)
+	r.mu.Unlock()
 	log := struct {
 		Faults []appliedFault `json:"faults"`
+		Links  []linkSetting  `json:"topology_links"`
+		Notes  []string       `json:"not_applied_as_simulated"`
 		Events []proxy.Event  `json:"toxiproxy_events"`
-	}{faults, r.h.Events()}
+	}{faults, r.links, notes, r.h.Events()}
 	b, err := json.MarshalIndent(log, "", "  ")
 	if err != nil {
 		return err

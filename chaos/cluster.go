@@ -3,8 +3,12 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"faultline/chaos/kv"
@@ -20,10 +24,16 @@ type cluster struct {
 	ids     []string // kv-0, kv-1, ...
 	raft    []string // each node's raft address
 	http    []string // each node's HTTP address
-	procs   []*proc
 	control []*kv.Client
 	cfgs    []kv.NodeConfig
 	h       *proxy.Harness
+	bin     string // the kvnode binary, for restarts
+	dir     string // where the logs go
+
+	mu      sync.Mutex
+	procs   []*proc // by replica; a restart replaces its entry
+	started []int   // the pid of every process started, restarts included
+	stopped bool    // stop was called: no more restarts
 }
 
 // pairProxy names the proxy that carries from's connections to to, of
@@ -92,21 +102,37 @@ func (c *cluster) nodeConfigs(ctx context.Context, rc *scenarios.Store) ([]kv.No
 
 // start starts every node. The caller must call stop, even on error.
 func (c *cluster) start(bin, dir string, cfgs []kv.NodeConfig) error {
-	c.cfgs = cfgs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfgs, c.bin, c.dir = cfgs, bin, dir
+	for i := range cfgs {
+		// Raft's log, term and vote survive a crash fault's kill; stop
+		// removes them.
+		cfgs[i].DataDir = filepath.Join(dir, cfgs[i].ID+".raft")
+	}
 	for _, cfg := range cfgs {
+		if c.stopped {
+			return fmt.Errorf("%w: stopped during start-up", ErrHarness)
+		}
 		p, err := startNode(bin, dir, cfg)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 		c.procs = append(c.procs, p)
+		c.started = append(c.started, p.cmd.Process.Pid)
 	}
 	return nil
 }
 
-// stop ends every node, in parallel, and waits for them.
+// stop ends every node, in parallel (a paused one too), and waits for
+// them; no node starts after it.
 func (c *cluster) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	procs := slices.Clone(c.procs)
+	c.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, p := range c.procs {
+	for _, p := range procs {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.stop() }()
 	}
@@ -114,12 +140,63 @@ func (c *cluster) stop() {
 	for _, cl := range c.control {
 		cl.Close()
 	}
+	for _, cfg := range c.cfgs {
+		if cfg.DataDir != "" {
+			_ = os.RemoveAll(cfg.DataDir)
+		}
+	}
 }
 
-// exited returns the first node that has exited, or "".
+// node returns replica i's current process.
+func (c *cluster) node(i int) *proc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procs[i]
+}
+
+// crash kills replica i with SIGKILL.
+func (c *cluster) crash(i int) error { return c.node(i).kill() }
+
+// restart starts replica i again, with the same configuration (ports,
+// peers), once its process has been reaped; a node still running is left
+// alone.
+func (c *cluster) restart(i int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return fmt.Errorf("%s: not restarted: the run is stopping", c.ids[i])
+	}
+	if !c.procs[i].exited() {
+		return nil
+	}
+	p, err := startNode(c.bin, c.dir, c.cfgs[i])
+	if err != nil {
+		return err
+	}
+	c.procs[i] = p
+	c.started = append(c.started, p.cmd.Process.Pid)
+	return nil
+}
+
+// pause stops replica i with SIGSTOP; resume continues it with SIGCONT.
+func (c *cluster) pause(i int) error  { return c.node(i).signal(syscall.SIGSTOP) }
+func (c *cluster) resume(i int) error { return c.node(i).signal(syscall.SIGCONT) }
+
+// pids returns the process id of every node process started so far,
+// restarts included.
+func (c *cluster) pids() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.started)
+}
+
+// exited returns the first node that has exited without being killed by
+// the harness, or "".
 func (c *cluster) exited() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, p := range c.procs {
-		if p.exited() {
+		if p.exited() && !p.killed.Load() {
 			return p.id
 		}
 	}
@@ -145,6 +222,60 @@ func (c *cluster) statuses(ctx context.Context, timeout time.Duration) []kv.Stat
 	wg.Wait()
 	return out
 }
+
+// poller keeps every node's latest status. Each node is polled on its
+// own, so one that does not answer (paused, crashed, slow) delays no
+// other's: a paused node's last answer stands until its poll times out,
+// then it reads as not answering (State "").
+type poller struct {
+	mu  sync.Mutex
+	sts []kv.Status
+	wg  sync.WaitGroup
+}
+
+// poll asks every node for its status at once, then every `every`, each
+// ask bounded by timeout, until ctx is done; wait waits for the pollers
+// to end.
+func (c *cluster) poll(ctx context.Context, every, timeout time.Duration) *poller {
+	p := &poller{sts: c.statuses(ctx, timeout)}
+	for i, cl := range c.control {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			tick := time.NewTicker(every)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				sctx, cancel := context.WithTimeout(ctx, timeout)
+				st, err := cl.Status(sctx)
+				cancel()
+				if err != nil {
+					st = kv.Status{}
+				}
+				if ctx.Err() != nil {
+					return // cut short by the stop: says nothing
+				}
+				p.mu.Lock()
+				p.sts[i] = st
+				p.mu.Unlock()
+			}
+		}()
+	}
+	return p
+}
+
+// latest returns a copy of every node's latest status.
+func (p *poller) latest() []kv.Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.sts)
+}
+
+func (p *poller) wait() { p.wg.Wait() }
 
 // leader returns the index of the node that is leader in the highest
 // term, or -1.

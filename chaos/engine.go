@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -62,6 +63,10 @@ type Engine struct {
 	// use; "" starts one embedded in this process, so no fault can outlive
 	// it.
 	Toxiproxy string
+	// Log, if set, receives a line for every setting of the scenario that
+	// the run could apply only approximately or not at all (they are also
+	// in the run's fault log). Writes from one run are serialised.
+	Log io.Writer
 
 	hooks *hooks // tests only
 }
@@ -101,6 +106,8 @@ type run struct {
 	mu        sync.Mutex
 	history   store.History
 	faults    []appliedFault
+	links     []linkSetting // how topology.links were applied
+	notes     []string      // settings approximated or not applied
 	samples   []sample
 	converged time.Duration // first time divergence was 0 after the last fault, or -1
 }
@@ -227,6 +234,9 @@ func (r *run) execute(ctx context.Context) (res results.Run, err error) {
 		return res, fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	defer r.c.stop()
+	if err := r.applyLinks(ctx); err != nil {
+		return res, fmt.Errorf("%w: topology.links: %v", ErrHarness, err)
+	}
 	if err := r.c.start(bin, r.dir, cfgs); err != nil {
 		return res, err
 	}
@@ -302,58 +312,68 @@ func (r *run) leaderNow(ctx context.Context) int {
 	return leader(r.c.statuses(ctx, 200*time.Millisecond))
 }
 
-// fault applies fault i at its time and reverts it at its end, or as soon
-// as ctx is done. The revert is registered before the first change.
+// fault applies fault i at its time and undoes it at its end, or as soon
+// as ctx is done. The undo is registered before the first change.
 func (r *run) fault(ctx context.Context, i int) {
 	f := &r.sc.Faults[i]
 	wait(ctx, r.t0.Add(f.At))
 	if ctx.Err() != nil {
 		return
 	}
-	af := appliedFault{Index: i + 1, Label: f.Label()}
-	cs, target, groups, err := cuts(f, r.eps, r.st.Name, func() int { return r.leaderNow(ctx) })
-	af.Target = target
-	af.Majority = majoritySide(groups, r.eps, r.st.Replicas)
-	var as []action
-	if err == nil {
-		as = actions(cs, r.eps, f.Mode, fmt.Sprintf("f%d", i+1))
-	}
+	af := appliedFault{Index: i + 1, Label: f.Label(), Type: f.Type}
+	var undo func(stopping bool) error
 	defer func() {
-		// Revert with a fresh context: ctx may be cancelled already.
-		if rerr := r.revert(context.Background(), as); rerr != nil {
-			af.Err += "; revert: " + rerr.Error()
+		if undo != nil {
+			if uerr := undo(ctx.Err() != nil); uerr != nil {
+				af.Err += "; revert: " + uerr.Error()
+			}
 		}
 		af.End = time.Since(r.t0)
+		for _, n := range af.Notes {
+			r.note("faults[%d] (%s): %s", i, af.Label, n)
+		}
 		r.mu.Lock()
 		r.faults = append(r.faults, af)
 		r.mu.Unlock()
 	}()
+	var err error
+	undo, err = faultKinds[f.Type](ctx, r, f, fmt.Sprintf("f%d", i+1), &af)
+	af.Start = time.Since(r.t0)
 	if err != nil {
 		af.Err = err.Error()
 		return
 	}
-	af.Actions = len(as)
-	if err := r.apply(ctx, as); err != nil {
-		af.Err = err.Error()
-	}
-	af.Start = time.Since(r.t0)
 	if r.e.hooks != nil && r.e.hooks.faultApplied != nil {
 		r.e.hooks.faultApplied(i + 1)
 	}
 	wait(ctx, r.t0.Add(f.End()))
 }
 
-// sample records every node's raft state every sampleEvery and, once the
-// last fault has ended, when the replicas first agree.
+// note records how the real run differs from the scenario (a setting
+// approximated or not applied) and writes it to Engine.Log.
+func (r *run) note(format string, args ...any) {
+	n := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notes = append(r.notes, n)
+	if r.e.Log != nil {
+		fmt.Fprintf(r.e.Log, "real %s: %s\n", r.name, n)
+	}
+}
+
+// sample records every node's latest raft state every sampleEvery and,
+// once the last fault has ended, when the replicas first agree.
 func (r *run) sample(ctx context.Context) {
 	var lastEnd time.Duration
 	for _, f := range r.sc.Faults {
 		lastEnd = max(lastEnd, f.End())
 	}
+	p := r.c.poll(ctx, sampleEvery, 200*time.Millisecond)
+	defer p.wait()
 	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
 	for {
-		sts := r.c.statuses(ctx, 200*time.Millisecond)
+		sts := p.latest()
 		at := time.Since(r.t0)
 		r.mu.Lock()
 		r.samples = append(r.samples, sample{at: at, sts: sts})

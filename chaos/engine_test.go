@@ -5,9 +5,13 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"faultline/scenarios"
 )
@@ -33,13 +37,13 @@ faults:
   - {at: 6s, for: 2s, type: partition, isolate: kv.leader}
 `
 
-func partitionCase(t *testing.T, variant string) scenarios.Case {
+func partitionCase(t *testing.T, yaml string) scenarios.Case {
 	t.Helper()
-	sc, err := scenarios.Parse("partition3.yaml", []byte(partition3))
+	sc, err := scenarios.Parse("partition3.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sc.Case(variant)
+	c, err := sc.Case(scenarios.BaseVariant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestPartitionReal(t *testing.T) {
 	}
 	const seed = 1
 	e := &Engine{Dir: t.TempDir()}
-	run, err := e.Run(context.Background(), partitionCase(t, scenarios.BaseVariant), seed)
+	run, err := e.Run(context.Background(), partitionCase(t, partition3), seed)
 	if err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
@@ -88,24 +92,41 @@ func TestPartitionReal(t *testing.T) {
 	}
 }
 
-// TestCancelDuringFaultCleansUp cancels a run while its first fault is in
-// place: afterwards no node process is alive, no port the run opened is
-// listening, and no proxy or toxic of the run remains.
+// inFlight3 is partition3 with a pause of kv-1 and a crash of kv-2 at
+// the same time as its first fault.
+const inFlight3 = partition3 + `  - {at: 2s, for: 3s, type: pause, target: kv-1}
+  - {at: 2s, for: 3s, type: crash, target: kv-2}
+`
+
+// TestCancelDuringFaultCleansUp stops a run, by cancelling its context or
+// by SIGTERM, while a partition, a pause and a crash are in place:
+// afterwards no node process (started or restarted) is alive, none is
+// left stopped, no port the run opened is listening, no proxy or toxic
+// of the run remains and its temporary folder is gone.
 func TestCancelDuringFaultCleansUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real processes: skipped with -short")
 	}
+	for _, how := range []string{"cancel", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) { cancelDuringFaults(t, how) })
+	}
+}
+
+func cancelDuringFaults(t *testing.T, how string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	stop := cancel
+	if how == "SIGTERM" {
+		// Run turns SIGTERM into a cancellation while it runs.
+		stop = func() { _ = syscall.Kill(os.Getpid(), syscall.SIGTERM) }
+	}
 	var pids []int
 	var addrs []string
 	var started *run
+	var applied atomic.Int32
 	e := &Engine{hooks: &hooks{
 		started: func(r *run) {
 			started = r
-			for _, p := range r.c.procs {
-				pids = append(pids, p.cmd.Process.Pid)
-			}
 			addrs = append(addrs, r.addrs...)
 			for _, cfg := range r.c.cfgs {
 				addrs = append(addrs, cfg.RaftBind, cfg.HTTPBind)
@@ -114,23 +135,21 @@ func TestCancelDuringFaultCleansUp(t *testing.T) {
 				}
 			}
 		},
-		faultApplied: func(i int) {
-			if i == 1 {
-				time.AfterFunc(300*time.Millisecond, cancel)
+		faultApplied: func(int) {
+			if applied.Add(1) == 3 {
+				time.AfterFunc(300*time.Millisecond, stop)
 			}
 		},
+		finished: func(r *run) { pids = r.c.pids() },
 	}}
-	_, err := e.Run(ctx, partitionCase(t, scenarios.BaseVariant), 1)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run after cancel: err = %v, want context.Canceled", err)
-	}
-	if started == nil || len(pids) != 3 {
-		t.Fatalf("run never started its 3 nodes (pids %v)", pids)
-	}
+	_, err := e.Run(ctx, partitionCase(t, inFlight3), 1)
+	require.ErrorIs(t, err, context.Canceled, "Run stopped by %s", how)
+	require.NotNil(t, started, "the run never started")
+	require.EqualValues(t, 3, applied.Load(), "the stop did not happen while the 3 faults were in place")
+	require.Len(t, pids, 3, "processes started: the crashed node must not be restarted by a stopping run")
 	for _, pid := range pids {
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("node pid %d still exists after the run (kill 0: %v)", pid, err)
-		}
+		err := syscall.Kill(pid, 0)
+		assert.ErrorIs(t, err, syscall.ESRCH, "node pid %d (possibly paused) still exists after the run", pid)
 	}
 	for _, a := range addrs {
 		if c, err := net.DialTimeout("tcp", a, 200*time.Millisecond); err == nil {
@@ -138,19 +157,19 @@ func TestCancelDuringFaultCleansUp(t *testing.T) {
 			t.Errorf("%s still accepts connections after the run", a)
 		}
 	}
+	_, err = os.Stat(started.dir)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the run's temporary folder (logs, raft data) %s is left", started.dir)
 	proxies, toxics, err := started.h.Remaining(context.Background())
-	if err != nil || proxies != 0 || toxics != 0 {
-		t.Errorf("after the run: %d proxies, %d toxics of the run remain (err %v)", proxies, toxics, err)
-	}
-	var faults int
+	require.NoError(t, err)
+	assert.Zero(t, proxies, "proxies of the run left")
+	assert.Zero(t, toxics, "toxics of the run left")
+	var adds int
 	for _, ev := range started.h.Events() {
 		if ev.Action == "add" {
-			faults++
+			adds++
 		}
 	}
-	if faults == 0 {
-		t.Errorf("no toxic was ever added: the cancel did not happen during a fault")
-	}
+	assert.NotZero(t, adds, "no toxic was ever added: the stop did not happen during the partition")
 }
 
 // TestNoRealCounterpart: designs without a real implementation say so.

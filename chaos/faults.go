@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,135 +17,100 @@ type endpoint struct {
 	via     int // for a client: the replica it talks to
 }
 
-// cut is one direction of one fault: messages from From to To are lost
-// (black-hole) or connections refused.
+// cut is one direction of one fault: messages from From to To are
+// affected (lost, delayed, refused, ... as the fault says).
 type cut struct{ from, to int } // indexes into the endpoints
 
-// action is one change to one proxy, and its undo.
+// stream is one direction of one proxy.
+type stream struct {
+	proxy string
+	dir   string // "upstream" (the dialer's bytes) or "downstream" (the answers)
+}
+
+// action is one change to one proxy, and its undo: a toxic added, or
+// (toxic "") the proxy disabled.
 type action struct {
-	proxy  string
-	stream string // "upstream" or "downstream"; "" for disabling the proxy
-	toxic  string
+	proxy    string
+	stream   string // "upstream" or "downstream"; "" for disabling the proxy
+	toxic    string
+	typ      string // the toxic's Toxiproxy type
+	toxicity float64
+	attrs    map[string]any
 }
 
 // appliedFault is what the engine did for one fault of the scenario.
 type appliedFault struct {
 	Index    int           `json:"index"` // from 1, in file order
 	Label    string        `json:"label"`
-	Target   string        `json:"target,omitempty"` // the node kv.leader resolved to
-	Start    time.Duration `json:"start_ns"`         // when the last toxic was in place
-	End      time.Duration `json:"end_ns"`           // when the last toxic was removed
-	Actions  int           `json:"actions"`
-	Majority []int         `json:"-"` // replicas on the side with a majority, if any
+	Type     string        `json:"type"`
+	Target   string        `json:"target,omitempty"` // the node(s) a selector resolved to at the fault's start
+	Start    time.Duration `json:"start_ns"`         // when the last change was in place
+	End      time.Duration `json:"end_ns"`           // when the last change was undone
+	Actions  int           `json:"actions"`          // proxy changes or processes signalled
+	Notes    []string      `json:"notes,omitempty"`  // how the real fault differs from the simulated one
+	Majority []int         `json:"-"`                // replicas on the side with a majority, if any
 	Err      string        `json:"error,omitempty"`
 }
 
-// resolve returns the endpoint indexes a partition member names: a
-// replica (kv-1), the store (kv: every replica), its leader (kv.leader)
-// or a load client.
-func resolve(eps []endpoint, store, member string, leader func() int) ([]int, string, error) {
-	if member == store+".leader" {
+// streamsOf returns the proxy streams that carry messages from endpoint a
+// to endpoint b. Every connection is opened by one side through its own
+// proxy, so a's messages to b travel upstream on a's proxies to b (a's
+// requests) and downstream on b's proxies to a (a's answers on the
+// connections b opened). Pairs with no link (a client and a replica it
+// does not talk to, two clients) have none.
+func streamsOf(a, b endpoint) []stream {
+	switch {
+	case a.replica >= 0 && b.replica >= 0:
+		return []stream{
+			{pairProxy(a.name, b.name, "raft"), "upstream"}, {pairProxy(a.name, b.name, "http"), "upstream"},
+			{pairProxy(b.name, a.name, "raft"), "downstream"}, {pairProxy(b.name, a.name, "http"), "downstream"},
+		}
+	case a.replica < 0 && b.replica == a.via:
+		return []stream{{clientProxy(a.name, b.name), "upstream"}}
+	case b.replica < 0 && a.replica == b.via:
+		return []stream{{clientProxy(b.name, a.name), "downstream"}}
+	}
+	return nil
+}
+
+// resolve returns the endpoint indexes a node selector names: "" or "*"
+// (every node), a replica (kv-1), the store (kv: every replica), its
+// leader (kv.leader, resolved now) or a load client. The second result
+// names what kv.leader resolved to.
+func resolve(eps []endpoint, store, sel string, leader func() int) ([]int, string, error) {
+	if sel == store+scenarios.LeaderSuffix {
 		l := leader()
 		if l < 0 {
-			return nil, "", fmt.Errorf("isolate %s: no leader at the fault's start", member)
+			return nil, "", fmt.Errorf("%s: no leader at the fault's start", sel)
 		}
 		return []int{l}, eps[l].name, nil
 	}
 	var out []int
 	for i, e := range eps {
-		if e.name == member || (member == store && e.replica >= 0) {
+		if sel == "" || sel == "*" || e.name == sel || (sel == store && e.replica >= 0) {
 			out = append(out, i)
 		}
 	}
 	if len(out) == 0 {
-		return nil, "", fmt.Errorf("partition member %q is neither a replica, the store nor a client", member)
+		return nil, "", fmt.Errorf("node %q is neither a replica, the store nor a load client", sel)
 	}
 	return out, "", nil
 }
 
-// cuts returns the directions a partition cuts, and the member a
-// kv.leader resolved to.
-func cuts(f *scenarios.Fault, eps []endpoint, store string, leader func() int) ([]cut, string, [][]int, error) {
-	var groups [][]int
-	target := ""
-	if f.Isolate != "" {
-		alone, t, err := resolve(eps, store, f.Isolate, leader)
-		if err != nil {
-			return nil, "", nil, err
-		}
-		target = t
-		var rest []int
-		for i := range eps {
-			if !slices.Contains(alone, i) {
-				rest = append(rest, i)
-			}
-		}
-		groups = [][]int{alone, rest}
-	} else {
-		for _, g := range f.Groups {
-			var side []int
-			for _, m := range g {
-				idx, _, err := resolve(eps, store, m, leader)
-				if err != nil {
-					return nil, "", nil, err
-				}
-				side = append(side, idx...)
-			}
-			groups = append(groups, side)
-		}
-	}
-	var out []cut
-	for gi, a := range groups {
-		for gj, b := range groups {
-			if gi == gj || (f.OneWay && gi != 0) {
+// toxicActions puts one toxic (type, toxicity, attributes) on every
+// stream that carries the cuts' messages, once per stream, named tag-up
+// or tag-down after the stream's direction.
+func toxicActions(cs []cut, eps []endpoint, tag, typ string, toxicity float64, attrs map[string]any) []action {
+	seen := map[stream]bool{}
+	var out []action
+	for _, c := range cs {
+		for _, s := range streamsOf(eps[c.from], eps[c.to]) {
+			if seen[s] {
 				continue
 			}
-			for _, x := range a {
-				for _, y := range b {
-					out = append(out, cut{x, y})
-				}
-			}
-		}
-	}
-	return out, target, groups, nil
-}
-
-// actions turns cuts into proxy changes. A message from a to b travels
-// upstream on proxy a→b or downstream on proxy b→a (the answer on a
-// connection b opened); black-hole puts a timeout toxic with timeout 0
-// on both, refuse disables proxy a→b.
-func actions(cs []cut, eps []endpoint, mode, tag string) []action {
-	seen := map[action]bool{}
-	var out []action
-	add := func(a action) {
-		if !seen[a] {
-			seen[a] = true
-			out = append(out, a)
-		}
-	}
-	for _, c := range cs {
-		a, b := eps[c.from], eps[c.to]
-		var fwd, back []string // proxies a→b, b→a
-		switch {
-		case a.replica >= 0 && b.replica >= 0:
-			fwd = []string{pairProxy(a.name, b.name, "raft"), pairProxy(a.name, b.name, "http")}
-			back = []string{pairProxy(b.name, a.name, "raft"), pairProxy(b.name, a.name, "http")}
-		case a.replica < 0 && b.replica == a.via:
-			fwd = []string{clientProxy(a.name, b.name)}
-		case b.replica < 0 && a.replica == b.via:
-			back = []string{clientProxy(b.name, a.name)}
-		}
-		for _, p := range fwd {
-			if mode == "refuse" {
-				add(action{proxy: p})
-			} else {
-				add(action{proxy: p, stream: "upstream", toxic: tag + "-up"})
-			}
-		}
-		if mode != "refuse" {
-			for _, p := range back {
-				add(action{proxy: p, stream: "downstream", toxic: tag + "-down"})
-			}
+			seen[s] = true
+			out = append(out, action{proxy: s.proxy, stream: s.dir, toxic: tag + "-" + strings.TrimSuffix(s.dir, "stream"),
+				typ: typ, toxicity: toxicity, attrs: attrs})
 		}
 	}
 	return out
@@ -158,8 +122,14 @@ func (r *run) apply(ctx context.Context, as []action) error {
 		if a.toxic == "" {
 			return r.h.SetEnabled(ctx, a.proxy, false)
 		}
-		return r.h.AddToxic(ctx, a.proxy, a.toxic, "timeout", a.stream, map[string]any{"timeout": 0})
+		return r.h.AddToxic(ctx, a.proxy, a.toxic, a.typ, a.stream, a.toxicity, a.attrs)
 	})
+}
+
+// revertFunc returns the undo of as, which reverts with a fresh context
+// (the run's may be done already).
+func (r *run) revertFunc(as []action) func(bool) error {
+	return func(bool) error { return r.revert(context.Background(), as) }
 }
 
 // revert undoes every change; a failed revert is retried once.
@@ -214,20 +184,36 @@ func majoritySide(groups [][]int, eps []endpoint, replicas int) []int {
 	return nil
 }
 
-// checkFaults rejects the faults the real engine cannot run yet.
+// checkFaults rejects, before anything starts, the faults the real engine
+// cannot run.
 func checkFaults(sc *scenarios.Scenario) error {
-	for i, f := range sc.Faults {
-		if f.Type != "partition" {
-			return fmt.Errorf("faults[%d]: fault type %s %w yet (only partition)", i, f.Type, ErrNoRealCounterpart)
+	st := sc.Topology.Stores[0].Name
+	known := func(sel string) bool {
+		if sel == "" || sel == "*" || sel == st || sel == st+scenarios.LeaderSuffix || strings.HasPrefix(sel, st+"-") {
+			return true
 		}
-		if f.Isolate != "" && !strings.HasPrefix(f.Isolate, sc.Topology.Stores[0].Name) {
-			names := false
-			for _, l := range sc.Load {
-				names = names || l.Name == f.Isolate
+		for _, l := range sc.Load {
+			if l.Name == sel {
+				return true
 			}
-			if !names {
-				return fmt.Errorf("faults[%d]: isolate %s: only the store's replicas, its leader and load clients are real", i, f.Isolate)
+		}
+		return false
+	}
+	for i, f := range sc.Faults {
+		if _, ok := faultKinds[f.Type]; !ok {
+			return fmt.Errorf("faults[%d]: fault type %s %w yet", i, f.Type, ErrNoRealCounterpart)
+		}
+		sels := append([]string{f.Isolate, f.From, f.To}, f.Target)
+		for _, g := range f.Groups {
+			sels = append(sels, g...)
+		}
+		for _, s := range sels {
+			if !known(s) {
+				return fmt.Errorf("faults[%d]: %s: only the store's replicas, its leader and load clients are real", i, s)
 			}
+		}
+		if (f.Type == "crash" || f.Type == "pause") && !strings.HasPrefix(f.Target, st) {
+			return fmt.Errorf("faults[%d]: %s %s: only the store's replicas are processes here: %w", i, f.Type, f.Target, ErrNoRealCounterpart)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,20 +52,22 @@ func kvnodeBinary(ctx context.Context) (string, error) {
 
 // proc is one node process.
 type proc struct {
-	id   string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited and been reaped
-	err  error         // its exit error, valid after done
-	log  *os.File
+	id     string
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when the process has exited and been reaped
+	err    error         // its exit error, valid after done
+	log    *os.File
+	killed atomic.Bool // by a crash fault: its exit is expected
 }
 
-// startNode starts one kvnode with its log in dir/<id>.log.
+// startNode starts one kvnode with its log appended to dir/<id>.log (a
+// restarted node continues its log).
 func startNode(bin, dir string, cfg kv.NodeConfig) (*proc, error) {
 	js, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.Create(filepath.Join(dir, cfg.ID+".log"))
+	log, err := os.OpenFile(filepath.Join(dir, cfg.ID+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +87,27 @@ func startNode(bin, dir string, cfg kv.NodeConfig) (*proc, error) {
 	return p, nil
 }
 
+// signal sends sig to the node's process group (each node leads its own,
+// so anything it started gets it too).
+func (p *proc) signal(sig syscall.Signal) error {
+	if p.exited() {
+		return fmt.Errorf("%s has exited", p.id)
+	}
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		return fmt.Errorf("%s: %v: %w", p.id, sig, err)
+	}
+	return nil
+}
+
+// kill ends the process group with SIGKILL, as a crash, and returns once
+// the process is reaped.
+func (p *proc) kill() error {
+	p.killed.Store(true)
+	err := p.signal(syscall.SIGKILL)
+	<-p.done
+	return err
+}
+
 // exited reports whether the process has ended.
 func (p *proc) exited() bool {
 	select {
@@ -94,19 +118,22 @@ func (p *proc) exited() bool {
 	}
 }
 
-// stop ends the process: SIGTERM, then SIGKILL after stopGrace; it returns
-// once the process is reaped.
+// stop ends the process: SIGCONT (a paused node could not act on
+// SIGTERM) and SIGTERM, then SIGKILL after stopGrace, each to its process
+// group; it returns once the process is reaped.
 func (p *proc) stop() {
 	if p.exited() {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	p.killed.Store(true)
+	_ = p.signal(syscall.SIGCONT)
+	_ = p.signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 		return
 	case <-time.After(stopGrace):
 	}
-	_ = p.cmd.Process.Kill()
+	_ = p.signal(syscall.SIGKILL)
 	<-p.done
 }
 

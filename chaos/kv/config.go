@@ -58,6 +58,10 @@ type NodeConfig struct {
 	ApplyTimeout time.Duration `json:"apply_timeout"`
 	// LogLevel is raft's hclog level: "warn" by default.
 	LogLevel string `json:"log_level"`
+	// DataDir, if set, is the folder of the node's raft log, term and
+	// vote, kept across a kill and a restart (see fileStore); "" keeps
+	// them in memory only, and a restarted node starts empty.
+	DataDir string `json:"data_dir,omitempty"`
 }
 
 // SetDefaults fills the zero fields that have defaults.

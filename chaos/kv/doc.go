@@ -1,7 +1,9 @@
 // Package kv is the real replicated key-value store that the real engine
-// (package chaos) runs: one hashicorp/raft node per OS process, with an
-// in-memory log and a discarding snapshot store, serving a small HTTP API
-// on loopback.
+// (package chaos) runs: one hashicorp/raft node per OS process, with its
+// log, term and vote in memory and, with NodeConfig.DataDir, also in an
+// append-only file that a restarted node replays (store.go), and a
+// discarding snapshot store (the log is never compacted), serving a
+// small HTTP API on loopback.
 //
 //	GET  /kv/{key}                  read (how depends on NodeConfig.ReadMode)
 //	PUT  /kv/{key}   body: value    write through the log

@@ -29,10 +29,11 @@ type Status struct {
 
 // node is a running store node.
 type node struct {
-	cfg  NodeConfig
-	raft *raft.Raft
-	fsm  *fsm
-	fwd  *http.Client
+	cfg        NodeConfig
+	raft       *raft.Raft
+	fsm        *fsm
+	fwd        *http.Client
+	closeStore func()
 }
 
 // addrs is the raft ServerAddressProvider: every peer is dialled at the
@@ -61,6 +62,7 @@ func Serve(ctx context.Context, cfg NodeConfig) error {
 	ln, err := net.Listen("tcp", cfg.HTTPBind)
 	if err != nil {
 		_ = n.raft.Shutdown().Error()
+		n.closeStore()
 		return fmt.Errorf("http listen: %w", err)
 	}
 	srv := &http.Server{Handler: n.routes(), ReadHeaderTimeout: 5 * time.Second}
@@ -74,6 +76,7 @@ func Serve(ctx context.Context, cfg NodeConfig) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	_ = n.raft.Shutdown().Error()
+	n.closeStore()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -108,18 +111,48 @@ func start(cfg NodeConfig) (*node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft transport: %w", err)
 	}
-	store := raft.NewInmemStore()
-	f := newFSM()
-	r, err := raft.NewRaft(rc, f, store, store, raft.NewDiscardSnapshotStore(), trans)
+	logs, stable, closeStore, err := openStores(cfg.DataDir)
 	if err != nil {
 		_ = trans.Close()
+		return nil, err
+	}
+	snaps := raft.NewDiscardSnapshotStore()
+	// A node restarted on its own data has its configuration already.
+	existing, err := raft.HasExistingState(logs, stable, snaps)
+	if err != nil {
+		_ = trans.Close()
+		closeStore()
+		return nil, fmt.Errorf("raft store: %w", err)
+	}
+	f := newFSM()
+	r, err := raft.NewRaft(rc, f, logs, stable, snaps, trans)
+	if err != nil {
+		_ = trans.Close()
+		closeStore()
 		return nil, fmt.Errorf("raft: %w", err)
 	}
-	if err := r.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil {
-		_ = r.Shutdown().Error()
-		return nil, fmt.Errorf("bootstrap: %w", err)
+	if !existing {
+		if err := r.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil {
+			_ = r.Shutdown().Error()
+			closeStore()
+			return nil, fmt.Errorf("bootstrap: %w", err)
+		}
 	}
-	return &node{cfg: cfg, raft: r, fsm: f, fwd: &http.Client{Timeout: cfg.ApplyTimeout}}, nil
+	return &node{cfg: cfg, raft: r, fsm: f, fwd: &http.Client{Timeout: cfg.ApplyTimeout}, closeStore: closeStore}, nil
+}
+
+// openStores returns raft's log and stable stores: in memory when dir is
+// "", else a fileStore in dir; close releases them.
+func openStores(dir string) (raft.LogStore, raft.StableStore, func(), error) {
+	if dir == "" {
+		s := raft.NewInmemStore()
+		return s, s, func() {}, nil
+	}
+	s, err := openFileStore(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s, s, func() { _ = s.Close() }, nil
 }
 
 func (n *node) routes() http.Handler {

@@ -17,14 +17,17 @@ import (
 // of real fault windows.
 type Event struct {
 	// At is the wall-clock time since the start of the run.
-	At     time.Duration  `json:"at_ns"`
-	Action string         `json:"action"` // create, delete, add, remove, disable, enable, reset
-	Proxy  string         `json:"proxy,omitempty"`
-	Toxic  string         `json:"toxic,omitempty"`
-	Type   string         `json:"type,omitempty"`
-	Stream string         `json:"stream,omitempty"`
-	Attrs  map[string]any `json:"attributes,omitempty"`
-	Err    string         `json:"error,omitempty"`
+	At     time.Duration `json:"at_ns"`
+	Action string        `json:"action"` // create, delete, add, remove, disable, enable, reset
+	Proxy  string        `json:"proxy,omitempty"`
+	Toxic  string        `json:"toxic,omitempty"`
+	Type   string        `json:"type,omitempty"`
+	Stream string        `json:"stream,omitempty"`
+	// Toxicity is the probability, rolled once per connection, that the
+	// toxic acts on it.
+	Toxicity float64        `json:"toxicity,omitempty"`
+	Attrs    map[string]any `json:"attributes,omitempty"`
+	Err      string         `json:"error,omitempty"`
 }
 
 // DefaultCallTimeout bounds each call to the Toxiproxy API.
@@ -117,9 +120,14 @@ func (h *Harness) proxy(name string) (*toxiclient.Proxy, error) {
 	return p, nil
 }
 
-// AddToxic adds a toxic with toxicity 1.0 to the stream ("upstream" or
-// "downstream") of proxy name.
-func (h *Harness) AddToxic(ctx context.Context, name, toxic, typ, stream string, attrs map[string]any) error {
+// AddToxic adds a toxic of type typ to the stream ("upstream" or
+// "downstream") of proxy name. toxicity, in (0, 1], is the probability
+// that the toxic acts on a connection (Toxiproxy rolls it once per
+// connection); 1 for every connection.
+func (h *Harness) AddToxic(ctx context.Context, name, toxic, typ, stream string, toxicity float64, attrs map[string]any) error {
+	if !(toxicity > 0 && toxicity <= 1) {
+		return fmt.Errorf("toxic %s on %s: toxicity must be in (0, 1], got %v", toxic, name, toxicity)
+	}
 	p, err := h.proxy(name)
 	if err != nil {
 		return err
@@ -130,9 +138,9 @@ func (h *Harness) AddToxic(ctx context.Context, name, toxic, typ, stream string,
 	h.toxics[[2]string{name, toxic}] = true
 	h.mu.Unlock()
 	_, err = call(ctx, h.timeout, func() (*toxiclient.Toxic, error) {
-		return p.AddToxic(toxic, typ, stream, 1.0, toxiclient.Attributes(attrs))
+		return p.AddToxic(toxic, typ, stream, float32(toxicity), toxiclient.Attributes(attrs))
 	})
-	h.record(Event{Action: "add", Proxy: p.Name, Toxic: toxic, Type: typ, Stream: stream, Attrs: attrs}, err)
+	h.record(Event{Action: "add", Proxy: p.Name, Toxic: toxic, Type: typ, Stream: stream, Toxicity: toxicity, Attrs: attrs}, err)
 	return err
 }
 

@@ -80,7 +80,7 @@ func TestBlackHoleAndCleanup(t *testing.T) {
 		t.Fatalf("before the fault: %v", err)
 	}
 	for _, s := range []string{"upstream", "downstream"} {
-		if err := h.AddToxic(ctx, "a-b", "cut-"+s, "timeout", s, map[string]any{"timeout": 0}); err != nil {
+		if err := h.AddToxic(ctx, "a-b", "cut-"+s, "timeout", s, 1, map[string]any{"timeout": 0}); err != nil {
 			t.Fatal(err)
 		}
 	}

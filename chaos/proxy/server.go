@@ -11,6 +11,7 @@ import (
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	"github.com/rs/zerolog"
+	zlog "github.com/rs/zerolog/log"
 )
 
 var embedded struct {
@@ -36,6 +37,9 @@ func startEmbedded() (string, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
+	// Some toxics (bandwidth) log through zerolog's global logger at
+	// trace level: silence it too, the server being in our process.
+	zlog.Logger = zerolog.Nop()
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.New(io.Discard).Level(zerolog.Disabled))
 	go srv.Listen("127.0.0.1", strconv.Itoa(port))
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
