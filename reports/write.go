@@ -25,6 +25,9 @@ func figureSpecs(r *results.Report) []figureSpec {
 		{"summary", "Summary by variant", "Key metrics per variant over the whole run and during the faults. The number on each bar is the mean over the seeds; whiskers are 95% confidence intervals, so bars whose whiskers overlap may not differ.", summaryFigure},
 		{"tradeoff", "Trade-off", "Each variant as a point on the two metrics that trade against each other, with 95% confidence intervals in both directions.", tradeoffFigure},
 	}
+	if hasTraces(r) {
+		specs = append(specs, figureSpec{"waterfall", "Request waterfalls", "Each variant's slowest sampled request, span by span: where its time went (queues, work, calls, retries). The spans of every sampled request of the first seed are in the OTLP/JSON files listed per run, for Jaeger, Grafana Tempo or any OpenTelemetry tool.", waterfallFigure})
+	}
 	sw := r.Sweep
 	if sw == nil {
 		return specs

@@ -12,6 +12,10 @@ import (
 	"faultline/sim"
 )
 
+// DefaultTraceSample is the share of service requests traced when a
+// scenario does not say.
+const DefaultTraceSample = 0.01
+
 // Scenario is one experiment: an architecture, its load and faults, the
 // variants to compare on the same seeds, and the hypotheses to check.
 // docs/scenarios.md documents every field.
@@ -29,6 +33,7 @@ type Scenario struct {
 	Sweep       []SweepParam  `yaml:"sweep"`
 	Expect      []Expectation `yaml:"expect"`
 	Compare     []string      `yaml:"compare"`
+	TraceSample *float64      `yaml:"trace_sample"`
 
 	// source is the file as written, for the report; file names it in
 	// errors.
@@ -123,6 +128,10 @@ func (s *Scenario) SetDefaults() {
 	}
 	if s.Interval == 0 {
 		s.Interval = DefaultInterval
+	}
+	if s.TraceSample == nil {
+		v := DefaultTraceSample
+		s.TraceSample = &v
 	}
 	for i := range s.Topology.Services {
 		s.Topology.Services[i].SetDefaults()

@@ -65,6 +65,8 @@ func (s *Scenario) Validate() error {
 		return &FieldError{"seeds", fmt.Sprintf("must be in [1, 1000], got %d", s.Seeds)}
 	case s.Interval < time.Millisecond || s.Interval > s.Duration:
 		return &FieldError{"interval", fmt.Sprintf("must be in [1ms, duration (%v)], got %v", s.Duration, s.Interval)}
+	case s.TraceSample != nil && !(*s.TraceSample >= 0 && *s.TraceSample <= 1):
+		return &FieldError{"trace_sample", fmt.Sprintf("must be in [0, 1] (a share of requests), got %v", *s.TraceSample)}
 	}
 	nodes, err := s.validateTopology()
 	if err != nil {

@@ -57,6 +57,9 @@ type Client struct {
 	denied   int64            // retries the policy wanted but the budget or throttle refused
 
 	deadlines *service.Deadlines // where each attempt's deadline is left, or nil
+	tracer    *service.Tracer    // nil: no traces
+	sample    float64            // share of requests traced
+	traceRng  *rand.Rand
 
 	reqs        []request // slab of requests, in flight or free
 	free        []int32   // free slots of reqs, a stack
@@ -78,6 +81,8 @@ type request struct {
 	start   sim.Time // intended start
 	timer   sim.Timer
 	backoff time.Duration // the last back-off delay, for decorrelated jitter
+	root    int           // the request's trace span, 0 if not sampled
+	span    int           // the current attempt's span
 }
 
 // NewClient creates the load generator name on node, calling target
@@ -154,6 +159,14 @@ func (c *Client) UseBalancer(b service.Balancer) {
 // plus Timeout) in d, as a gRPC client propagates its deadline, for
 // services that honour deadlines.
 func (c *Client) UseDeadlines(d *service.Deadlines) { c.deadlines = d }
+
+// UseTracer makes the client trace a share sample of its requests, drawn
+// from its own stream "load/<name>/trace" (so tracing changes no other
+// draw).
+func (c *Client) UseTracer(t *service.Tracer, sample float64) {
+	c.tracer, c.sample = t, sample
+	c.traceRng = c.k.Stream("load/" + c.name + "/trace")
+}
 
 // Name returns the client's name.
 func (c *Client) Name() string { return c.name }
@@ -289,6 +302,9 @@ func (c *Client) send(user int32) {
 	slot := c.alloc()
 	r := &c.reqs[slot]
 	r.live, r.user, r.start = true, user, c.k.Now()
+	if c.tracer != nil && c.traceRng.Float64() < c.sample {
+		r.root = c.tracer.StartTrace(c.name, r.start)
+	}
 	c.sent++
 	c.outstanding++
 	c.attempt(slot)
@@ -312,6 +328,7 @@ func (c *Client) attempt(slot int32) {
 		return
 	}
 	r.inst = int32(c.bal.Pick(ready))
+	r.span = c.tracer.StartClient(r.root, c.id, id, c.name, c.target.Name(), int(r.attempt), c.k.Now())
 	c.deadlines.Set(c.id, id, c.k.Now().Add(c.cfg.Timeout))
 	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
 }
@@ -324,6 +341,8 @@ func (c *Client) attemptDone(slot int32, o results.Outcome) {
 	if r.inst >= 0 {
 		c.bal.Done(int(r.inst))
 	}
+	c.tracer.End(r.span, c.k.Now(), o.String())
+	r.span = 0
 	rt := c.retry
 	if rt == nil {
 		c.finish(slot, o)
@@ -378,6 +397,7 @@ func (c *Client) finish(slot int32, o results.Outcome) {
 	r := &c.reqs[slot]
 	start, user := r.start, r.user
 	now := c.k.Now()
+	c.tracer.End(r.root, now, o.String())
 	c.release(slot)
 	c.outstanding--
 	c.counts[o]++

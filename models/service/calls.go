@@ -94,6 +94,7 @@ type op struct {
 	backoff  time.Duration
 	deadline sim.Time // the request's, 0 for none
 	rerouted bool     // the op is a failed call's fallback_to call
+	span     int      // the current attempt's span, 0 if untraced
 }
 
 // caller makes one instance's calls. It is a sim.Handler registered as
@@ -368,6 +369,10 @@ func (c *caller) send(slot int32) {
 		return
 	}
 	o.inst = int32(d.bal.Pick(ready))
+	if t := c.in.tracer; t != nil {
+		parent := t.serverSpan(c.fans[o.worker].req)
+		o.span = t.StartClient(parent, c.id, id, c.in.owner.cfg.Name, d.cfg.Service, int(o.attempt), c.k.Now())
+	}
 	c.in.deadlines.Set(c.id, id, o.expires)
 	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)
 }
@@ -407,6 +412,8 @@ func (c *caller) attemptEnded(slot int32, out results.Outcome) {
 		if o.inst >= 0 {
 			d.bal.Done(int(o.inst))
 		}
+		c.in.tracer.End(o.span, now, out.String())
+		o.span = 0
 		o.sent = false
 		if d.bulkhead != nil && d.bulkhead.Release() {
 			c.send(c.popWaiting(d))
@@ -564,7 +571,7 @@ func (s *Service) Connect(targets func(name string) *Service, deadlines *Deadlin
 
 // connect sets up instance in's deadlines and calls.
 func (s *Service) connect(in *Instance) error {
-	in.deadlines, in.honor = s.deadlines, s.cfg.HonorDeadlines
+	in.deadlines, in.honor, in.tracer = s.deadlines, s.cfg.HonorDeadlines, s.tracer
 	if len(s.cfg.Calls) == 0 || s.targets == nil {
 		return nil
 	}

@@ -43,6 +43,7 @@ type Instance struct {
 	// instance drop requests whose deadline has passed.
 	deadlines *Deadlines
 	honor     bool
+	tracer    *Tracer // nil: no tracing
 
 	down, paused bool
 
@@ -208,6 +209,7 @@ func (in *Instance) KindName(kind uint32) string {
 }
 
 func (in *Instance) arrive(r Request) {
+	in.tracer.arrive(r, in.owner.cfg.Name, in.net.Name(in.node), in.k.Now())
 	in.stats.Received++
 	in.inbound = max(0, in.inbound-1)
 	switch {
@@ -244,6 +246,7 @@ func (in *Instance) start(r Request) {
 		in.sendReply(r, StatusExpired)
 		return
 	}
+	in.tracer.started(r, in.k.Now())
 	w := in.idle[len(in.idle)-1]
 	in.idle = in.idle[:len(in.idle)-1]
 	in.tokens++

@@ -118,6 +118,7 @@ func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *
 // sendReply answers request r from the instance's node.
 func (in *Instance) sendReply(r Request, st Status) {
 	in.deadlines.Clear(r.Caller, r.ID)
+	in.tracer.answered(r, st, in.k.Now())
 	size := 0
 	if st == StatusOK {
 		size = in.respBytes

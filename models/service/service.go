@@ -28,6 +28,16 @@ type Service struct {
 	// Calls (calls.go): set by Connect.
 	targets   func(string) *Service
 	deadlines *Deadlines
+	tracer    *Tracer
+}
+
+// UseTracer makes the service's instances, and those scaling adds, record
+// the spans of traced requests. Call it before Connect.
+func (s *Service) UseTracer(t *Tracer) {
+	s.tracer = t
+	for _, in := range s.inst {
+		in.tracer = t
+	}
 }
 
 // New builds the service cfg describes on kernel k and network net: one

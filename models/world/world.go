@@ -46,6 +46,8 @@ type World struct {
 
 	clientStats []*clientStats // clients.go, with several service clients
 
+	tracer *service.Tracer // traces.go, nil when nothing is traced
+
 	scalers []*scaler // autoscale.go
 
 	stores    []*storeRun
@@ -65,7 +67,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.connectServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
+	steps := []func() error{w.buildServices, w.buildTracer, w.connectServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -136,6 +138,9 @@ func (w *World) buildClients() error {
 			return fmt.Errorf("load[%d]: %w", i, err)
 		}
 		c.UseDeadlines(w.deadlines)
+		if w.tracer != nil {
+			c.UseTracer(w.tracer, *w.sc.TraceSample)
+		}
 		w.clients = append(w.clients, c)
 	}
 	return nil
@@ -262,6 +267,9 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 		}
 	}
 	w.callMetrics(&run)
+	if err := w.traceResults(&run); err != nil {
+		return results.Run{}, err
+	}
 	for _, cs := range w.clientStats {
 		cs.metrics(&run)
 	}

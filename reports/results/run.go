@@ -75,6 +75,7 @@ type Run struct {
 	Series    []Series           `json:"series"`
 	CDF       []Quantile         `json:"cdf"`
 	Files     []File             `json:"files,omitempty"` // per-run artefacts, e.g. a history's visualisation
+	Traces    [][]Span           `json:"slowest_traces,omitempty"` // the slowest traced requests, spans in order
 }
 
 // File is a per-run artefact written beside the report.

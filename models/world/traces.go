@@ -1,0 +1,85 @@
+package world
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"faultline/models/service"
+	"faultline/reports/results"
+)
+
+// Tracing keeps at most maxTraces traces per run, and puts the
+// slowestTraces slowest in the run for the report's waterfalls.
+const (
+	maxTraces     = 300
+	slowestTraces = 3
+	// storedSpans caps the spans of a trace kept in the run (the first
+	// ones, by start): a retry storm can give a trace hundreds.
+	storedSpans = 40
+)
+
+// otlpBase is when a run starts on the clock of the OTLP files (2026-01-01
+// UTC), so that tracing tools show plausible dates; any fixed value keeps
+// the files identical across runs.
+var otlpBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+
+var spanKinds = map[service.SpanKind]string{service.SpanInternal: "request", service.SpanServer: "server", service.SpanClient: "client"}
+
+// buildTracer turns tracing on when the scenario samples requests and has
+// services to trace.
+func (w *World) buildTracer() error {
+	if w.sc.TraceSample == nil || *w.sc.TraceSample == 0 || len(w.services) == 0 {
+		return nil
+	}
+	w.tracer = service.NewTracer(maxTraces)
+	for _, s := range w.services {
+		s.UseTracer(w.tracer)
+	}
+	return nil
+}
+
+func toResultSpans(spans []service.Span) []results.Span {
+	out := make([]results.Span, len(spans))
+	for i, s := range spans {
+		out[i] = results.Span{Trace: s.Trace, ID: s.ID, Parent: s.Parent, Kind: spanKinds[s.Kind], Name: s.Name,
+			Service: s.Service, Instance: s.Instance, Attempt: s.Attempt,
+			StartNs: int64(s.Start), EndNs: int64(s.End), QueuedNs: int64(s.Queued), Status: s.Status}
+	}
+	return out
+}
+
+// traceResults puts the slowest traces in run and, with artifacts on and
+// for the scenario's first seed, writes every span as an OTLP/JSON file
+// listed in run.Files.
+func (w *World) traceResults(run *results.Run) error {
+	if w.tracer == nil {
+		return nil
+	}
+	for _, t := range w.tracer.Slowest(slowestTraces) {
+		sort.SliceStable(t, func(i, j int) bool { return t[i].Start < t[j].Start })
+		run.Traces = append(run.Traces, toResultSpans(t[:min(len(t), storedSpans)]))
+	}
+	if w.artifacts == "" || w.k.Seed() != w.sc.Seed {
+		return nil // files for the first seed only: they are large
+	}
+	if err := os.MkdirAll(w.artifacts, 0o755); err != nil {
+		return err
+	}
+	name := fmt.Sprintf("traces-%s-seed%d.otlp.json", w.caseName, w.k.Seed())
+	f, err := os.Create(filepath.Join(w.artifacts, name))
+	if err != nil {
+		return err
+	}
+	werr := results.WriteOTLP(f, toResultSpans(w.tracer.Spans()), w.k.Seed(), otlpBase)
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return werr
+	}
+	run.Files = append(run.Files, results.File{Label: "traces (OTLP/JSON)", Path: name})
+	return nil
+}

@@ -1,0 +1,179 @@
+package reports
+
+import (
+	"fmt"
+	"image/color"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"faultline/reports/results"
+)
+
+// waterfallRows caps the spans drawn per trace: a retry storm can give a
+// trace hundreds; the first ones tell the story.
+const waterfallRows = 24
+
+var (
+	okFill    = color.NRGBA{R: 0x4c, G: 0x78, B: 0xa8, A: 0xff}
+	failFill  = color.NRGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	queueFill = color.NRGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}
+)
+
+// hasTraces reports whether any run of r carries traces.
+func hasTraces(r *results.Report) bool {
+	for _, run := range r.Runs {
+		if len(run.Traces) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// slowestTrace returns variant v's slowest trace over its runs, and the
+// seed of the run it came from.
+func slowestTrace(r *results.Report, v string) ([]results.Span, uint64) {
+	var best []results.Span
+	var seed uint64
+	for _, run := range r.Runs {
+		if run.Variant != v || len(run.Traces) == 0 {
+			continue
+		}
+		t := run.Traces[0] // each run's slowest comes first
+		if best == nil || duration(t) > duration(best) {
+			best, seed = t, run.Seed
+		}
+	}
+	return best, seed
+}
+
+// duration is a trace's root span's length.
+func duration(t []results.Span) int64 {
+	for _, s := range t {
+		if s.Parent == 0 {
+			return s.EndNs - s.StartNs
+		}
+	}
+	return 0
+}
+
+// waterfallFigure draws, per variant, its slowest traced request as a
+// waterfall: a bar per span from its start to its end, in ms since the
+// request's intended start; a server span's grey part is the wait in the
+// instance's queue; red marks spans that did not end ok.
+func waterfallFigure(r *results.Report) (figure, error) {
+	var panels []*plot.Plot
+	var heights []vg.Length
+	for _, v := range variantNames(r) {
+		t, seed := slowestTrace(r, v)
+		if t == nil {
+			continue
+		}
+		p, rows := waterfallPanel(fmt.Sprintf("%s: slowest traced request (seed %d, %.0f ms)", v, seed, float64(duration(t))/1e6), t)
+		panels = append(panels, p)
+		heights = append(heights, vg.Points(float64(40+14*rows)))
+	}
+	var body vg.Length
+	for _, h := range heights {
+		body += h
+	}
+	return figure{
+		title:    r.Scenario + ": request waterfalls",
+		subtitle: "per variant, its slowest sampled request over all seeds; a bar per span (client attempts, instances serving, calls); grey: waiting in a queue; red: did not end ok",
+		legend: []legendItem{boxItem("ok", okFill, okFill), boxItem("failed, timed out or refused", failFill, failFill),
+			boxItem("queued at the instance", queueFill, queueFill)},
+		body: body,
+		draw: func(c draw.Canvas) {
+			top := c.Max.Y
+			for i, p := range panels {
+				sub := c
+				sub.Max.Y, sub.Min.Y = top, top-heights[i]
+				p.Draw(sub)
+				top -= heights[i]
+			}
+		},
+	}, nil
+}
+
+// waterfallPanel draws one trace; it returns the panel and its rows.
+func waterfallPanel(title string, spans []results.Span) (*plot.Plot, int) {
+	spans = append([]results.Span(nil), spans...)
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].StartNs < spans[j].StartNs })
+	if len(spans) > waterfallRows {
+		spans = spans[:waterfallRows]
+	}
+	t0 := spans[0].StartNs
+	p := newPlot(title, "ms since the request's intended start", "", true)
+	p.Y.Tick.Marker = spanTicks(spans)
+	p.Y.Scale = plot.InvertedScale{Normalizer: plot.LinearScale{}}
+	p.Add(spanBars{spans: spans, t0: t0})
+	p.Y.Min, p.Y.Max = -0.6, float64(len(spans))-0.4
+	p.X.Min = 0
+	return p, len(spans)
+}
+
+// spanTicks labels each row with its span: the request, an instance, or
+// a call with its attempt.
+type spanTicks []results.Span
+
+func (s spanTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := make([]plot.Tick, len(s))
+	for i, sp := range s {
+		label := sp.Name
+		switch sp.Kind {
+		case "server":
+			label = sp.Instance
+		case "client":
+			label = fmt.Sprintf("%s #%d", sp.Name, sp.Attempt)
+		case "request":
+			label = sp.Name + " request"
+		}
+		ticks[i] = plot.Tick{Value: float64(i), Label: label}
+	}
+	return ticks
+}
+
+// spanBars draws the spans as horizontal bars, one row each.
+type spanBars struct {
+	spans []results.Span
+	t0    int64
+}
+
+func (b spanBars) ms(ns int64) float64 { return float64(ns-b.t0) / 1e6 }
+
+func (b spanBars) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	half := 0.35
+	for i, s := range b.spans {
+		y0, y1 := ty(float64(i)-half), ty(float64(i)+half)
+		fill := okFill
+		if s.Status != "ok" {
+			fill = failFill
+		}
+		start := b.ms(s.StartNs)
+		if s.Kind == "server" && s.QueuedNs > s.StartNs {
+			q := b.ms(s.QueuedNs)
+			c.FillPolygon(queueFill, rect(tx(start), tx(q), y0, y1))
+			start = q
+		}
+		end := max(b.ms(s.EndNs), start)
+		x0, x1 := tx(start), tx(end)
+		if x1-x0 < vg.Points(1) {
+			x1 = x0 + vg.Points(1) // a span too short to see still shows
+		}
+		c.FillPolygon(fill, rect(x0, x1, y0, y1))
+	}
+}
+
+func (b spanBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	for _, s := range b.spans {
+		xmax = max(xmax, b.ms(s.EndNs))
+	}
+	return 0, xmax, -0.5, float64(len(b.spans)) - 0.5
+}
+
+func rect(x0, x1, y0, y1 vg.Length) []vg.Point {
+	return []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
+}
