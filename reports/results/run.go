@@ -74,7 +74,7 @@ type Run struct {
 	Metrics   map[string]float64 `json:"metrics,omitempty"`    // model-specific, e.g. stale_reads
 	Series    []Series           `json:"series"`
 	CDF       []Quantile         `json:"cdf"`
-	Files     []File             `json:"files,omitempty"` // per-run artefacts, e.g. a history's visualisation
+	Files     []File             `json:"files,omitempty"`          // per-run artefacts, e.g. a history's visualisation
 	Traces    [][]Span           `json:"slowest_traces,omitempty"` // the slowest traced requests, spans in order
 }
 
