@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"faultline/models/broker"
 	"faultline/models/load"
 	"faultline/models/service"
 	"faultline/models/store"
@@ -46,7 +47,20 @@ type Scenario struct {
 type Topology struct {
 	Services []service.Config `yaml:"services"`
 	Stores   []Store          `yaml:"stores"`
+	Brokers  []Broker         `yaml:"brokers"`
 	Links    []Link           `yaml:"links"`
+}
+
+// Broker is a Kafka-like message broker with one topic and one consumer
+// group (see models/broker). Services publish to it (publish: <name>);
+// its node is <name>, its producers <name>-producer-<i> and its
+// consumers <name>-consumer-<i>.
+type Broker struct {
+	broker.Config `yaml:",inline"`
+	// Downstream is a service the consumers' processing depends on: while
+	// a crash fault has every instance of it down, processing stops (or
+	// fails, with consumer.outage fail). "" depends on nothing.
+	Downstream string `yaml:"downstream"`
 }
 
 // Store is a replicated key-value store of one design. Its replicas are
@@ -138,6 +152,9 @@ func (s *Scenario) SetDefaults() {
 	}
 	for i := range s.Topology.Stores {
 		s.Topology.Stores[i].setDefaults()
+	}
+	for i := range s.Topology.Brokers {
+		s.Topology.Brokers[i].Config.SetDefaults()
 	}
 	for i := range s.Load {
 		if s.Load[i].Name == "" {

@@ -112,6 +112,9 @@ func (s *Scenario) validateTopology() (nodeSet, error) {
 	if err := s.validateCalls(); err != nil {
 		return nil, err
 	}
+	if err := s.validateBrokers(nodes); err != nil {
+		return nil, err
+	}
 	for i := range s.Topology.Stores {
 		st := &s.Topology.Stores[i]
 		path := fmt.Sprintf("topology.stores[%d]", i)
@@ -358,4 +361,46 @@ func (s *Scenario) validateCalls() error {
 		}
 	}
 	return nil
+}
+
+// validateBrokers checks each broker's settings and names, what services
+// publish to, and what brokers depend on; it adds the brokers' nodes.
+func (s *Scenario) validateBrokers(nodes nodeSet) error {
+	names := map[string]bool{}
+	for i := range s.Topology.Brokers {
+		b := &s.Topology.Brokers[i]
+		path := fmt.Sprintf("topology.brokers[%d]", i)
+		if err := b.Config.Validate(); err != nil {
+			return fieldErr(path, err)
+		}
+		if nodes[b.Name] {
+			return &FieldError{path + ".name", fmt.Sprintf("%q is already used by a service or instance", b.Name)}
+		}
+		if b.Downstream != "" && !s.hasService(b.Downstream) {
+			return &FieldError{path + ".downstream", fmt.Sprintf("%q is not a service of the topology", b.Downstream)}
+		}
+		names[b.Name] = true
+		nodes[b.Name] = true
+		for j := range b.Producers {
+			nodes[fmt.Sprintf("%s-producer-%d", b.Name, j)] = true
+		}
+		for j := range b.Consumers {
+			nodes[fmt.Sprintf("%s-consumer-%d", b.Name, j)] = true
+		}
+	}
+	for i, svc := range s.Topology.Services {
+		if svc.Publish != "" && !names[svc.Publish] {
+			return &FieldError{fmt.Sprintf("topology.services[%d].publish", i), fmt.Sprintf("%q is not a broker of the topology", svc.Publish)}
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) hasService(name string) bool {
+	for _, svc := range s.Topology.Services {
+		if svc.Name == name {
+			return true
+		}
+	}
+	return false
 }

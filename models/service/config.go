@@ -107,6 +107,11 @@ type Config struct {
 	// after doing its own work, a bug or a bad dependency it does not
 	// model; they make no calls. Default 0; must be in [0, 1].
 	ErrorRate float64 `yaml:"error_rate"`
+	// Publish names a message broker: once a request's own work and calls
+	// have succeeded, the instance hands an event to the broker's
+	// producer and answers at once, leaving the rest of the work to the
+	// broker's consumers (asynchronous messaging). "" publishes nothing.
+	Publish string `yaml:"publish"`
 }
 
 // Overflow policies of a full queue.

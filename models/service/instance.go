@@ -315,6 +315,9 @@ func (in *Instance) finish(w int, st Status) {
 	in.setPresent(in.present - 1)
 	if st == StatusOK {
 		in.stats.Served++
+		if in.owner.publisher != nil {
+			in.owner.publisher(in.index)
+		}
 	} else {
 		in.stats.Failed++
 	}

@@ -29,7 +29,12 @@ type Service struct {
 	targets   func(string) *Service
 	deadlines *Deadlines
 	tracer    *Tracer
+	publisher func(instance int) // nil unless cfg.Publish names a broker
 }
+
+// SetPublisher gives the service what publishing an event does for
+// instance i's successful requests (see Config.Publish).
+func (s *Service) SetPublisher(fn func(instance int)) { s.publisher = fn }
 
 // UseTracer makes the service's instances, and those scaling adds, record
 // the spans of traced requests. Call it before Connect.

@@ -185,14 +185,21 @@ func (w *World) scheduleProcessFault(f *scenarios.Fault) error {
 	if f.Type == "pause" {
 		down, up = svc.Pause, svc.Resume
 	}
+	whole := f.Type == "crash" && f.Target == svc.Name() // every instance: an outage
 	w.k.AtFunc(sim.At(f.At), func() {
 		for _, i := range idx {
 			down(i)
+		}
+		if whole {
+			w.downstreamOutage(svc.Name(), false)
 		}
 	})
 	w.k.AtFunc(sim.At(f.End()), func() {
 		for _, i := range idx {
 			up(i)
+		}
+		if whole {
+			w.downstreamOutage(svc.Name(), true)
 		}
 	})
 	return nil

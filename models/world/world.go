@@ -48,6 +48,8 @@ type World struct {
 
 	tracer *service.Tracer // traces.go, nil when nothing is traced
 
+	brokers []*brokerRun // brokers.go
+
 	scalers []*scaler // autoscale.go
 
 	stores    []*storeRun
@@ -67,7 +69,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildTracer, w.connectServices, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
+	steps := []func() error{w.buildServices, w.buildTracer, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -216,6 +218,7 @@ func (w *World) sample(sim.Event) {
 	}
 	w.sampleStores(at)
 	w.sampleCalls(at)
+	w.sampleBrokers(at)
 	w.sampleRetries(at)
 	w.sampleAutoscale(at)
 	if next := t + w.sc.Interval; next <= w.sc.Duration {
@@ -233,6 +236,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	for _, s := range w.stores {
 		s.start(end)
 	}
+	w.startBrokers(end)
 	w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
 	w.startAutoscalers()
 	w.watchConvergence()
@@ -267,6 +271,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 		}
 	}
 	w.callMetrics(&run)
+	w.brokerMetrics(&run)
 	if err := w.traceResults(&run); err != nil {
 		return results.Run{}, err
 	}
