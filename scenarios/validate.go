@@ -326,6 +326,10 @@ func (s *Scenario) validateCalls() error {
 				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].fallback_to", i, j),
 					fmt.Sprintf("%q is not a service of the topology", c.FallbackTo)}
 			}
+			if _, ok := index[c.Compensate]; c.Compensate != "" && !ok {
+				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].compensate", i, j),
+					fmt.Sprintf("%q is not a service of the topology", c.Compensate)}
+			}
 		}
 	}
 	// Depth-first search for a cycle: 1 on the path, 2 done.
@@ -334,7 +338,7 @@ func (s *Scenario) validateCalls() error {
 	visit = func(i int) error {
 		state[i] = 1
 		for j, c := range s.Topology.Services[i].Calls {
-			for _, to := range []struct{ field, name string }{{"service", c.Service}, {"fallback_to", c.FallbackTo}} {
+			for _, to := range []struct{ field, name string }{{"service", c.Service}, {"fallback_to", c.FallbackTo}, {"compensate", c.Compensate}} {
 				if to.name == "" {
 					continue
 				}

@@ -50,17 +50,18 @@ func (s *CallStats) add(o CallStats) {
 
 // dependency is one instance's view of one Call: its policies and counts.
 type dependency struct {
-	cfg      Call
-	target   *Service
-	bal      Balancer
-	retry    *Retrier // nil: no retries
-	breaker  *resilience.Breaker
-	window   *resilience.WindowBreaker
-	bulkhead *resilience.Bulkhead
-	waiting  []int32 // ops waiting for a bulkhead slot, oldest first
-	limiter  *resilience.RateLimiter
-	stats    CallStats
-	reroute  int32 // the dependency of cfg.FallbackTo, or -1
+	cfg          Call
+	target       *Service
+	bal          Balancer
+	retry        *Retrier // nil: no retries
+	breaker      *resilience.Breaker
+	window       *resilience.WindowBreaker
+	bulkhead     *resilience.Bulkhead
+	waiting      []int32 // ops waiting for a bulkhead slot, oldest first
+	limiter      *resilience.RateLimiter
+	stats        CallStats
+	reroute      int32 // the dependency of cfg.FallbackTo, or -1
+	compensation int32 // the dependency of cfg.Compensate, or -1
 }
 
 // fan is the state of one held request's calls: which worker holds it,
@@ -71,6 +72,8 @@ type fan struct {
 	deadline sim.Time // 0: none
 	ok, bad  int
 	done     bool
+	saga     int32 // the saga in the ledger, in call_mode saga
+	unsure   int   // saga: the step that timed out (its outcome unknown), or -1
 }
 
 // op is one logical call (its attempts) in flight. Its ID is gen<<32 |
@@ -95,6 +98,7 @@ type op struct {
 	deadline sim.Time // the request's, 0 for none
 	rerouted bool     // the op is a failed call's fallback_to call
 	span     int      // the current attempt's span, 0 if untraced
+	compStep int16    // saga: the step this op compensates, -1 for a step
 }
 
 // caller makes one instance's calls. It is a sim.Handler registered as
@@ -146,6 +150,19 @@ func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*calle
 		c.deps[i].reroute = int32(len(c.deps))
 		c.deps = append(c.deps, d)
 	}
+	for i, call := range cfg.Calls {
+		if call.Compensate == "" {
+			continue
+		}
+		// The compensation retries as the step does.
+		comp := Call{Service: call.Compensate, Balancer: call.Balancer, Timeout: call.Timeout, Retry: call.Retry.Clone()}
+		d, err := newDependency(in.k, name+"/compensate", i, comp, targets(call.Compensate))
+		if err != nil {
+			return nil, prefixErr(fmt.Sprintf("calls[%d].compensate: ", i), err)
+		}
+		c.deps[i].compensation = int32(len(c.deps))
+		c.deps = append(c.deps, d)
+	}
 	c.id = in.k.Register(name, c)
 	return c, nil
 }
@@ -160,7 +177,7 @@ func newDependency(k *sim.Kernel, prefix string, i int, call Call, target *Servi
 	if err != nil {
 		return nil, err
 	}
-	d := &dependency{cfg: call, target: target, bal: bal, reroute: -1}
+	d := &dependency{cfg: call, target: target, bal: bal, reroute: -1, compensation: -1}
 	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
 		return nil, prefixErr(field+".retry.", err)
 	}
@@ -251,6 +268,8 @@ func (c *caller) begin(w int32, token uint32, r Request) {
 		}
 	case Route:
 		c.start(w, c.route())
+	case Saga:
+		c.sagaBegin(w)
 	default:
 		c.start(w, 0)
 	}
@@ -281,6 +300,7 @@ func (c *caller) startOn(w, d int32, rerouted bool) {
 	slot := c.alloc()
 	o := &c.ops[slot]
 	o.live, o.worker, o.token, o.dep, o.attempt, o.rerouted = true, w, c.fans[w].token, d, 1, rerouted
+	o.compStep = -1
 	o.deadline = c.fans[w].deadline
 	c.deps[d].stats.Calls++
 	c.try(slot)
@@ -374,6 +394,13 @@ func (c *caller) send(slot int32) {
 		o.span = t.StartClient(parent, c.id, id, c.in.owner.cfg.Name, d.cfg.Service, int(o.attempt), c.k.Now())
 	}
 	c.in.deadlines.Set(c.id, id, o.expires)
+	if c.mode == Saga && c.in.ledger != nil {
+		step, comp := int(o.dep), o.compStep >= 0
+		if comp {
+			step = int(o.compStep)
+		}
+		c.in.ledger.attempt(c.id, id, c.fans[o.worker].saga, step, comp)
+	}
 	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)
 }
 
@@ -473,6 +500,10 @@ func (c *caller) callEnded(slot int32, out results.Outcome) {
 	if f.token != o.token || f.done {
 		return // the request is gone (a crash) or already answered
 	}
+	if c.mode == Saga {
+		c.sagaEnded(o, out)
+		return
+	}
 	if !success && d.reroute >= 0 {
 		d.stats.Rerouted++
 		c.startOn(o.worker, d.reroute, true)
@@ -571,7 +602,7 @@ func (s *Service) Connect(targets func(name string) *Service, deadlines *Deadlin
 
 // connect sets up instance in's deadlines and calls.
 func (s *Service) connect(in *Instance) error {
-	in.deadlines, in.honor, in.tracer = s.deadlines, s.cfg.HonorDeadlines, s.tracer
+	in.deadlines, in.honor, in.tracer, in.ledger = s.deadlines, s.cfg.HonorDeadlines, s.tracer, s.ledger
 	if len(s.cfg.Calls) == 0 || s.targets == nil {
 		return nil
 	}

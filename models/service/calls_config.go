@@ -56,6 +56,14 @@ type Call struct {
 	// the same timeout and no policies (a strangler fig's route back to
 	// the monolith). "" has none; it must not be set with fallback.
 	FallbackTo string `yaml:"fallback_to"`
+	// Compensate, in call_mode saga, is the service whose call undoes this
+	// step (a refund for a payment); it is called with the step's timeout
+	// and retries when a later step fails. "" for a step with nothing to
+	// undo.
+	Compensate string `yaml:"compensate"`
+	// Idempotent says the called service recognises a retried request
+	// (an idempotency key) and applies its effect once.
+	Idempotent bool `yaml:"idempotent"`
 	// Weight is the share of requests this call gets in call_mode route
 	// (relative to the other calls' weights). Default 1; must be >= 0.
 	Weight *float64 `yaml:"weight"`
@@ -191,8 +199,8 @@ func (c *Call) validate(i int) error {
 // validateCalls checks the call settings of c.
 func (c Config) validateCalls() error {
 	switch {
-	case c.CallMode != Sequential && c.CallMode != Parallel && c.CallMode != Route:
-		return fieldErr("call_mode", "must be sequential, parallel or route, got %q", c.CallMode)
+	case c.CallMode != Sequential && c.CallMode != Parallel && c.CallMode != Route && c.CallMode != Saga:
+		return fieldErr("call_mode", "must be sequential, parallel, route or saga, got %q", c.CallMode)
 	case c.CallQuorum < 0 || c.CallQuorum > len(c.Calls):
 		return fieldErr("call_quorum", "must be in [0, %d] (0 waits for every call), got %d", len(c.Calls), c.CallQuorum)
 	case c.CallQuorum > 0 && c.CallMode != Parallel:
@@ -207,6 +215,15 @@ func (c Config) validateCalls() error {
 		}
 		if err := c.Calls[i].validate(i); err != nil {
 			return err
+		}
+		call := c.Calls[i]
+		switch {
+		case call.Compensate != "" && c.CallMode != Saga:
+			return fieldErr(fmt.Sprintf("calls[%d].compensate", i), "needs call_mode saga, got call_mode %s", c.CallMode)
+		case c.CallMode == Saga && (call.Fallback || call.FallbackTo != ""):
+			return fieldErr(fmt.Sprintf("calls[%d].fallback", i), "a saga step cannot fall back: it succeeds or is compensated")
+		case call.Compensate == c.Name && c.Name != "":
+			return fieldErr(fmt.Sprintf("calls[%d].compensate", i), "a service cannot call itself (%q)", c.Name)
 		}
 	}
 	return nil

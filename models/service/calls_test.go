@@ -312,7 +312,7 @@ func TestCallConfigValidate(t *testing.T) {
 		{"no service", func(c *Config) { c.Calls = []Call{{}} }, "calls[0].service: is required (the name of a service)"},
 		{"self", func(c *Config) { c.Calls = []Call{{Service: "a"}} }, `calls[0].service: a service cannot call itself ("a")`},
 		{"timeout", func(c *Config) { c.Calls = []Call{{Service: "b", Timeout: -1}} }, "calls[0].timeout: must be > 0, got -1ns"},
-		{"mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = "fanout" }, `call_mode: must be sequential, parallel or route, got "fanout"`},
+		{"mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = "fanout" }, `call_mode: must be sequential, parallel, route or saga, got "fanout"`},
 		{"quorum", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = Parallel; c.CallQuorum = 2 }, "call_quorum: must be in [0, 1] (0 waits for every call), got 2"},
 		{"quorum mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallQuorum = 1 }, "call_quorum: needs call_mode parallel, got call_mode sequential"},
 		{"retry", func(c *Config) { c.Calls = []Call{{Service: "b", Retry: &RetryConfig{MaxAttempts: -1}}} }, "calls[0].retry.max_attempts: must be >= 1 (attempts including the first), got -1"},

@@ -44,6 +44,7 @@ type Instance struct {
 	deadlines *Deadlines
 	honor     bool
 	tracer    *Tracer // nil: no tracing
+	ledger    *Ledger // saga effects, nil: none recorded
 
 	down, paused bool
 
@@ -315,6 +316,7 @@ func (in *Instance) finish(w int, st Status) {
 	in.setPresent(in.present - 1)
 	if st == StatusOK {
 		in.stats.Served++
+		in.ledger.served(r)
 		if in.owner.publisher != nil {
 			in.owner.publisher(in.index)
 		}

@@ -29,6 +29,7 @@ type Service struct {
 	targets   func(string) *Service
 	deadlines *Deadlines
 	tracer    *Tracer
+	ledger    *Ledger
 	publisher func(instance int) // nil unless cfg.Publish names a broker
 }
 

@@ -50,6 +50,8 @@ type World struct {
 
 	brokers []*brokerRun // brokers.go
 
+	ledger *service.Ledger // sagas.go, nil without sagas
+
 	scalers []*scaler // autoscale.go
 
 	stores    []*storeRun
@@ -69,7 +71,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildTracer, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
+	steps := []func() error{w.buildServices, w.buildTracer, w.buildLedger, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -272,6 +274,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	}
 	w.callMetrics(&run)
 	w.brokerMetrics(&run)
+	w.sagaMetrics(&run)
 	if err := w.traceResults(&run); err != nil {
 		return results.Run{}, err
 	}
