@@ -35,6 +35,9 @@ type Scenario struct {
 	Expect      []Expectation `yaml:"expect"`
 	Compare     []string      `yaml:"compare"`
 	TraceSample *float64      `yaml:"trace_sample"`
+	// Mesh puts a sidecar proxy beside every instance and client; nil has
+	// no mesh.
+	Mesh *service.MeshConfig `yaml:"mesh"`
 
 	// source is the file as written, for the report; file names it in
 	// errors.
@@ -142,6 +145,9 @@ func (s *Scenario) SetDefaults() {
 	}
 	if s.Interval == 0 {
 		s.Interval = DefaultInterval
+	}
+	if s.Mesh != nil {
+		s.Mesh.SetDefaults()
 	}
 	if s.TraceSample == nil {
 		v := DefaultTraceSample

@@ -67,6 +67,8 @@ func (s *Scenario) Validate() error {
 		return &FieldError{"interval", fmt.Sprintf("must be in [1ms, duration (%v)], got %v", s.Duration, s.Interval)}
 	case s.TraceSample != nil && !(*s.TraceSample >= 0 && *s.TraceSample <= 1):
 		return &FieldError{"trace_sample", fmt.Sprintf("must be in [0, 1] (a share of requests), got %v", *s.TraceSample)}
+	case s.Mesh != nil && s.Mesh.Validate() != nil:
+		return fieldErr("", s.Mesh.Validate())
 	}
 	nodes, err := s.validateTopology()
 	if err != nil {

@@ -31,6 +31,7 @@ type CallStats struct {
 	BulkheadFull   int64 // attempts the bulkhead refused
 	Fallbacks      int64 // failed calls answered by the fallback
 	Rerouted       int64 // failed calls sent on to their fallback_to service
+	MeshRetries    int64 // retries made by the caller's sidecar
 }
 
 func (s *CallStats) add(o CallStats) {
@@ -46,6 +47,7 @@ func (s *CallStats) add(o CallStats) {
 	s.BulkheadFull += o.BulkheadFull
 	s.Fallbacks += o.Fallbacks
 	s.Rerouted += o.Rerouted
+	s.MeshRetries += o.MeshRetries
 }
 
 // dependency is one instance's view of one Call: its policies and counts.
@@ -79,26 +81,28 @@ type fan struct {
 // op is one logical call (its attempts) in flight. Its ID is gen<<32 |
 // slot, so that an answer to an attempt that has ended matches nothing.
 type op struct {
-	gen      uint32
-	live     bool
-	waiting  bool // for a bulkhead slot
-	sent     bool // the current attempt is on the wire
-	worker   int32
-	token    uint32
-	dep      int32
-	attempt  int32
-	inst     int32
-	started  sim.Time // the current attempt's start, for slow calls
-	expires  sim.Time // the current attempt's timeout
-	brGen    uint64   // the breaker generation that admitted the attempt
-	breaker  bool     // the consecutive breaker admitted the attempt
-	window   bool     // the sliding-window breaker admitted the attempt
-	timer    sim.Timer
-	backoff  time.Duration
-	deadline sim.Time // the request's, 0 for none
-	rerouted bool     // the op is a failed call's fallback_to call
-	span     int      // the current attempt's span, 0 if untraced
-	compStep int16    // saga: the step this op compensates, -1 for a step
+	gen       uint32
+	live      bool
+	waiting   bool // for a bulkhead slot
+	sent      bool // the current attempt is on the wire
+	worker    int32
+	token     uint32
+	dep       int32
+	attempt   int32
+	inst      int32
+	started   sim.Time // the current attempt's start, for slow calls
+	expires   sim.Time // the current attempt's timeout
+	brGen     uint64   // the breaker generation that admitted the attempt
+	breaker   bool     // the consecutive breaker admitted the attempt
+	window    bool     // the sliding-window breaker admitted the attempt
+	timer     sim.Timer
+	backoff   time.Duration
+	deadline  sim.Time // the request's, 0 for none
+	rerouted  bool     // the op is a failed call's fallback_to call
+	span      int      // the current attempt's span, 0 if untraced
+	compStep  int16    // saga: the step this op compensates, -1 for a step
+	wire      bool     // a request of the attempt is on the wire
+	meshTries int8     // the sidecar's retries of the current attempt
 }
 
 // caller makes one instance's calls. It is a sim.Handler registered as
@@ -114,8 +118,12 @@ type caller struct {
 	rng  *rand.Rand
 	deps []*dependency
 	fans []fan // per worker
-	ops  []op
-	free []int32
+
+	mesh        *MeshConfig // nil: no sidecars
+	meshRng     *rand.Rand
+	meshBackoff resilience.Retry
+	ops         []op
+	free        []int32
 }
 
 // newCaller builds the calls of instance in to the services targets
@@ -129,6 +137,9 @@ func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*calle
 	}
 	if cfg.CallMode == Route {
 		c.rng = in.k.Stream(name + "/route")
+	}
+	if m := in.owner.mesh; m != nil {
+		c.mesh, c.meshRng, c.meshBackoff = m, in.k.Stream(name+"/mesh"), envoyBackoff
 	}
 	for i, call := range cfg.Calls {
 		d, err := newDependency(in.k, name, i, call, targets(call.Service))
@@ -209,9 +220,22 @@ func (c *caller) HandleEvent(ev sim.Event) {
 	switch ev.Kind {
 	case KindReply:
 		rep := DecodeReply(ev)
-		if slot, ok := c.lookup(rep.ID); ok && c.ops[slot].sent {
+		if slot, ok := c.lookup(rep.ID); ok && c.ops[slot].wire {
+			if c.meshRetry(slot, rep.Status) {
+				return
+			}
 			c.k.Cancel(c.ops[slot].timer)
 			c.attemptEnded(slot, outcomeOf(rep.Status))
+		}
+	case kindMeshRetry:
+		if slot, ok := c.lookup(ev.A); ok {
+			c.deps[c.ops[slot].dep].stats.Attempts++
+			c.dispatch(slot)
+		}
+	case kindMeshSend:
+		if slot, ok := c.lookup(ev.A); ok && c.ops[slot].wire {
+			o := &c.ops[slot]
+			SendRequest(c.in.net, c.in.node, c.id, c.deps[o.dep].target.Instance(int(o.inst)), ev.A)
 		}
 	case kindCallTimeout:
 		if slot, ok := c.lookup(ev.A); ok {
@@ -237,6 +261,10 @@ func (c *caller) KindName(kind uint32) string {
 		return "call-timeout"
 	case kindCallRetry:
 		return "call-retry"
+	case kindMeshRetry:
+		return "mesh-retry"
+	case kindMeshSend:
+		return "mesh-send"
 	}
 	return fmt.Sprintf("kind%d", kind)
 }
@@ -381,7 +409,16 @@ func (c *caller) send(slot int32) {
 	d := c.deps[o.dep]
 	o.sent, o.waiting = true, false
 	d.stats.Attempts++
+	c.dispatch(slot)
+}
+
+// dispatch puts a request of the op's attempt on the wire: to the
+// instance the balancer picks, through the mesh's handshake if any.
+func (c *caller) dispatch(slot int32) {
+	o := &c.ops[slot]
+	d := c.deps[o.dep]
 	id := c.opID(slot)
+	o.wire = true
 	ready := d.target.Ready()
 	if len(ready) == 0 { // no endpoint: the connection is refused at once
 		o.inst = -1
@@ -400,6 +437,10 @@ func (c *caller) send(slot int32) {
 			step = int(o.compStep)
 		}
 		c.in.ledger.attempt(c.id, id, c.fans[o.worker].saga, step, comp)
+	}
+	if h := c.handshake(); h > 0 {
+		c.k.After(h, c.id, kindMeshSend, id, 0)
+		return
 	}
 	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)
 }
@@ -435,12 +476,9 @@ func (c *caller) attemptEnded(slot int32, out results.Outcome) {
 	d := c.deps[o.dep]
 	now := c.k.Now()
 	ok := out == results.OK
+	c.offWire(o, d, now, out.String())
+	o.meshTries = 0
 	if o.sent {
-		if o.inst >= 0 {
-			d.bal.Done(int(o.inst))
-		}
-		c.in.tracer.End(o.span, now, out.String())
-		o.span = 0
 		o.sent = false
 		if d.bulkhead != nil && d.bulkhead.Release() {
 			c.send(c.popWaiting(d))

@@ -394,3 +394,60 @@ func TestFallbackToReroutes(t *testing.T) {
 	assert.Equal(t, int64(1), g.svc["a"].CallStats(0).Rerouted)
 	assert.Equal(t, int64(1), g.svc["old"].Stats().Served)
 }
+
+// TestMeshRetriesStackUnderApplicationRetries: b is down (every request
+// reset). Each of the application's 3 attempts is retried twice by the
+// sidecar (Istio's default), so b receives 9 requests for one call.
+func TestMeshRetriesStackUnderApplicationRetries(t *testing.T) {
+	for _, tc := range []struct {
+		mesh *MeshConfig
+		want int64
+	}{{nil, 3}, {&MeshConfig{Retry: &MeshRetry{}}, 9}} {
+		retry := &RetryConfig{MaxAttempts: 3, Backoff: Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
+		a := calling(constService("a", 0), Call{Service: "b", Retry: retry})
+		k := sim.New(1)
+		g := &graph{k: k, net: newNet(t, k), svc: map[string]*Service{}}
+		for _, cfg := range []Config{a, constService("b", 0.001)} {
+			s, err := New(k, g.net, cfg)
+			require.NoError(t, err)
+			if tc.mesh != nil {
+				tc.mesh.SetDefaults()
+				s.UseMesh(tc.mesh)
+			}
+			g.svc[cfg.Name] = s
+		}
+		for _, s := range g.svc {
+			require.NoError(t, s.Connect(func(n string) *Service { return g.svc[n] }, nil))
+		}
+		g.c = &testCaller{t: t, k: k, net: g.net, node: g.net.AddNode("client")}
+		g.c.id = k.Register("testCaller", g.c)
+		g.svc["b"].Crash(0)
+		g.c.sendAt(0, g.svc["a"].Instance(0), 1)
+		g.k.Run()
+		assert.Equal(t, StatusError, g.c.reply(1).status)
+		assert.Equal(t, tc.want, g.svc["b"].Stats().Received, "mesh %v", tc.mesh != nil)
+		assert.Equal(t, tc.want, g.svc["a"].CallStats(0).Attempts)
+	}
+}
+
+// TestMeshHandshake: with no connection reuse every attempt waits for a
+// 5 ms mutual-TLS handshake before its request leaves.
+func TestMeshHandshake(t *testing.T) {
+	k := sim.New(1)
+	g := &graph{k: k, net: newNet(t, k), svc: map[string]*Service{}}
+	m := &MeshConfig{MTLSHandshake: 5 * time.Millisecond}
+	for _, cfg := range []Config{calling(constService("a", 0), Call{Service: "b"}), constService("b", 0.010)} {
+		s, err := New(k, g.net, cfg)
+		require.NoError(t, err)
+		s.UseMesh(m)
+		g.svc[cfg.Name] = s
+	}
+	for _, s := range g.svc {
+		require.NoError(t, s.Connect(func(n string) *Service { return g.svc[n] }, nil))
+	}
+	g.c = &testCaller{t: t, k: k, net: g.net, node: g.net.AddNode("client")}
+	g.c.id = k.Register("testCaller", g.c)
+	g.c.sendAt(0, g.svc["a"].Instance(0), 1)
+	g.k.Run()
+	assert.Equal(t, sim.At(15*time.Millisecond), g.c.reply(1).at)
+}

@@ -30,6 +30,7 @@ type Service struct {
 	deadlines *Deadlines
 	tracer    *Tracer
 	ledger    *Ledger
+	mesh      *MeshConfig
 	publisher func(instance int) // nil unless cfg.Publish names a broker
 }
 

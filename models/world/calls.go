@@ -77,6 +77,9 @@ func (w *World) callMetrics(run *results.Run) {
 		run.Metrics[p+"failed"] = float64(st.Failed)
 		run.Metrics[p+"short_circuited"] = float64(st.ShortCircuited)
 		run.Metrics[p+"fallbacks"] = float64(st.Fallbacks)
+		if w.sc.Mesh != nil && w.sc.Mesh.Retry != nil {
+			run.Metrics[p+"mesh_retries"] = float64(st.MeshRetries)
+		}
 		if st.Calls > 0 {
 			run.Metrics[p+"amplification"] = float64(st.Attempts) / float64(st.Calls)
 		}

@@ -71,7 +71,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildTracer, w.buildLedger, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.scheduleFaults, w.buildAutoscalers}
+	steps := []func() error{w.buildServices, w.buildTracer, w.buildLedger, w.useMesh, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.buildMeshLinks, w.scheduleFaults, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
