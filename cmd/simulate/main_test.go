@@ -68,7 +68,7 @@ func TestBadInputExitsTwoWithAMessage(t *testing.T) {
 		want string
 	}{
 		{nil, "simulate: -scenario is required (try -list for the built-in scenarios)"},
-		{[]string{"-scenario", "nosuch"}, `simulate: scenario "nosuch": no built-in scenario has that name (built-in: autoscale, balancer`},
+		{[]string{"-scenario", "nosuch"}, `simulate: scenario "nosuch": no built-in scenario has that name (built-in: async, autoscale, balancer`},
 		{[]string{"-scenario", "balancer", "-seeds", "-1"}, "simulate: -seeds must be in [0, 1000] (0 = the scenario's), got -1"},
 		{[]string{"-scenario", "balancer", "-parallel", "0"}, "simulate: -parallel must be in [1, 256], got 0"},
 		{[]string{"-scenario", bad}, `simulate: bad.yaml:2: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "10"`},
