@@ -1,0 +1,238 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"regexp"
+	"time"
+
+	"faultline/models/load"
+	"faultline/models/resilience"
+	"faultline/sim"
+)
+
+// Call modes of a ServiceConfig.
+const (
+	// Sequential calls the dependencies one after the other and stops at
+	// the first that fails (without a fallback).
+	Sequential = "sequential"
+	// Parallel calls every dependency at once and waits for all of them.
+	Parallel = "parallel"
+)
+
+// Defaults of a ServiceConfig and a CallConfig.
+const (
+	DefaultWorkers     = 16
+	DefaultCallTimeout = time.Second
+)
+
+// ErrConfig is wrapped by every error Validate returns.
+var ErrConfig = errors.New("invalid chain config")
+
+// configErr is a config error whose text is "path: rule" and which
+// matches ErrConfig under errors.Is.
+type configErr struct{ msg string }
+
+func (e *configErr) Error() string { return e.msg }
+
+func (e *configErr) Unwrap() error { return ErrConfig }
+
+func invalid(format string, args ...any) error {
+	return &configErr{msg: fmt.Sprintf(format, args...)}
+}
+
+// under puts a config error under a path prefix, e.g. "calls[0].".
+func under(prefix string, err error) error { return &configErr{msg: prefix + err.Error()} }
+
+// ServiceConfig configures one service instance. The harness fills
+// Listen and every call's Addr; the rest is the user's.
+type ServiceConfig struct {
+	// Name identifies the service in links, logs and status. Required:
+	// lower-case letters, digits and '-', starting with a letter.
+	Name string `yaml:"name"`
+	// Listen is the loopback address (127.0.0.1:port) the service serves
+	// on. Required by Serve; the harness picks it.
+	Listen string `yaml:"listen"`
+	// Workers is how many requests are worked on at once; a worker is held
+	// for the whole request, downstream calls included, as in a
+	// thread-per-request server. Default 16; must be >= 1.
+	Workers int `yaml:"workers"`
+	// QueueLimit is how many requests may wait for a worker; one arriving
+	// beyond Workers+QueueLimit is answered 503 at once. 0 (the default)
+	// means no queue; must be >= 0.
+	QueueLimit int `yaml:"queue_limit"`
+	// ServiceTime is the service's own work per request, in seconds,
+	// drawn from the service's seeded stream and slept. Kind "" (the
+	// default) means no work; a negative draw counts as 0.
+	ServiceTime sim.DistSpec `yaml:"service_time"`
+	// ErrorRate is the fraction of requests answered 500 after the
+	// service's own work, before any call. Default 0; must be in [0, 1].
+	ErrorRate float64 `yaml:"error_rate"`
+	// Seed seeds the service's random stream (service times, errors,
+	// retry jitter).
+	Seed uint64 `yaml:"seed"`
+	// RateLimit, when set, admits requests through a token bucket
+	// (golang.org/x/time/rate): a request finding it empty is answered
+	// 429 at once.
+	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
+	// Mode is sequential (the default) or parallel.
+	Mode string `yaml:"mode"`
+	// Calls are the dependencies called after the service's own work.
+	Calls []CallConfig `yaml:"calls"`
+}
+
+// CallConfig configures the calls of a service to one dependency.
+type CallConfig struct {
+	// Target is the name of the service called. Required.
+	Target string `yaml:"target"`
+	// Addr is the loopback address dialled for Target: the proxy of the
+	// link, which the harness creates. Required by Serve.
+	Addr string `yaml:"addr"`
+	// Timeout bounds each attempt (and is further cut to the incoming
+	// request's remaining time). Default 1s; must be > 0.
+	Timeout time.Duration `yaml:"timeout"`
+	// Retry retries failed attempts after a back-off; nil never retries.
+	Retry *load.RetryConfig `yaml:"retry"`
+	// Breaker is a consecutive-failure breaker (a real sony/gobreaker
+	// with these settings) in front of every attempt; nil: none.
+	Breaker *resilience.BreakerConfig `yaml:"breaker"`
+	// WindowBreaker is a sliding-window breaker (resilience4j's
+	// semantics) in front of every attempt; nil: none.
+	WindowBreaker *resilience.WindowBreakerConfig `yaml:"window_breaker"`
+	// Bulkhead bounds the attempts in flight to Target, with at most
+	// MaxWaiting attempts waiting (until their deadline) for a slot; nil:
+	// none.
+	Bulkhead *resilience.BulkheadConfig `yaml:"bulkhead"`
+	// RateLimit bounds the attempts sent to Target (x/time/rate, no
+	// waiting: an attempt finding the bucket empty is rejected); nil: none.
+	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
+	// Fallback turns a failed call into a degraded success: the service
+	// still answers 200, with the header Degraded naming the target.
+	Fallback bool `yaml:"fallback"`
+}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// SetDefaults fills every zero field that has a default, in the calls and
+// their policies too.
+func (c *ServiceConfig) SetDefaults() {
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.Mode == "" {
+		c.Mode = Sequential
+	}
+	if c.RateLimit != nil {
+		c.RateLimit.SetDefaults()
+	}
+	for i := range c.Calls {
+		c.Calls[i].SetDefaults()
+	}
+}
+
+// SetDefaults fills every zero field that has a default.
+func (c *CallConfig) SetDefaults() {
+	if c.Timeout == 0 {
+		c.Timeout = DefaultCallTimeout
+	}
+	if c.Retry != nil {
+		c.Retry.SetDefaults()
+	}
+	if c.Breaker != nil {
+		c.Breaker.SetDefaults()
+	}
+	if c.WindowBreaker != nil {
+		c.WindowBreaker.SetDefaults()
+	}
+	if c.Bulkhead != nil {
+		c.Bulkhead.SetDefaults()
+	}
+	if c.RateLimit != nil {
+		c.RateLimit.SetDefaults()
+	}
+}
+
+// Validate reports the first invalid field, by its yaml path; run it
+// after SetDefaults. Listen and Addr may be empty (the harness fills
+// them); Serve requires them.
+func (c *ServiceConfig) Validate() error {
+	switch {
+	case !namePattern.MatchString(c.Name):
+		return invalid("name: must match %s, got %q", namePattern, c.Name)
+	case c.Listen != "" && !loopback(c.Listen):
+		return invalid("listen: must be 127.0.0.1:port, got %q", c.Listen)
+	case c.Workers < 1:
+		return invalid("workers: must be >= 1, got %d", c.Workers)
+	case c.QueueLimit < 0:
+		return invalid("queue_limit: must be >= 0 (0: no queue), got %d", c.QueueLimit)
+	case !(c.ErrorRate >= 0 && c.ErrorRate <= 1):
+		return invalid("error_rate: must be in [0, 1], got %v", c.ErrorRate)
+	case c.Mode != Sequential && c.Mode != Parallel:
+		return invalid("mode: must be sequential or parallel, got %q", c.Mode)
+	}
+	if c.ServiceTime.Kind != "" {
+		if _, err := c.ServiceTime.Build(); err != nil {
+			return invalid("service_time: %v", err)
+		}
+	}
+	if c.RateLimit != nil {
+		if err := c.RateLimit.Validate(); err != nil {
+			return invalid("rate_limit.%v", err)
+		}
+	}
+	for i := range c.Calls {
+		if err := c.Calls[i].Validate(); err != nil {
+			return under(fmt.Sprintf("calls[%d].", i), err)
+		}
+	}
+	return nil
+}
+
+// Validate reports the first invalid field, by its yaml path.
+func (c *CallConfig) Validate() error {
+	switch {
+	case !namePattern.MatchString(c.Target):
+		return invalid("target: must name a service, got %q", c.Target)
+	case c.Addr != "" && !loopback(c.Addr):
+		return invalid("addr: must be 127.0.0.1:port, got %q", c.Addr)
+	case c.Timeout <= 0:
+		return invalid("timeout: must be > 0, got %v", c.Timeout)
+	case c.Breaker != nil && c.WindowBreaker != nil:
+		return invalid("window_breaker: at most one of breaker and window_breaker may be set")
+	}
+	type part struct {
+		name string
+		set  bool
+		v    interface{ Validate() error }
+	}
+	for _, p := range []part{
+		{"retry", c.Retry != nil, c.Retry},
+		{"breaker", c.Breaker != nil, c.Breaker},
+		{"window_breaker", c.WindowBreaker != nil, c.WindowBreaker},
+		{"bulkhead", c.Bulkhead != nil, c.Bulkhead},
+		{"rate_limit", c.RateLimit != nil, c.RateLimit},
+	} {
+		if !p.set {
+			continue
+		}
+		if err := p.v.Validate(); err != nil {
+			if p.name == "retry" { // load's errors already start with "retry."
+				return invalid("%v", err)
+			}
+			return invalid("%s.%v", p.name, err)
+		}
+	}
+	return nil
+}
+
+// loopback reports whether addr is 127.0.0.1:port with a port in 1..65535.
+func loopback(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		return false
+	}
+	p, err := net.LookupPort("tcp", port)
+	return err == nil && p > 0 && p <= math.MaxUint16
+}

@@ -1,0 +1,285 @@
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"faultline/reports/results"
+	"faultline/sim"
+)
+
+// Headers of the chain's protocol.
+const (
+	// HeaderTimeout carries the caller's remaining time (a Go duration,
+	// e.g. "412ms"). The callee counts its deadline from the request's
+	// arrival, drops the request if the deadline passes before a worker
+	// takes it, and stops working on it (answering 504) once it passes.
+	HeaderTimeout = "X-Faultline-Timeout"
+	// HeaderDegraded is set on a 200 built with a fallback: the targets
+	// whose calls failed, comma-separated.
+	HeaderDegraded = "X-Faultline-Degraded"
+)
+
+// Paths a service serves: StatusPath answers a Status as JSON; every
+// other path is the service's work.
+const StatusPath = "/status"
+
+// Status is what a service has seen so far, as StatusPath answers it.
+// Incoming requests are counted by how they ended.
+type Status struct {
+	Name        string `json:"name"`
+	Requests    uint64 `json:"requests"`
+	OK          uint64 `json:"ok"`       // 200, degraded or not
+	Degraded    uint64 `json:"degraded"` // 200 built with a fallback
+	Errors      uint64 `json:"errors"`   // 500 (error_rate) and 502 (a dependency failed)
+	Rejected    uint64 `json:"rejected"` // 503: no worker and the queue full
+	RateLimited uint64 `json:"rate_limited"`
+	// Expired counts requests dropped (504) because their deadline passed
+	// while queued or working.
+	Expired uint64 `json:"expired"`
+	// Active is the number of requests holding a worker, Waiting the
+	// number queued for one.
+	Active  int          `json:"active"`
+	Waiting int          `json:"waiting"`
+	Calls   []CallStatus `json:"calls"`
+}
+
+// Service is one running service instance's logic, as an http.Handler.
+type Service struct {
+	cfg   ServiceConfig
+	work  sim.Dist // nil: no work
+	rl    *rate.Limiter
+	slots chan struct{} // one per busy worker
+	inSys atomic.Int64  // requests holding or waiting for a worker
+	calls []*caller
+
+	mu  sync.Mutex // guards rng
+	rng *rand.Rand
+
+	requests, ok, degraded, errs, rejected, rateLimited, expired atomic.Uint64
+}
+
+// NewService applies the defaults, validates cfg (every call needs its
+// Addr) and returns the service.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, slots: make(chan struct{}, cfg.Workers), rng: rand.New(rand.NewPCG(cfg.Seed, 0))}
+	if cfg.ServiceTime.Kind != "" {
+		s.work, _ = cfg.ServiceTime.Build() // validated
+	}
+	if l := cfg.RateLimit; l != nil {
+		s.rl = rate.NewLimiter(rate.Limit(l.Rate), l.Burst)
+	}
+	origin := time.Now()
+	for i, cc := range cfg.Calls {
+		if cc.Addr == "" {
+			return nil, invalid("calls[%d].addr: required (127.0.0.1:port)", i)
+		}
+		c, err := newCaller(cc, rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1)), origin, cfg.Workers+cfg.QueueLimit)
+		if err != nil {
+			return nil, under(fmt.Sprintf("calls[%d].", i), err)
+		}
+		s.calls = append(s.calls, c)
+	}
+	return s, nil
+}
+
+// Status returns the service's counters and its calls' state.
+func (s *Service) Status() Status {
+	st := Status{Name: s.cfg.Name, Requests: s.requests.Load(), OK: s.ok.Load(), Degraded: s.degraded.Load(),
+		Errors: s.errs.Load(), Rejected: s.rejected.Load(), RateLimited: s.rateLimited.Load(), Expired: s.expired.Load()}
+	st.Active = len(s.slots)
+	st.Waiting = max(int(s.inSys.Load())-st.Active, 0)
+	for _, c := range s.calls {
+		st.Calls = append(st.Calls, c.status())
+	}
+	return st
+}
+
+// ServeHTTP answers StatusPath with the Status, and anything else with
+// the service's work.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == StatusPath {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.Status())
+		return
+	}
+	s.requests.Add(1)
+	code, degraded := s.handle(r)
+	if len(degraded) > 0 {
+		w.Header().Set(HeaderDegraded, strings.Join(degraded, ","))
+	}
+	w.WriteHeader(code)
+}
+
+// handle runs one request through admission, the service's work and its
+// calls, counts how it ended, and returns the status code.
+func (s *Service) handle(r *http.Request) (int, []string) {
+	ctx, cancel, ok := deadline(r)
+	defer cancel()
+	if !ok {
+		s.expired.Add(1)
+		return http.StatusGatewayTimeout, nil
+	}
+	if s.rl != nil && !s.rl.Allow() {
+		s.rateLimited.Add(1)
+		return http.StatusTooManyRequests, nil
+	}
+	defer s.inSys.Add(-1)
+	if s.inSys.Add(1) > int64(s.cfg.Workers+s.cfg.QueueLimit) {
+		s.rejected.Add(1)
+		return http.StatusServiceUnavailable, nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		s.expired.Add(1)
+		return http.StatusGatewayTimeout, nil
+	}
+	if ctx.Err() != nil || !sleep(ctx, s.serviceTime()) {
+		s.expired.Add(1) // the deadline passed in the queue or during the work
+		return http.StatusGatewayTimeout, nil
+	}
+	if s.fails() {
+		s.errs.Add(1)
+		return http.StatusInternalServerError, nil
+	}
+	degraded, failed := s.callAll(ctx)
+	switch {
+	case failed && ctx.Err() != nil:
+		s.expired.Add(1)
+		return http.StatusGatewayTimeout, nil
+	case failed:
+		s.errs.Add(1)
+		return http.StatusBadGateway, nil
+	}
+	s.ok.Add(1)
+	if len(degraded) > 0 {
+		s.degraded.Add(1)
+	}
+	return http.StatusOK, degraded
+}
+
+// deadline derives the request's context from HeaderTimeout (none: the
+// request has no deadline but the caller's connection); ok is false when
+// the remaining time is already spent or the header is malformed.
+func deadline(r *http.Request) (context.Context, context.CancelFunc, bool) {
+	h := r.Header.Get(HeaderTimeout)
+	if h == "" {
+		ctx, cancel := context.WithCancel(r.Context())
+		return ctx, cancel, true
+	}
+	d, err := time.ParseDuration(h)
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	return ctx, cancel, err == nil && d > 0
+}
+
+// serviceTime draws the work of one request.
+func (s *Service) serviceTime() time.Duration {
+	if s.work == nil {
+		return 0
+	}
+	s.mu.Lock()
+	v := s.work.Sample(s.rng)
+	s.mu.Unlock()
+	return max(sim.Seconds(v), 0)
+}
+
+// fails draws whether the request is answered 500.
+func (s *Service) fails() bool {
+	if s.cfg.ErrorRate == 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.Float64() < s.cfg.ErrorRate
+}
+
+// callAll makes the service's calls in its mode. A failed call with a
+// fallback is degraded, not failed; in sequential mode the first failed
+// call without one ends the request.
+func (s *Service) callAll(ctx context.Context) (degraded []string, failed bool) {
+	hard := make([]bool, len(s.calls)) // whether call i failed without a fallback
+	fellBack := make([]bool, len(s.calls))
+	one := func(i int) {
+		c := s.calls[i]
+		if c.do(ctx) == results.OK {
+			return
+		}
+		if c.cfg.Fallback {
+			c.n.fallbacks.Add(1)
+			fellBack[i] = true
+			return
+		}
+		c.n.failed.Add(1)
+		hard[i] = true
+	}
+	if s.cfg.Mode == Parallel {
+		var wg sync.WaitGroup
+		for i := range s.calls {
+			wg.Go(func() { one(i) })
+		}
+		wg.Wait()
+	} else {
+		for i := range s.calls {
+			if one(i); hard[i] {
+				break
+			}
+		}
+	}
+	for i, c := range s.calls {
+		failed = failed || hard[i]
+		if fellBack[i] {
+			degraded = append(degraded, c.cfg.Target)
+		}
+	}
+	return degraded, failed
+}
+
+// Serve runs one service on cfg.Listen until ctx is done, then shuts it
+// down (in-flight requests get up to a second). It returns an error if
+// the config is invalid or the address cannot be bound.
+func Serve(ctx context.Context, cfg ServiceConfig) error {
+	if cfg.Listen == "" {
+		return invalid("listen: required (127.0.0.1:port)")
+	}
+	s, err := NewService(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err = <-done:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		_ = srv.Close()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
