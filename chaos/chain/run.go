@@ -1,0 +1,389 @@
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"faultline/models/resilience"
+	"faultline/reports/results"
+)
+
+// Run defaults.
+const (
+	DefaultInterval    = time.Second
+	DefaultSampleEvery = 100 * time.Millisecond
+	// runSlack is added to the load's duration and timeout for a run's
+	// hard deadline.
+	runSlack = 10 * time.Second
+)
+
+// RunConfig is one experiment on a started chain.
+type RunConfig struct {
+	// Load is the open-loop load on the entry service.
+	Load LoadConfig `yaml:"load"`
+	// Faults are applied on their links at their times, from the start
+	// of the load, and removed at their ends (or when the run stops).
+	Faults []Fault `yaml:"faults"`
+	// Interval is the step of the result's series. Default 1s; must be
+	// in (0, load.duration].
+	Interval time.Duration `yaml:"interval"`
+	// SampleEvery is how often every service's status is read. Default
+	// 100ms; must be >= 10ms.
+	SampleEvery time.Duration `yaml:"sample_every"`
+}
+
+// SetDefaults fills every zero field that has a default.
+func (c *RunConfig) SetDefaults() {
+	c.Load.SetDefaults()
+	if c.Interval == 0 {
+		c.Interval = min(DefaultInterval, c.Load.Duration)
+	}
+	if c.SampleEvery == 0 {
+		c.SampleEvery = DefaultSampleEvery
+	}
+	for i := range c.Faults {
+		c.Faults[i].SetDefaults()
+	}
+}
+
+// Validate reports the first invalid field; links are the chain's.
+func (c *RunConfig) Validate(links []string) error {
+	if err := c.Load.Validate(); err != nil {
+		return under("load.", err)
+	}
+	switch {
+	case c.Interval <= 0 || c.Interval > c.Load.Duration:
+		return invalid("interval: must be in (0, load.duration %v], got %v", c.Load.Duration, c.Interval)
+	case c.SampleEvery < 10*time.Millisecond:
+		return invalid("sample_every: must be >= 10ms, got %v", c.SampleEvery)
+	}
+	for i := range c.Faults {
+		if err := c.Faults[i].Validate(links); err != nil {
+			return under(fmt.Sprintf("faults[%d].", i), err)
+		}
+	}
+	return nil
+}
+
+// Sample is every service's status at one time since the start of the
+// load.
+type Sample struct {
+	At       time.Duration `json:"at_ns"`
+	Services []Status      `json:"services"`
+}
+
+// experiment is the state of one Chain.Run.
+type experiment struct {
+	c  *Chain
+	rc RunConfig
+	t0 time.Time
+
+	mu       sync.Mutex
+	rec      *results.Recorder
+	degraded int
+	samples  []Sample
+	applied  [][2]time.Duration // each fault's real start and end; -1 if never applied
+	errs     []error
+}
+
+// Run drives the load and the faults on the chain, reads every service's
+// status all along, and returns the results, with the simulator's series
+// and metric names where they exist (offered, goodput, p99...) and per
+// call "breaker <caller>-><target>" (0 closed, 1 half-open, 2 open, the
+// state at the end of each interval). Faults are always removed before
+// Run returns. If dir is set, the status samples go to status.jsonl and
+// Toxiproxy's record to faults.json there.
+func (c *Chain) Run(ctx context.Context, rc RunConfig) (results.Run, error) {
+	rc.Faults = append([]Fault(nil), rc.Faults...)
+	rc.SetDefaults()
+	if err := rc.Validate(c.links); err != nil {
+		return results.Run{}, err
+	}
+	fs, fe := faultSpan(rc)
+	rec, err := results.NewRecorder(results.RecorderConfig{Duration: rc.Load.Duration, Interval: rc.Interval, FaultStart: fs, FaultEnd: fe})
+	if err != nil {
+		return results.Run{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, rc.Load.Duration+rc.Load.Timeout+runSlack)
+	defer cancel()
+	e := &experiment{c: c, rc: rc, rec: rec, applied: make([][2]time.Duration, len(rc.Faults))}
+	e.t0 = time.Now()
+	c.h.SetStart(e.t0)
+	err = e.drive(ctx)
+	return e.results(), errors.Join(append(e.errs, err)...)
+}
+
+// faultSpan is the During phase: from the first fault's start to the last
+// one's end, within the load; the whole run is Before without faults.
+func faultSpan(rc RunConfig) (time.Duration, time.Duration) {
+	d := rc.Load.Duration
+	if len(rc.Faults) == 0 {
+		return d, d
+	}
+	start, end := d, time.Duration(0)
+	for _, f := range rc.Faults {
+		start, end = min(start, f.At), max(end, f.End())
+	}
+	start = min(start, d)
+	return start, min(max(end, start), d)
+}
+
+// drive runs the load, the faults and the sampler; it returns once the
+// load has ended and every fault is removed.
+func (e *experiment) drive(ctx context.Context) error {
+	sctx, stopSampler := context.WithCancel(ctx)
+	var sampler, faults sync.WaitGroup
+	sampler.Go(func() { e.sample(sctx) })
+	for i := range e.rc.Faults {
+		faults.Go(func() { e.fault(ctx, i) })
+	}
+	err := Generate(ctx, e.c.EntryAddr(), e.rc.Load, e.t0, e.observe)
+	faults.Wait()
+	stopSampler()
+	sampler.Wait()
+	if err != nil {
+		return fmt.Errorf("chain run stopped: %w", err)
+	}
+	return nil
+}
+
+func (e *experiment) observe(r Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rec.Observe(r.Start, r.End, r.Outcome)
+	if r.Degraded {
+		e.degraded++
+	}
+}
+
+// fault applies fault i at its time and removes it at its end, or as
+// soon as ctx is done; the removal is registered before the change.
+func (e *experiment) fault(ctx context.Context, i int) {
+	f := e.rc.Faults[i]
+	e.setApplied(i, -1, -1)
+	if !sleep(ctx, time.Until(e.t0.Add(f.At))) {
+		return
+	}
+	revert, err := e.c.Inject(ctx, fmt.Sprintf("f%d", i+1), f)
+	start := time.Since(e.t0)
+	defer func() {
+		if revert != nil {
+			if rerr := revert(); rerr != nil {
+				e.fail(fmt.Errorf("faults[%d]: revert: %w", i, rerr))
+			}
+		}
+		e.setApplied(i, start, time.Since(e.t0))
+	}()
+	if err != nil {
+		e.fail(fmt.Errorf("faults[%d]: %w", i, err))
+		return
+	}
+	sleep(ctx, time.Until(e.t0.Add(f.End())))
+}
+
+func (e *experiment) setApplied(i int, start, end time.Duration) {
+	e.mu.Lock()
+	e.applied[i] = [2]time.Duration{start, end}
+	e.mu.Unlock()
+}
+
+func (e *experiment) fail(err error) {
+	e.mu.Lock()
+	e.errs = append(e.errs, err)
+	e.mu.Unlock()
+}
+
+// sample reads every service's status every SampleEvery until ctx is
+// done; a service that does not answer is left out of that sample.
+func (e *experiment) sample(ctx context.Context) {
+	tick := time.NewTicker(e.rc.SampleEvery)
+	defer tick.Stop()
+	for {
+		s := Sample{At: time.Since(e.t0)}
+		for _, svc := range e.c.cfg.Services {
+			qctx, cancel := context.WithTimeout(ctx, e.rc.SampleEvery)
+			st, err := e.c.Status(qctx, svc.Name)
+			cancel()
+			if err == nil {
+				s.Services = append(s.Services, st)
+			}
+		}
+		e.record(s)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// breakerValue maps a breaker state name to the series value: the
+// resilience.State number (closed 0, half-open 1, open 2).
+var breakerValue = map[string]float64{
+	resilience.StateClosed.String():   float64(resilience.StateClosed),
+	resilience.StateHalfOpen.String(): float64(resilience.StateHalfOpen),
+	resilience.StateOpen.String():     float64(resilience.StateOpen),
+}
+
+// record keeps a sample and puts it in the series.
+func (e *experiment) record(s Sample) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var prev *Sample
+	if n := len(e.samples); n > 0 {
+		prev = &e.samples[n-1]
+	}
+	e.samples = append(e.samples, s)
+	if s.At >= e.rc.Load.Duration {
+		return
+	}
+	for _, st := range s.Services {
+		e.rec.Set("active "+st.Name, "requests", s.At, float64(st.Active))
+		e.rec.Set("waiting "+st.Name, "requests", s.At, float64(st.Waiting))
+		for _, cs := range st.Calls {
+			link := Link(st.Name, cs.Target)
+			if cs.Breaker != "" {
+				e.rec.Set("breaker "+link, "state", s.At, breakerValue[cs.Breaker])
+			}
+			if old, ok := prevCall(prev, st.Name, cs.Target); ok {
+				e.rec.Add("retries "+link, "retries", s.At, float64(cs.Retries-old.Retries))
+				e.rec.Add("attempts "+link, "attempts", s.At, float64(cs.Attempts-old.Attempts))
+			}
+		}
+	}
+}
+
+// prevCall finds a call's status in the previous sample.
+func prevCall(prev *Sample, name, target string) (CallStatus, bool) {
+	if prev == nil {
+		return CallStatus{}, false
+	}
+	for _, st := range prev.Services {
+		if st.Name != name {
+			continue
+		}
+		for _, cs := range st.Calls {
+			if cs.Target == target {
+				return cs, true
+			}
+		}
+	}
+	return CallStatus{}, false
+}
+
+// results finishes the recorder and adds the run's metrics: the real
+// fault windows, retry amplification, degraded answers, and per call the
+// time its breaker was seen open and its state changes.
+func (e *experiment) results() results.Run {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	run := e.rec.Finish()
+	run.Engine = "real"
+	run.Seed = e.rc.Load.Seed
+	run.Metrics["degraded"] = float64(e.degraded)
+	for i, a := range e.applied {
+		if a[0] >= 0 {
+			run.Metrics[fmt.Sprintf("real_fault%d_start_s", i+1)] = a[0].Seconds()
+			run.Metrics[fmt.Sprintf("real_fault%d_end_s", i+1)] = a[1].Seconds()
+		}
+	}
+	var calls, attempts uint64
+	if n := len(e.samples); n > 0 {
+		for _, st := range e.samples[n-1].Services {
+			for _, cs := range st.Calls {
+				calls += cs.Calls
+				attempts += cs.Attempts
+				run.Metrics["breaker_transitions "+Link(st.Name, cs.Target)] = float64(cs.BreakerTransitions)
+			}
+		}
+	}
+	if calls > 0 {
+		run.Metrics["retry_amplification"] = float64(attempts) / float64(calls)
+	}
+	for link, d := range e.openTimes() {
+		run.Metrics["breaker_open_s "+link] = d.Seconds()
+	}
+	e.writeArtefacts()
+	return run
+}
+
+// openTimes sums, per call with a breaker, the time between samples
+// that found it open.
+func (e *experiment) openTimes() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for i := 1; i < len(e.samples); i++ {
+		for _, st := range e.samples[i-1].Services {
+			for _, cs := range st.Calls {
+				if cs.Breaker == "" {
+					continue
+				}
+				link := Link(st.Name, cs.Target)
+				if cs.Breaker == resilience.StateOpen.String() {
+					out[link] += e.samples[i].At - e.samples[i-1].At
+				} else {
+					out[link] += 0
+				}
+			}
+		}
+	}
+	return out
+}
+
+// writeArtefacts writes the samples and the fault record into the
+// chain's folder when it is the user's; errors are the run's.
+func (e *experiment) writeArtefacts() {
+	if e.c.tempDir {
+		return
+	}
+	f, err := os.Create(filepath.Join(e.c.dir, "status.jsonl"))
+	if err == nil {
+		enc := json.NewEncoder(f)
+		for _, s := range e.samples {
+			if err = enc.Encode(s); err != nil {
+				break
+			}
+		}
+		err = errors.Join(err, f.Close())
+	}
+	if err == nil {
+		var data []byte
+		if data, err = json.MarshalIndent(e.c.h.Events(), "", "  "); err == nil {
+			err = os.WriteFile(filepath.Join(e.c.dir, "faults.json"), data, 0o644)
+		}
+	}
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%w: artefacts: %v", ErrHarness, err))
+	}
+}
+
+// Execute starts the chain, runs rc on it and closes it, whatever
+// happens: on success, failure, panic, ctx's cancellation and SIGINT or
+// SIGTERM (which cancel the run instead of killing the process). An
+// interrupted run returns an error wrapping the context's. onStart, if
+// not nil, is called once the chain is up.
+func Execute(ctx context.Context, cfg Config, opt Options, rc RunConfig, onStart func(*Chain)) (res results.Run, err error) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := Start(ctx, cfg, opt)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("chain run: panic: %v", p)
+		}
+		err = errors.Join(err, c.Close())
+	}()
+	if onStart != nil {
+		onStart(c)
+	}
+	return c.Run(ctx, rc)
+}
