@@ -1,0 +1,98 @@
+package chain
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"faultline/models/load"
+	"faultline/models/resilience"
+	"faultline/sim"
+)
+
+// TestValidateNamesTheField: each invalid setting is reported by its yaml
+// path, and every error matches ErrConfig.
+func TestValidateNamesTheField(t *testing.T) {
+	call := func(f func(*CallConfig)) ServiceConfig {
+		c := CallConfig{Target: "b"}
+		f(&c)
+		return ServiceConfig{Name: "a", Calls: []CallConfig{c}}
+	}
+	cases := []struct {
+		name string
+		cfg  ServiceConfig
+		want string
+	}{
+		{"name", ServiceConfig{Name: "A b"}, "name:"},
+		{"listen not loopback", ServiceConfig{Name: "a", Listen: "0.0.0.0:80"}, "listen:"},
+		{"workers", ServiceConfig{Name: "a", Workers: -1}, "workers:"},
+		{"queue", ServiceConfig{Name: "a", QueueLimit: -1}, "queue_limit:"},
+		{"error rate", ServiceConfig{Name: "a", ErrorRate: 1.5}, "error_rate:"},
+		{"mode", ServiceConfig{Name: "a", Mode: "fanout"}, "mode:"},
+		{"service time", ServiceConfig{Name: "a", ServiceTime: sim.DistSpec{Kind: "exponential"}}, "service_time:"},
+		{"rate limit", ServiceConfig{Name: "a", RateLimit: &resilience.RateLimitConfig{}}, "rate_limit.rate:"},
+		{"call target", call(func(c *CallConfig) { c.Target = "" }), "calls[0].target:"},
+		{"call timeout", call(func(c *CallConfig) { c.Timeout = -time.Second }), "calls[0].timeout:"},
+		{"call retry", call(func(c *CallConfig) { c.Retry = &load.RetryConfig{Backoff: load.Backoff{Kind: "linear"}} }), "calls[0].retry.backoff.kind:"},
+		{"two breakers", call(func(c *CallConfig) {
+			c.Breaker, c.WindowBreaker = &resilience.BreakerConfig{}, &resilience.WindowBreakerConfig{}
+		}), "calls[0].window_breaker:"},
+		{"bulkhead", call(func(c *CallConfig) { c.Bulkhead = &resilience.BulkheadConfig{MaxWaiting: -1} }), "calls[0].bulkhead.max_waiting:"},
+		{"call rate limit", call(func(c *CallConfig) { c.RateLimit = &resilience.RateLimitConfig{Rate: -1} }), "calls[0].rate_limit.rate:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.SetDefaults()
+			err := tc.cfg.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.True(t, errors.Is(err, ErrConfig), "%v does not match ErrConfig", err)
+		})
+	}
+}
+
+// TestChainValidate: targets must exist, names be unique, no self-calls.
+func TestChainValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "services:"},
+		{Config{Services: []ServiceConfig{{Name: "a"}, {Name: "a"}}}, `services[1].name: "a" is used twice`},
+		{Config{Services: []ServiceConfig{{Name: "a", Calls: []CallConfig{{Target: "x"}}}}}, "services[0].calls[0].target: no service"},
+		{Config{Services: []ServiceConfig{{Name: "a", Calls: []CallConfig{{Target: "a"}}}}}, "call itself"},
+		{Config{Services: []ServiceConfig{{Name: "a", Workers: -2}}}, "services[0].workers:"},
+	} {
+		tc.cfg.SetDefaults()
+		err := tc.cfg.Validate()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}
+
+// TestConfigYAMLRoundTrip: the harness hands each service its config as
+// YAML; every field, durations included, survives the trip.
+func TestConfigYAMLRoundTrip(t *testing.T) {
+	in := ServiceConfig{
+		Name: "a", Listen: "127.0.0.1:12345", Workers: 4, QueueLimit: 2, ErrorRate: 0.1, Seed: 7, Mode: Parallel,
+		ServiceTime: sim.DistSpec{Kind: "lognormal", Mean: 0.01, Stddev: 0.005},
+		RateLimit:   &resilience.RateLimitConfig{Rate: 50, Burst: 10},
+		Calls: []CallConfig{{
+			Target: "b", Addr: "127.0.0.1:12346", Timeout: 250 * time.Millisecond, Fallback: true,
+			Retry:    &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Kind: "envoy", Base: 25 * time.Millisecond}, Budget: &resilience.BudgetConfig{BudgetPercent: 20}},
+			Breaker:  &resilience.BreakerConfig{Timeout: 2 * time.Second, ConsecutiveFailures: 3},
+			Bulkhead: &resilience.BulkheadConfig{MaxConcurrent: 3, MaxWaiting: 1},
+		}},
+	}
+	in.SetDefaults()
+	data, err := yaml.Marshal(in)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "timeout: 250ms")
+	var out ServiceConfig
+	require.NoError(t, yaml.Unmarshal(data, &out))
+	assert.Equal(t, in, out)
+}
