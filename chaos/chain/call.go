@@ -143,18 +143,19 @@ func gobreakerSettings(name string, b resilience.BreakerConfig, transitions *ato
 func (c *caller) now() sim.Time { return sim.At(time.Since(c.origin)) }
 
 // do makes one logical call within ctx, retrying as configured, and
-// returns the last attempt's outcome.
-func (c *caller) do(ctx context.Context) results.Outcome {
+// returns the last attempt's outcome and, for a success, the callee's
+// HeaderDegraded.
+func (c *caller) do(ctx context.Context) (results.Outcome, string) {
 	c.n.calls.Add(1)
 	var prev time.Duration
 	for attempt := 1; ; attempt++ {
-		o := c.attempt(ctx, attempt)
+		o, degraded := c.attempt(ctx, attempt)
 		if o == results.OK || !c.wants(attempt, o) || ctx.Err() != nil {
-			return o
+			return o, degraded
 		}
 		if !c.admitRetry() {
 			c.n.retriesDenied.Add(1)
-			return o
+			return o, ""
 		}
 		c.mu.Lock()
 		d := c.retry.Delay(attempt, prev, c.rng)
@@ -164,7 +165,7 @@ func (c *caller) do(ctx context.Context) results.Outcome {
 		c.n.backoffNs.Add(int64(d))
 		if !sleep(ctx, d) {
 			c.endRetry()
-			return results.Timeout
+			return results.Timeout, ""
 		}
 	}
 }
@@ -195,13 +196,13 @@ func (c *caller) endRetry() {
 
 // attempt makes attempt n (1 for the first) and accounts for it in the
 // budget and throttle.
-func (c *caller) attempt(ctx context.Context, n int) results.Outcome {
+func (c *caller) attempt(ctx context.Context, n int) (results.Outcome, string) {
 	c.mu.Lock()
 	if c.budget != nil && n == 1 {
 		c.budget.BeginRequest()
 	}
 	c.mu.Unlock()
-	o := c.guarded(ctx)
+	o, degraded := c.guarded(ctx)
 	c.n.attempts.Add(1)
 	c.n.outcomes[o].Add(1)
 	c.mu.Lock()
@@ -221,16 +222,16 @@ func (c *caller) attempt(ctx context.Context, n int) results.Outcome {
 			c.throttle.Failure()
 		}
 	}
-	return o
+	return o, degraded
 }
 
 // guarded passes one attempt through the rate limit, the bulkhead and
 // the breaker, then sends it. Its deadline, the call's timeout, covers
 // the wait for a bulkhead slot.
-func (c *caller) guarded(ctx context.Context) results.Outcome {
+func (c *caller) guarded(ctx context.Context) (results.Outcome, string) {
 	if c.rl != nil && !c.rl.Allow() {
 		c.n.rateLimited.Add(1)
-		return results.Rejected
+		return results.Rejected, ""
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -238,21 +239,21 @@ func (c *caller) guarded(ctx context.Context) results.Outcome {
 		switch c.acquire(actx) {
 		case resilience.Rejected:
 			c.n.bulkheadRejected.Add(1)
-			return results.Rejected
+			return results.Rejected, ""
 		case resilience.Queued: // gave up waiting
-			return results.Timeout
+			return results.Timeout, ""
 		}
 		defer c.release()
 	}
 	done, ok := c.allow()
 	if !ok {
 		c.n.breakerRejected.Add(1)
-		return results.Rejected
+		return results.Rejected, ""
 	}
 	start := time.Now()
-	o := c.send(actx)
+	o, degraded := c.send(actx)
 	done(o == results.OK, time.Since(start))
-	return o
+	return o, degraded
 }
 
 // allow asks the breaker, if any, and returns the function recording the
@@ -336,11 +337,12 @@ func (c *caller) releaseLocked() {
 }
 
 // send sends one request to the dependency with the attempt's remaining
-// time in HeaderTimeout, and classifies the answer.
-func (c *caller) send(ctx context.Context) results.Outcome {
+// time in HeaderTimeout, classifies the answer and returns its
+// HeaderDegraded.
+func (c *caller) send(ctx context.Context) (results.Outcome, string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
 	if err != nil {
-		return results.Error
+		return results.Error, ""
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		req.Header.Set(HeaderTimeout, time.Until(dl).String())
@@ -348,13 +350,13 @@ func (c *caller) send(ctx context.Context) results.Outcome {
 	resp, err := c.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return results.Timeout
+			return results.Timeout, ""
 		}
-		return results.Error
+		return results.Error, ""
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
-	return classify(resp.StatusCode)
+	return classify(resp.StatusCode), resp.Header.Get(HeaderDegraded)
 }
 
 // classify maps a status code to an outcome: 2xx ok; 429 and 503

@@ -114,6 +114,7 @@ func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, ob
 			continue
 		}
 		wg.Add(1)
+		at := at
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			observe(request(ctx, client, addr, t0, at, cfg.Timeout))

@@ -26,8 +26,9 @@ const (
 	// arrival, drops the request if the deadline passes before a worker
 	// takes it, and stops working on it (answering 504) once it passes.
 	HeaderTimeout = "X-Faultline-Timeout"
-	// HeaderDegraded is set on a 200 built with a fallback: the targets
-	// whose calls failed, comma-separated.
+	// HeaderDegraded is set on a 200 built with a fallback, here or
+	// downstream: the targets whose calls failed and fell back,
+	// comma-separated (a service passes on its dependencies' list).
 	HeaderDegraded = "X-Faultline-Degraded"
 )
 
@@ -216,9 +217,12 @@ func (s *Service) fails() bool {
 func (s *Service) callAll(ctx context.Context) (degraded []string, failed bool) {
 	hard := make([]bool, len(s.calls)) // whether call i failed without a fallback
 	fellBack := make([]bool, len(s.calls))
+	passed := make([]string, len(s.calls)) // the callees' own degraded lists
 	one := func(i int) {
 		c := s.calls[i]
-		if c.do(ctx) == results.OK {
+		o, down := c.do(ctx)
+		if o == results.OK {
+			passed[i] = down
 			return
 		}
 		if c.cfg.Fallback {
@@ -246,6 +250,9 @@ func (s *Service) callAll(ctx context.Context) (degraded []string, failed bool) 
 		failed = failed || hard[i]
 		if fellBack[i] {
 			degraded = append(degraded, c.cfg.Target)
+		}
+		if passed[i] != "" {
+			degraded = append(degraded, strings.Split(passed[i], ",")...)
 		}
 	}
 	return degraded, failed

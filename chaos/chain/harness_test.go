@@ -1,0 +1,172 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"faultline/chaos/proxy"
+	"faultline/models/resilience"
+	"faultline/reports/results"
+	"faultline/sim"
+)
+
+// threeHops is gateway -> a -> b -> c, c doing 5ms of work; b calls c
+// with a 200ms timeout and a fallback, and breaker (if not nil).
+func threeHops(breaker *resilience.BreakerConfig) Config {
+	return Config{Services: []ServiceConfig{
+		{Name: "gateway", Workers: 64, Calls: []CallConfig{{Target: "a", Timeout: time.Second}}},
+		{Name: "a", Workers: 64, Calls: []CallConfig{{Target: "b", Timeout: 800 * time.Millisecond}}},
+		{Name: "b", Workers: 64, Calls: []CallConfig{{Target: "c", Timeout: 200 * time.Millisecond, Fallback: true, Breaker: breaker}}},
+		{Name: "c", Workers: 64, ServiceTime: sim.DistSpec{Kind: "constant", Value: 0.005}},
+	}}
+}
+
+// TestBreakerOpensUnderLatency: a 1s latency toxic on the deepest link
+// (b->c) from 1s to 4.5s. With a consecutive-failure breaker on b's call,
+// the breaker opens (seen through b's status endpoint and in the run's
+// breaker series) and the gateway keeps answering fast, degraded; without
+// it every request waits for b's 200ms timeout, and the gateway's p99
+// grows past it.
+func TestBreakerOpensUnderLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	rc := RunConfig{
+		Load:     LoadConfig{Rate: 40, Duration: 5 * time.Second, Timeout: time.Second, Seed: 1},
+		Faults:   []Fault{{Link: "b->c", Type: FaultLatency, Attributes: map[string]any{"latency": 1000}, At: time.Second, For: 3500 * time.Millisecond}},
+		Interval: 500 * time.Millisecond, SampleEvery: 50 * time.Millisecond,
+	}
+	run := func(t *testing.T, breaker *resilience.BreakerConfig) (results.Run, Status) {
+		c, err := Start(context.Background(), threeHops(breaker), Options{Dir: t.TempDir()})
+		require.NoError(t, err)
+		defer func() { assert.NoError(t, c.Close()) }()
+		res, err := c.Run(context.Background(), rc)
+		require.NoError(t, err, "seed 1")
+		st, err := c.Status(context.Background(), "b")
+		require.NoError(t, err)
+		return res, st
+	}
+	t.Run("breaker", func(t *testing.T) {
+		res, b := run(t, &resilience.BreakerConfig{ConsecutiveFailures: 3, Timeout: 30 * time.Second})
+		assert.Equal(t, "open", b.Calls[0].Breaker, "b's breaker on c, from b's status")
+		assert.Positive(t, b.Calls[0].BreakerRejected)
+		assert.Greater(t, res.Metrics["breaker_open_s b->c"], 2.5)
+		series := res.SeriesNamed("breaker b->c")
+		require.NotNil(t, series)
+		assert.Equal(t, 0.0, series.Values[0], "closed before the fault")
+		assert.Equal(t, 2.0, series.Values[len(series.Values)-1], "open at the end")
+		during, _ := res.Phase(results.During)
+		assert.GreaterOrEqual(t, during.Availability, 0.95, "the gateway keeps answering")
+		assert.Positive(t, res.Metrics["degraded"])
+		p99 := res.SeriesNamed("p99").Values
+		for i := 4; i < 9; i++ { // 2s..4.5s: the breaker is open
+			assert.Less(t, p99[i], 100.0, "gateway p99 in interval %d (seed 1): %v", i, p99)
+		}
+	})
+	t.Run("no breaker", func(t *testing.T) {
+		res, b := run(t, nil)
+		assert.Empty(t, b.Calls[0].Breaker)
+		assert.Positive(t, b.Calls[0].Timeouts)
+		before, _ := res.Phase(results.Before)
+		during, _ := res.Phase(results.During)
+		assert.Less(t, before.Latency.P99, 100.0)
+		assert.GreaterOrEqual(t, during.Latency.P95, 190.0, "every request waits b's 200ms timeout (seed 1): %+v", during)
+		assert.GreaterOrEqual(t, during.Latency.P50, 190.0)
+		p99 := res.SeriesNamed("p99").Values
+		for i := 3; i < 9; i++ { // 1.5s..4.5s: the fault is in place
+			assert.GreaterOrEqual(t, p99[i], 190.0, "gateway p99 in interval %d (seed 1): %v", i, p99)
+		}
+	})
+}
+
+// alive reports whether pid is still a process.
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// TestCleanup interrupts a run in the middle of a black-hole fault (by
+// cancellation, SIGTERM, or a panic) and asserts that no service process,
+// no listening port, no proxy and no temporary folder is left.
+func TestCleanup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	cfg := Config{Services: []ServiceConfig{
+		{Name: "gateway", Calls: []CallConfig{{Target: "a", Timeout: 300 * time.Millisecond}}},
+		{Name: "a"},
+	}}
+	rc := RunConfig{
+		Load:   LoadConfig{Rate: 20, Duration: 20 * time.Second, Timeout: 500 * time.Millisecond},
+		Faults: []Fault{{Link: "gateway->a", Type: FaultTimeout, Attributes: map[string]any{"timeout": 0}, At: 300 * time.Millisecond, For: 15 * time.Second}},
+	}
+	for _, how := range []string{"cancel", "sigterm", "panic"} {
+		t.Run(how, func(t *testing.T) {
+			if how == "sigterm" { // keep the test process alive whatever the timing
+				ch := make(chan os.Signal, 1)
+				signal.Notify(ch, syscall.SIGTERM)
+				defer signal.Stop(ch)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var c *Chain
+			start := time.Now()
+			_, err := Execute(ctx, cfg, Options{}, rc, func(ch *Chain) {
+				c = ch
+				if how == "panic" {
+					panic("boom")
+				}
+				go func() {
+					for !slices.ContainsFunc(ch.Proxies().Events(), func(e proxy.Event) bool { return e.Action == "add" }) {
+						time.Sleep(10 * time.Millisecond)
+					}
+					time.Sleep(200 * time.Millisecond) // requests are stuck in the black hole
+					if how == "cancel" {
+						cancel()
+					} else {
+						_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+					}
+				}()
+			})
+			require.Error(t, err)
+			if how == "panic" {
+				assert.Contains(t, err.Error(), "panic: boom")
+			} else {
+				assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+			}
+			assert.Less(t, time.Since(start), 15*time.Second, "the run stopped early")
+			require.NotNil(t, c)
+			for _, pid := range c.PIDs() {
+				assert.False(t, alive(pid), "process %d is left", pid)
+			}
+			var addrs []string
+			for _, s := range c.Config().Services {
+				addrs = append(addrs, s.Listen)
+				for _, call := range s.Calls {
+					addrs = append(addrs, call.Addr)
+				}
+			}
+			addrs = append(addrs, c.EntryAddr())
+			for _, a := range addrs {
+				conn, err := net.DialTimeout("tcp", a, 200*time.Millisecond)
+				if err == nil {
+					conn.Close()
+				}
+				assert.Error(t, err, "%s still listens", a)
+			}
+			p, x, err := c.Proxies().Remaining(context.Background())
+			require.NoError(t, err)
+			assert.Zero(t, p, "proxies left")
+			assert.Zero(t, x, "toxics left")
+			_, err = os.Stat(c.Dir())
+			assert.True(t, os.IsNotExist(err), "temporary folder %s left", c.Dir())
+		})
+	}
+}
