@@ -293,3 +293,41 @@ func TestBulkheadBoundsConcurrency(t *testing.T) {
 	assert.Zero(t, cs.BulkheadActive)
 	assert.Zero(t, cs.BulkheadWaiting)
 }
+
+// TestParallelCalls: in parallel mode the calls overlap (the request
+// takes about the longest), in sequential mode they add up.
+func TestParallelCalls(t *testing.T) {
+	slow := func(d time.Duration) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(d) }))
+		t.Cleanup(srv.Close)
+		return strings.TrimPrefix(srv.URL, "http://")
+	}
+	b, c := slow(150*time.Millisecond), slow(150*time.Millisecond)
+	for _, tc := range []struct {
+		mode   string
+		lo, hi time.Duration
+	}{
+		{Parallel, 150 * time.Millisecond, 250 * time.Millisecond},
+		{Sequential, 300 * time.Millisecond, 420 * time.Millisecond},
+	} {
+		_, addr := serve(t, ServiceConfig{Name: "a", Mode: tc.mode, Calls: []CallConfig{{Target: "b", Addr: b}, {Target: "c", Addr: c}}})
+		start := time.Now()
+		code, _ := get(t, addr, 0)
+		took := time.Since(start)
+		assert.Equal(t, http.StatusOK, code)
+		assert.GreaterOrEqual(t, took, tc.lo, tc.mode)
+		assert.Less(t, took, tc.hi, tc.mode)
+	}
+}
+
+// TestCallRateLimit: a rate limit on a call rejects the attempts beyond
+// burst (plus refill) locally, without sending them.
+func TestCallRateLimit(t *testing.T) {
+	dep, depAddr := newRecorder(t, http.StatusOK)
+	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: depAddr,
+		RateLimit: &resilience.RateLimitConfig{Rate: 0.1, Burst: 3}}}})
+	codes := burst(t, addr, 10)
+	assert.Equal(t, map[int]int{http.StatusOK: 3, http.StatusBadGateway: 7}, codes)
+	assert.Len(t, dep.gaps(), 2, "3 requests reached the dependency")
+	assert.Equal(t, uint64(7), s.Status().Calls[0].RateLimited)
+}

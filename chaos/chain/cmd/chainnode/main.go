@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -40,6 +41,9 @@ func main() {
 	fmt.Fprintf(os.Stderr, "chainnode %s: serving on %s\n", cfg.Name, cfg.Listen)
 	if err := chain.Serve(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "chainnode:", err)
+		if errors.Is(err, chain.ErrConfig) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "chainnode %s: stopped\n", cfg.Name)
