@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"io"
+	"log"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -67,14 +68,19 @@ type caller struct {
 	cb     *gobreaker.TwoStepCircuitBreaker
 	rl     *rate.Limiter
 	n      callCounters
+	// log receives the breaker's state changes; nil discards them. Set
+	// before the service serves.
+	log *log.Logger
 
 	mu       sync.Mutex
 	rng      *rand.Rand
 	budget   *resilience.Budget
 	throttle *resilience.Throttle
 	window   *resilience.WindowBreaker
-	bulkhead *resilience.Bulkhead
-	waiters  []chan struct{} // attempts waiting for a bulkhead slot, oldest first
+	// windowState is the window breaker's state at the last look.
+	windowState resilience.State
+	bulkhead    *resilience.Bulkhead
+	waiters     []chan struct{} // attempts waiting for a bulkhead slot, oldest first
 }
 
 // newCaller builds the caller of a validated, defaulted config.
@@ -108,7 +114,10 @@ func newCaller(cfg CallConfig, rng *rand.Rand, origin time.Time, maxConns int) (
 		}
 	}
 	if b := cfg.Breaker; b != nil {
-		c.cb = gobreaker.NewTwoStepCircuitBreaker(gobreakerSettings(cfg.Target, *b, &c.n.transitions))
+		c.cb = gobreaker.NewTwoStepCircuitBreaker(gobreakerSettings(*b, func(from, to gobreaker.State) {
+			c.n.transitions.Add(1)
+			c.logTransition(from.String(), to.String())
+		}))
 	}
 	if w := cfg.WindowBreaker; w != nil {
 		if c.window, err = resilience.NewWindowBreaker(*w); err != nil {
@@ -130,12 +139,19 @@ func newCaller(cfg CallConfig, rng *rand.Rand, origin time.Time, maxConns int) (
 // same MaxRequests, Interval and Timeout, and ReadyToTrip on more than
 // ConsecutiveFailures consecutive failures (gobreaker's default rule
 // with the configured threshold).
-func gobreakerSettings(name string, b resilience.BreakerConfig, transitions *atomic.Uint64) gobreaker.Settings {
+func gobreakerSettings(b resilience.BreakerConfig, changed func(from, to gobreaker.State)) gobreaker.Settings {
 	threshold := b.ConsecutiveFailures
 	return gobreaker.Settings{
-		Name: name, MaxRequests: b.MaxRequests, Interval: b.Interval, Timeout: b.Timeout,
+		MaxRequests: b.MaxRequests, Interval: b.Interval, Timeout: b.Timeout,
 		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures > threshold },
-		OnStateChange: func(string, gobreaker.State, gobreaker.State) { transitions.Add(1) },
+		OnStateChange: func(_ string, from, to gobreaker.State) { changed(from, to) },
+	}
+}
+
+// logTransition logs a breaker's state change.
+func (c *caller) logTransition(from, to string) {
+	if c.log != nil {
+		c.log.Printf("breaker on %s: %s -> %s", c.cfg.Target, from, to)
 	}
 }
 
@@ -285,11 +301,22 @@ func (c *caller) windowStep(f func(now sim.Time)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	before := c.window.State(now)
+	c.observeWindow(now)
 	f(now)
-	if c.window.State(now) != before {
+	c.observeWindow(now)
+}
+
+// observeWindow counts and logs a change of the window breaker's state
+// since the last look, the passage of time (open to half-open) included.
+// Call it with mu held.
+func (c *caller) observeWindow(now sim.Time) resilience.State {
+	st := c.window.State(now)
+	if st != c.windowState {
 		c.n.transitions.Add(1)
+		c.logTransition(c.windowState.String(), st.String())
+		c.windowState = st
 	}
+	return st
 }
 
 // acquire takes a bulkhead slot, waiting for one (oldest first) until ctx
@@ -391,24 +418,23 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // status reports the caller's counters and breaker and bulkhead state.
 func (c *caller) status() CallStatus {
-	s := CallStatus{
-		Target: c.cfg.Target, Calls: c.n.calls.Load(), Failed: c.n.failed.Load(), Fallbacks: c.n.fallbacks.Load(),
-		Attempts: c.n.attempts.Load(), Retries: c.n.retries.Load(), RetriesDenied: c.n.retriesDenied.Load(),
-		OK: c.n.outcomes[results.OK].Load(), Errors: c.n.outcomes[results.Error].Load(),
-		Timeouts: c.n.outcomes[results.Timeout].Load(), Rejected: c.n.outcomes[results.Rejected].Load(),
-		BreakerRejected: c.n.breakerRejected.Load(), BulkheadRejected: c.n.bulkheadRejected.Load(),
-		RateLimited: c.n.rateLimited.Load(), BackoffNs: c.n.backoffNs.Load(), BreakerTransitions: c.n.transitions.Load(),
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := CallStatus{Target: c.cfg.Target}
+	if c.window != nil {
+		s.Breaker = c.observeWindow(c.now()).String() // first: it may count a transition
 	}
 	if c.cb != nil {
 		s.Breaker = c.cb.State().String()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.window != nil {
-		s.Breaker = c.window.State(c.now()).String()
-	}
 	if c.bulkhead != nil {
 		s.BulkheadActive, s.BulkheadWaiting = c.bulkhead.Active(), c.bulkhead.Waiting()
 	}
+	s.Calls, s.Failed, s.Fallbacks = c.n.calls.Load(), c.n.failed.Load(), c.n.fallbacks.Load()
+	s.Attempts, s.Retries, s.RetriesDenied = c.n.attempts.Load(), c.n.retries.Load(), c.n.retriesDenied.Load()
+	s.OK, s.Errors = c.n.outcomes[results.OK].Load(), c.n.outcomes[results.Error].Load()
+	s.Timeouts, s.Rejected = c.n.outcomes[results.Timeout].Load(), c.n.outcomes[results.Rejected].Load()
+	s.BreakerRejected, s.BulkheadRejected = c.n.breakerRejected.Load(), c.n.bulkheadRejected.Load()
+	s.RateLimited, s.BackoffNs, s.BreakerTransitions = c.n.rateLimited.Load(), c.n.backoffNs.Load(), c.n.transitions.Load()
 	return s
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -273,7 +275,11 @@ func Serve(ctx context.Context, cfg ServiceConfig) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	logger := log.New(os.Stderr, cfg.Name+" ", log.LstdFlags|log.Lmicroseconds)
+	for _, c := range s.calls {
+		c.log = logger
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ErrorLog: logger}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -287,6 +293,9 @@ func Serve(ctx context.Context, cfg ServiceConfig) error {
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	if st, jerr := json.Marshal(s.Status()); jerr == nil {
+		logger.Printf("stopped; status %s", st)
 	}
 	return err
 }

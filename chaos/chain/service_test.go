@@ -331,3 +331,53 @@ func TestCallRateLimit(t *testing.T) {
 	assert.Len(t, dep.gaps(), 2, "3 requests reached the dependency")
 	assert.Equal(t, uint64(7), s.Status().Calls[0].RateLimited)
 }
+
+// TestBreakersRecover: once open for their timeout, both breakers admit a
+// trial call; a healthy dependency closes them again.
+func TestBreakersRecover(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call CallConfig
+	}{
+		{"gobreaker", CallConfig{Breaker: &resilience.BreakerConfig{ConsecutiveFailures: 1, Timeout: 200 * time.Millisecond}}},
+		{"window", CallConfig{WindowBreaker: &resilience.WindowBreakerConfig{SlidingWindowSize: 2, MinimumNumberOfCalls: 2,
+			WaitDurationInOpenState: 200 * time.Millisecond, PermittedNumberOfCallsInHalfOpenState: 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dep, depAddr := newRecorder(t, http.StatusInternalServerError)
+			tc.call.Target, tc.call.Addr = "b", depAddr
+			s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{tc.call}})
+			for range 3 {
+				get(t, addr, 0)
+			}
+			require.Equal(t, "open", s.Status().Calls[0].Breaker)
+			dep.code.Store(http.StatusOK)
+			code, _ := get(t, addr, 0)
+			assert.Equal(t, http.StatusBadGateway, code, "still open: rejected without a call")
+			time.Sleep(250 * time.Millisecond)
+			assert.Equal(t, "half-open", s.Status().Calls[0].Breaker)
+			code, _ = get(t, addr, 0)
+			assert.Equal(t, http.StatusOK, code, "the trial call")
+			cs := s.Status().Calls[0]
+			assert.Equal(t, "closed", cs.Breaker)
+			assert.Equal(t, uint64(3), cs.BreakerTransitions, "closed -> open -> half-open -> closed")
+		})
+	}
+}
+
+// TestBulkheadWaiterGivesUp: a call waiting for a bulkhead slot gives up
+// at its timeout (an attempt timeout), and the slots all come back.
+func TestBulkheadWaiterGivesUp(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(300 * time.Millisecond) }))
+	t.Cleanup(slow.Close)
+	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: strings.TrimPrefix(slow.URL, "http://"),
+		Timeout: 400 * time.Millisecond, Bulkhead: &resilience.BulkheadConfig{MaxConcurrent: 1, MaxWaiting: 2}}}})
+	codes := burst(t, addr, 3)
+	// One call holds the slot 300ms; the next waits 300ms and has 100ms
+	// left, too little; the third waits its whole 400ms.
+	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusBadGateway: 2}, codes)
+	cs := s.Status().Calls[0]
+	assert.Equal(t, uint64(2), cs.Timeouts)
+	assert.Zero(t, cs.BulkheadActive)
+	assert.Zero(t, cs.BulkheadWaiting)
+}
