@@ -30,7 +30,8 @@ type RunConfig struct {
 	// Load is the open-loop load on the entry service.
 	Load LoadConfig `yaml:"load"`
 	// Faults are applied on their links at their times, from the start
-	// of the load, and removed at their ends (or when the run stops).
+	// of the load, and removed at their ends, or when the load ends or
+	// the run stops if that is sooner.
 	Faults []Fault `yaml:"faults"`
 	// Interval is the step of the result's series. Default 1s; must be
 	// in (0, load.duration].
@@ -140,15 +141,18 @@ func faultSpan(rc RunConfig) (time.Duration, time.Duration) {
 // load has ended and every fault is removed.
 func (e *experiment) drive(ctx context.Context) error {
 	sctx, stopSampler := context.WithCancel(ctx)
+	fctx, stopFaults := context.WithCancel(ctx)
 	var sampler, faults sync.WaitGroup
 	sampler.Go(func() { e.sample(sctx) })
 	for i := range e.rc.Faults {
-		faults.Go(func() { e.fault(ctx, i) })
+		faults.Go(func() { e.fault(fctx, i) })
 	}
 	err := Generate(ctx, e.c.EntryAddr(), e.rc.Load, e.t0, e.observe)
+	stopFaults() // a fault outlasting the load ends with it
 	faults.Wait()
 	stopSampler()
 	sampler.Wait()
+	e.record(e.snapshot(context.Background())) // the final counters, for the metrics
 	if err != nil {
 		return fmt.Errorf("chain run stopped: %w", err)
 	}
@@ -207,22 +211,27 @@ func (e *experiment) sample(ctx context.Context) {
 	tick := time.NewTicker(e.rc.SampleEvery)
 	defer tick.Stop()
 	for {
-		s := Sample{At: time.Since(e.t0)}
-		for _, svc := range e.c.cfg.Services {
-			qctx, cancel := context.WithTimeout(ctx, e.rc.SampleEvery)
-			st, err := e.c.Status(qctx, svc.Name)
-			cancel()
-			if err == nil {
-				s.Services = append(s.Services, st)
-			}
-		}
-		e.record(s)
+		e.record(e.snapshot(ctx))
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 	}
+}
+
+// snapshot reads every service's status, each within SampleEvery.
+func (e *experiment) snapshot(ctx context.Context) Sample {
+	s := Sample{At: time.Since(e.t0)}
+	for _, svc := range e.c.cfg.Services {
+		qctx, cancel := context.WithTimeout(ctx, e.rc.SampleEvery)
+		st, err := e.c.Status(qctx, svc.Name)
+		cancel()
+		if err == nil {
+			s.Services = append(s.Services, st)
+		}
+	}
+	return s
 }
 
 // breakerValue maps a breaker state name to the series value: the
