@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"time"
 
 	"faultline/models/load"
@@ -111,6 +112,44 @@ type CallConfig struct {
 	// Fallback turns a failed call into a degraded success: the service
 	// still answers 200, with the header Degraded naming the target.
 	Fallback bool `yaml:"fallback"`
+}
+
+// clone deep-copies c, so that SetDefaults on the copy leaves the
+// caller's config (and the policies its pointers share) alone.
+func (c ServiceConfig) clone() ServiceConfig {
+	c.ServiceTime = cloneDist(c.ServiceTime)
+	c.RateLimit = clonePtr(c.RateLimit)
+	c.Calls = slices.Clone(c.Calls)
+	for i := range c.Calls {
+		cc := &c.Calls[i]
+		if cc.Retry != nil {
+			r := *cc.Retry
+			r.On = slices.Clone(r.On)
+			r.Budget, r.Throttle = clonePtr(r.Budget), clonePtr(r.Throttle)
+			cc.Retry = &r
+		}
+		cc.Breaker, cc.WindowBreaker = clonePtr(cc.Breaker), clonePtr(cc.WindowBreaker)
+		cc.Bulkhead, cc.RateLimit = clonePtr(cc.Bulkhead), clonePtr(cc.RateLimit)
+	}
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func cloneDist(d sim.DistSpec) sim.DistSpec {
+	d.Samples, d.Edges = slices.Clone(d.Samples), slices.Clone(d.Edges)
+	d.Counts, d.Weights = slices.Clone(d.Counts), slices.Clone(d.Weights)
+	d.Of = slices.Clone(d.Of)
+	for i := range d.Of {
+		d.Of[i] = cloneDist(d.Of[i])
+	}
+	return d
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)

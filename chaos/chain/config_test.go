@@ -96,3 +96,17 @@ func TestConfigYAMLRoundTrip(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(data, &out))
 	assert.Equal(t, in, out)
 }
+
+// TestConfigsAreNotMutated: NewService and Start default their own copies;
+// the policies the caller's config points to keep their zero fields.
+func TestConfigsAreNotMutated(t *testing.T) {
+	retry := &load.RetryConfig{}
+	breaker := &resilience.BreakerConfig{}
+	cfg := ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: "127.0.0.1:9", Retry: retry, Breaker: breaker}}}
+	_, err := NewService(cfg)
+	require.NoError(t, err)
+	assert.Equal(t, load.RetryConfig{}, *retry)
+	assert.Equal(t, resilience.BreakerConfig{}, *breaker)
+	assert.Zero(t, cfg.Calls[0].Timeout)
+	assert.Zero(t, cfg.Workers)
+}

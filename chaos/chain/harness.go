@@ -156,11 +156,11 @@ func Start(ctx context.Context, cfg Config, opt Options) (c *Chain, err error) {
 	return c, c.waitReady(ctx, wait)
 }
 
-// clone deep-copies the parts of cfg that Start fills in.
+// clone deep-copies cfg: Start fills in and defaults its copy.
 func clone(cfg Config) Config {
 	cfg.Services = slices.Clone(cfg.Services)
 	for i := range cfg.Services {
-		cfg.Services[i].Calls = slices.Clone(cfg.Services[i].Calls)
+		cfg.Services[i] = cfg.Services[i].clone()
 	}
 	return cfg
 }
@@ -312,6 +312,16 @@ func (c *Chain) PIDs() []int {
 		out[i] = p.cmd.Process.Pid
 	}
 	return out
+}
+
+// exited returns the name of a service whose process has ended, or "".
+func (c *Chain) exited() string {
+	for _, p := range c.procs {
+		if p.exited() {
+			return p.name
+		}
+	}
+	return ""
 }
 
 // Proxies is the Toxiproxy harness of the chain's links, for the record

@@ -156,6 +156,9 @@ func (e *experiment) drive(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("chain run stopped: %w", err)
 	}
+	if name := e.c.exited(); name != "" {
+		return fmt.Errorf("%w: service %s exited during the run (see %s.log)", ErrHarness, name, name)
+	}
 	return nil
 }
 

@@ -76,6 +76,7 @@ type Service struct {
 // NewService applies the defaults, validates cfg (every call needs its
 // Addr) and returns the service.
 func NewService(cfg ServiceConfig) (*Service, error) {
+	cfg = cfg.clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
