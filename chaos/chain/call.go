@@ -15,18 +15,21 @@ import (
 	"golang.org/x/time/rate"
 
 	"faultline/models/resilience"
+	"faultline/models/service"
 	"faultline/reports/results"
 	"faultline/sim"
 )
 
 // CallStatus is what a service has seen of its calls to one dependency.
-// Attempt outcomes are counted per attempt; Calls, Failed and Fallbacks
-// per logical call (all attempts together).
+// Calls, Failed and Fallbacks count logical calls (all attempts
+// together); Attempts the attempts sent (past the breakers, the rate
+// limit and the bulkhead); OK, Errors, Timeouts and Rejected the outcomes
+// of every attempt, the refused ones included.
 type CallStatus struct {
 	Target           string `json:"target"`
 	Calls            uint64 `json:"calls"`
-	Failed           uint64 `json:"failed"`
-	Fallbacks        uint64 `json:"fallbacks"`
+	Failed           uint64 `json:"failed"`    // without a fallback
+	Fallbacks        uint64 `json:"fallbacks"` // failed, answered by the fallback
 	Attempts         uint64 `json:"attempts"`
 	Retries          uint64 `json:"retries"`
 	RetriesDenied    uint64 `json:"retries_denied"` // by the budget or the throttle
@@ -39,8 +42,8 @@ type CallStatus struct {
 	RateLimited      uint64 `json:"rate_limited"`
 	// BackoffNs is the total back-off slept before retries, in ns.
 	BackoffNs int64 `json:"backoff_ns"`
-	// Breaker is the state of the call's breaker (either kind): closed,
-	// half-open or open; "" without one.
+	// Breaker is the state of the call's breaker: closed, half-open or
+	// open ("" without one); with both kinds, the more open of the two.
 	Breaker            string `json:"breaker,omitempty"`
 	BreakerTransitions uint64 `json:"breaker_transitions"`
 	BulkheadActive     int    `json:"bulkhead_active"`
@@ -63,8 +66,6 @@ type caller struct {
 	url    string
 	client *http.Client
 	origin time.Time // the zero of the sim.Time fed to the state machines
-	retry  *resilience.Retry
-	on     map[results.Outcome]bool
 	cb     *gobreaker.TwoStepCircuitBreaker
 	rl     *rate.Limiter
 	n      callCounters
@@ -72,11 +73,9 @@ type caller struct {
 	// before the service serves.
 	log *log.Logger
 
-	mu       sync.Mutex
-	rng      *rand.Rand
-	budget   *resilience.Budget
-	throttle *resilience.Throttle
-	window   *resilience.WindowBreaker
+	mu      sync.Mutex
+	retrier *service.Retrier // nil: no retries; owns the call's random stream
+	window  *resilience.WindowBreaker
 	// windowState is the window breaker's state at the last look.
 	windowState resilience.State
 	bulkhead    *resilience.Bulkhead
@@ -85,33 +84,15 @@ type caller struct {
 
 // newCaller builds the caller of a validated, defaulted config.
 func newCaller(cfg CallConfig, rng *rand.Rand, origin time.Time, maxConns int) (*caller, error) {
-	c := &caller{cfg: cfg, url: "http://" + cfg.Addr + "/", rng: rng, origin: origin}
+	c := &caller{cfg: cfg, url: "http://" + cfg.Addr + "/", origin: origin}
 	c.client = &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // never an HTTP proxy from the environment
 		MaxIdleConnsPerHost: maxConns,
 		DisableCompression:  true,
 	}}
 	var err error
-	if r := cfg.Retry; r != nil {
-		p, err := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: r.MaxAttempts, Backoff: r.Backoff.Kind,
-			Base: r.Backoff.Base, Cap: r.Backoff.Cap, Jitter: r.Backoff.Jitter})
-		if err != nil {
-			return nil, err
-		}
-		c.retry, c.on = &p, map[results.Outcome]bool{}
-		for _, o := range results.Outcomes() {
-			c.on[o] = slices.Contains(r.On, o.String())
-		}
-		if r.Budget != nil {
-			if c.budget, err = resilience.NewBudget(*r.Budget); err != nil {
-				return nil, err
-			}
-		}
-		if r.Throttle != nil {
-			if c.throttle, err = resilience.NewThrottle(*r.Throttle); err != nil {
-				return nil, err
-			}
-		}
+	if c.retrier, err = service.NewRetrier(cfg.Retry, rng); err != nil {
+		return nil, err
 	}
 	if b := cfg.Breaker; b != nil {
 		c.cb = gobreaker.NewTwoStepCircuitBreaker(gobreakerSettings(*b, func(from, to gobreaker.State) {
@@ -164,87 +145,87 @@ func (c *caller) now() sim.Time { return sim.At(time.Since(c.origin)) }
 func (c *caller) do(ctx context.Context) (results.Outcome, string) {
 	c.n.calls.Add(1)
 	var prev time.Duration
-	for attempt := 1; ; attempt++ {
+	for attempt := int32(1); ; attempt++ {
 		o, degraded := c.attempt(ctx, attempt)
-		if o == results.OK || !c.wants(attempt, o) || ctx.Err() != nil {
+		if o == results.OK || ctx.Err() != nil {
 			return o, degraded
 		}
-		if !c.admitRetry() {
-			c.n.retriesDenied.Add(1)
+		d, retry := c.nextRetry(attempt, o, prev)
+		if !retry {
 			return o, ""
 		}
-		c.mu.Lock()
-		d := c.retry.Delay(attempt, prev, c.rng)
-		c.mu.Unlock()
 		prev = d
 		c.n.retries.Add(1)
 		c.n.backoffNs.Add(int64(d))
 		if !sleep(ctx, d) {
-			c.endRetry()
+			c.abandonRetry()
 			return results.Timeout, ""
 		}
 	}
 }
 
-// wants reports whether the policy alone calls for another attempt.
-func (c *caller) wants(attempt int, o results.Outcome) bool {
-	return c.retry != nil && c.on[o] && c.retry.Allows(attempt)
-}
-
-// admitRetry asks the throttle, then the budget; a retry the budget
-// admits is in flight until its attempt ends.
-func (c *caller) admitRetry() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.throttle != nil && !c.throttle.AllowRetry() {
-		return false
+// nextRetry decides, after attempt ended with o, whether to retry (the
+// policy, then the throttle and the budget) and draws the back-off.
+func (c *caller) nextRetry(attempt int32, o results.Outcome, prev time.Duration) (time.Duration, bool) {
+	if c.retrier == nil {
+		return 0, false
 	}
-	return c.budget == nil || c.budget.BeginRetry()
-}
-
-func (c *caller) endRetry() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.budget != nil {
-		c.budget.EndRetry()
+	if !c.retrier.Wants(attempt, o) {
+		return 0, false
+	}
+	if !c.retrier.Admit() {
+		c.n.retriesDenied.Add(1)
+		return 0, false
+	}
+	return c.retrier.Delay(attempt, prev), true
+}
+
+// abandonRetry ends a retry the budget admitted but that never started
+// (the request's deadline passed during the back-off).
+func (c *caller) abandonRetry() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.retrier.Budget(); b != nil {
+		b.EndRetry()
 	}
 }
 
 // attempt makes attempt n (1 for the first) and accounts for it in the
-// budget and throttle.
-func (c *caller) attempt(ctx context.Context, n int) (results.Outcome, string) {
-	c.mu.Lock()
-	if c.budget != nil && n == 1 {
-		c.budget.BeginRequest()
+// retry budget and throttle.
+func (c *caller) attempt(ctx context.Context, n int32) (results.Outcome, string) {
+	if c.retrier != nil {
+		c.mu.Lock()
+		c.retrier.Begin(n)
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	o, degraded := c.guarded(ctx)
-	c.n.attempts.Add(1)
 	c.n.outcomes[o].Add(1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.budget != nil {
-		if n == 1 {
-			c.budget.EndRequest()
-		} else {
-			c.budget.EndRetry()
-		}
-	}
-	if c.throttle != nil {
-		switch {
-		case o == results.OK:
-			c.throttle.Success()
-		case c.on[o]:
-			c.throttle.Failure()
-		}
+	if c.retrier != nil {
+		c.mu.Lock()
+		c.retrier.End(n, o)
+		c.mu.Unlock()
 	}
 	return o, degraded
 }
 
-// guarded passes one attempt through the rate limit, the bulkhead and
-// the breaker, then sends it. Its deadline, the call's timeout, covers
-// the wait for a bulkhead slot.
-func (c *caller) guarded(ctx context.Context) (results.Outcome, string) {
+// guarded passes one attempt through the breakers, the rate limit and
+// the bulkhead, in the simulator's (resilience4j's) order, then sends it.
+// An attempt the rate limit or the bulkhead turns away counts as a
+// failure for the breakers. Its deadline, the call's timeout cut to the
+// request's, covers the wait for a bulkhead slot.
+func (c *caller) guarded(ctx context.Context) (o results.Outcome, degraded string) {
+	if ctx.Err() != nil {
+		return results.Timeout, "" // the request's deadline has passed
+	}
+	done, ok := c.allow()
+	if !ok {
+		c.n.breakerRejected.Add(1)
+		return results.Rejected, ""
+	}
+	start := time.Now()
+	defer func() { done(o == results.OK, time.Since(start)) }()
 	if c.rl != nil && !c.rl.Allow() {
 		c.n.rateLimited.Add(1)
 		return results.Rejected, ""
@@ -261,38 +242,45 @@ func (c *caller) guarded(ctx context.Context) (results.Outcome, string) {
 		}
 		defer c.release()
 	}
-	done, ok := c.allow()
-	if !ok {
-		c.n.breakerRejected.Add(1)
-		return results.Rejected, ""
-	}
-	start := time.Now()
-	o, degraded := c.send(actx)
-	done(o == results.OK, time.Since(start))
-	return o, degraded
+	c.n.attempts.Add(1)
+	return c.send(actx)
 }
 
-// allow asks the breaker, if any, and returns the function recording the
-// attempt's result.
+// allow asks the breakers, if any, and returns the function recording the
+// attempt's result. When both are set and the window breaker refuses
+// what gobreaker admitted, gobreaker is told of a success (nothing went
+// wrong downstream), as in the simulator.
 func (c *caller) allow() (func(ok bool, d time.Duration), bool) {
-	switch {
-	case c.cb != nil:
-		done, err := c.cb.Allow()
+	cbDone := func(bool) {}
+	if c.cb != nil {
+		d, err := c.cb.Allow()
 		if err != nil {
 			return nil, false
 		}
-		return func(ok bool, _ time.Duration) { done(ok) }, true
-	case c.window != nil:
-		var err error
-		c.windowStep(func(now sim.Time) { err = c.window.Allow(now) })
-		if err != nil {
-			return nil, false
-		}
-		return func(ok bool, d time.Duration) {
-			c.windowStep(func(now sim.Time) { c.window.Done(now, ok, d) })
-		}, true
+		cbDone = d
 	}
-	return func(bool, time.Duration) {}, true
+	if c.window == nil {
+		return func(ok bool, _ time.Duration) { cbDone(ok) }, true
+	}
+	var err error
+	c.windowStep(func(now sim.Time) { err = c.window.Allow(now) })
+	if err != nil {
+		cbDone(true)
+		return nil, false
+	}
+	return func(ok bool, d time.Duration) {
+		cbDone(ok)
+		c.windowStep(func(now sim.Time) { c.window.Done(now, ok, d) })
+	}, true
+}
+
+// worse returns the more open of two breaker states ("" for none).
+func worse(a, b string) string {
+	rank := map[string]int{"": 0, "closed": 1, "half-open": 2, "open": 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }
 
 // windowStep runs f on the window breaker under the lock, counting the
@@ -425,7 +413,7 @@ func (c *caller) status() CallStatus {
 		s.Breaker = c.observeWindow(c.now()).String() // first: it may count a transition
 	}
 	if c.cb != nil {
-		s.Breaker = c.cb.State().String()
+		s.Breaker = worse(s.Breaker, c.cb.State().String())
 	}
 	if c.bulkhead != nil {
 		s.BulkheadActive, s.BulkheadWaiting = c.bulkhead.Active(), c.bulkhead.Waiting()

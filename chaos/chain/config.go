@@ -9,8 +9,8 @@ import (
 	"slices"
 	"time"
 
-	"faultline/models/load"
 	"faultline/models/resilience"
+	"faultline/models/service"
 	"faultline/sim"
 )
 
@@ -94,8 +94,11 @@ type CallConfig struct {
 	// Timeout bounds each attempt (and is further cut to the incoming
 	// request's remaining time). Default 1s; must be > 0.
 	Timeout time.Duration `yaml:"timeout"`
-	// Retry retries failed attempts after a back-off; nil never retries.
-	Retry *load.RetryConfig `yaml:"retry"`
+	// Retry retries failed attempts after a back-off, within its budget
+	// and throttle; nil never retries. It is the simulator's policy
+	// (service.RetryConfig, alias load.RetryConfig), run by the same
+	// service.Retrier.
+	Retry *service.RetryConfig `yaml:"retry"`
 	// Breaker is a consecutive-failure breaker (a real sony/gobreaker
 	// with these settings) in front of every attempt; nil: none.
 	Breaker *resilience.BreakerConfig `yaml:"breaker"`
@@ -238,8 +241,6 @@ func (c *CallConfig) Validate() error {
 		return invalid("addr: must be 127.0.0.1:port, got %q", c.Addr)
 	case c.Timeout <= 0:
 		return invalid("timeout: must be > 0, got %v", c.Timeout)
-	case c.Breaker != nil && c.WindowBreaker != nil:
-		return invalid("window_breaker: at most one of breaker and window_breaker may be set")
 	}
 	type part struct {
 		name string
@@ -257,9 +258,6 @@ func (c *CallConfig) Validate() error {
 			continue
 		}
 		if err := p.v.Validate(); err != nil {
-			if p.name == "retry" { // load's errors already start with "retry."
-				return invalid("%v", err)
-			}
 			return invalid("%s.%v", p.name, err)
 		}
 	}

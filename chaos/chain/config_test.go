@@ -38,9 +38,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"call target", call(func(c *CallConfig) { c.Target = "" }), "calls[0].target:"},
 		{"call timeout", call(func(c *CallConfig) { c.Timeout = -time.Second }), "calls[0].timeout:"},
 		{"call retry", call(func(c *CallConfig) { c.Retry = &load.RetryConfig{Backoff: load.Backoff{Kind: "linear"}} }), "calls[0].retry.backoff.kind:"},
-		{"two breakers", call(func(c *CallConfig) {
-			c.Breaker, c.WindowBreaker = &resilience.BreakerConfig{}, &resilience.WindowBreakerConfig{}
-		}), "calls[0].window_breaker:"},
+		{"window breaker", call(func(c *CallConfig) {
+			c.WindowBreaker = &resilience.WindowBreakerConfig{SlidingWindowType: "sliding"}
+		}), "calls[0].window_breaker.sliding_window_type:"},
 		{"bulkhead", call(func(c *CallConfig) { c.Bulkhead = &resilience.BulkheadConfig{MaxWaiting: -1} }), "calls[0].bulkhead.max_waiting:"},
 		{"call rate limit", call(func(c *CallConfig) { c.RateLimit = &resilience.RateLimitConfig{Rate: -1} }), "calls[0].rate_limit.rate:"},
 	}

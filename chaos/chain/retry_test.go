@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -22,10 +23,13 @@ import (
 // bubble's fake time) each attempt was sent.
 type roundTripper struct {
 	code  int
+	mu    sync.Mutex
 	times []time.Time
 }
 
 func (rt *roundTripper) RoundTrip(*http.Request) (*http.Response, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
 	rt.times = append(rt.times, time.Now())
 	return &http.Response{StatusCode: rt.code, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}}, nil
 }
