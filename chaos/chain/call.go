@@ -50,6 +50,10 @@ type CallStatus struct {
 	BulkheadWaiting    int    `json:"bulkhead_waiting"`
 }
 
+// refused is the number of attempts turned away before being sent: by
+// a breaker, the rate limit or the bulkhead.
+func (s CallStatus) refused() uint64 { return s.BreakerRejected + s.RateLimited + s.BulkheadRejected }
+
 // callCounters are a caller's counters, updated without its lock.
 type callCounters struct {
 	calls, failed, fallbacks, attempts, retries, retriesDenied  atomic.Uint64

@@ -78,6 +78,13 @@ type ServiceConfig struct {
 	// (golang.org/x/time/rate): a request finding it empty is answered
 	// 429 at once.
 	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
+	// HonorDeadlines makes the service act on its callers' deadlines
+	// (HeaderTimeout), as a gRPC server does with a propagated deadline: a
+	// request whose deadline has passed when a worker would start it is
+	// dropped unserved (504), and its calls get at most the time it has
+	// left. Default false, as in the simulator: work goes on for callers
+	// that gave up (or hung up), which is what lets retries pile up.
+	HonorDeadlines bool `yaml:"honor_deadlines"`
 	// Mode is sequential (the default) or parallel.
 	Mode string `yaml:"mode"`
 	// Calls are the dependencies called after the service's own work.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -237,15 +238,19 @@ func (e *experiment) snapshot(ctx context.Context) Sample {
 	return s
 }
 
-// breakerValue maps a breaker state name to the series value: the
-// resilience.State number (closed 0, half-open 1, open 2).
-var breakerValue = map[string]float64{
-	resilience.StateClosed.String():   float64(resilience.StateClosed),
-	resilience.StateHalfOpen.String(): float64(resilience.StateHalfOpen),
-	resilience.StateOpen.String():     float64(resilience.StateOpen),
+// openness maps a breaker state to the simulator's "breaker_open"
+// value: 0 closed, 0.5 half-open, 1 open.
+var openness = map[string]float64{
+	resilience.StateClosed.String():   0,
+	resilience.StateHalfOpen.String(): 0.5,
+	resilience.StateOpen.String():     1,
 }
 
-// record keeps a sample and puts it in the series.
+// record keeps a sample and puts it in the series, named as the
+// simulator names them: per service (suffixed ".<name>" when there are
+// several) queue_depth and in_service; per call ("<caller>-><target>")
+// breaker_open, and the rates of retries, calls_refused (by a breaker,
+// the rate limit or the bulkhead) and fallbacks once they occur.
 func (e *experiment) record(s Sample) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -257,18 +262,31 @@ func (e *experiment) record(s Sample) {
 	if s.At >= e.rc.Load.Duration {
 		return
 	}
+	step := e.rc.Interval.Seconds()
 	for _, st := range s.Services {
-		e.rec.Set("active "+st.Name, "requests", s.At, float64(st.Active))
-		e.rec.Set("waiting "+st.Name, "requests", s.At, float64(st.Waiting))
+		suffix := ""
+		if len(e.c.cfg.Services) > 1 {
+			suffix = "." + st.Name
+		}
+		e.rec.Set("queue_depth"+suffix, "requests", s.At, float64(st.Waiting))
+		e.rec.Set("in_service"+suffix, "requests", s.At, float64(st.Active))
 		for _, cs := range st.Calls {
 			link := Link(st.Name, cs.Target)
 			if cs.Breaker != "" {
-				e.rec.Set("breaker "+link, "state", s.At, breakerValue[cs.Breaker])
+				e.rec.Set("breaker_open."+link, "fraction open", s.At, openness[cs.Breaker])
 			}
-			if old, ok := prevCall(prev, st.Name, cs.Target); ok {
-				e.rec.Add("retries "+link, "retries", s.At, float64(cs.Retries-old.Retries))
-				e.rec.Add("attempts "+link, "attempts", s.At, float64(cs.Attempts-old.Attempts))
+			old, ok := prevCall(prev, st.Name, cs.Target)
+			if !ok {
+				continue
 			}
+			rate := func(name, unit string, now, before uint64) {
+				if now > before {
+					e.rec.Add(name+"."+link, unit, s.At, float64(now-before)/step)
+				}
+			}
+			rate("retries", "retries/s", cs.Retries, old.Retries)
+			rate("calls_refused", "calls/s", cs.refused(), old.refused())
+			rate("fallbacks", "calls/s", cs.Fallbacks, old.Fallbacks)
 		}
 	}
 }
@@ -292,8 +310,10 @@ func prevCall(prev *Sample, name, target string) (CallStatus, bool) {
 }
 
 // results finishes the recorder and adds the run's metrics: the real
-// fault windows, retry amplification, degraded answers, and per call the
-// time its breaker was seen open and its state changes.
+// fault windows, the degraded answers, and per call the simulator's
+// calls.<link>.* totals (attempts, failed with or without a
+// fallback, short_circuited, fallbacks, amplification) with the time its
+// breaker was seen open and its state changes.
 func (e *experiment) results() results.Run {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -307,21 +327,28 @@ func (e *experiment) results() results.Run {
 			run.Metrics[fmt.Sprintf("real_fault%d_end_s", i+1)] = a[1].Seconds()
 		}
 	}
-	var calls, attempts uint64
+	open := e.openTimes()
 	if n := len(e.samples); n > 0 {
 		for _, st := range e.samples[n-1].Services {
 			for _, cs := range st.Calls {
-				calls += cs.Calls
-				attempts += cs.Attempts
-				run.Metrics["breaker_transitions "+Link(st.Name, cs.Target)] = float64(cs.BreakerTransitions)
+				link := Link(st.Name, cs.Target)
+				// The simulator's transformation of the link's name, kept
+				// so that the names match ("gateway->a" gives
+				// "calls.gateway_>a.").
+				p := "calls." + strings.ReplaceAll(link, "-", "_") + "."
+				run.Metrics[p+"attempts"] = float64(cs.Attempts)
+				run.Metrics[p+"failed"] = float64(cs.Failed + cs.Fallbacks)
+				run.Metrics[p+"short_circuited"] = float64(cs.BreakerRejected)
+				run.Metrics[p+"fallbacks"] = float64(cs.Fallbacks)
+				if cs.Calls > 0 {
+					run.Metrics[p+"amplification"] = float64(cs.Attempts) / float64(cs.Calls)
+				}
+				if cs.Breaker != "" {
+					run.Metrics[p+"breaker_open_s"] = open[link].Seconds()
+					run.Metrics[p+"breaker_transitions"] = float64(cs.BreakerTransitions)
+				}
 			}
 		}
-	}
-	if calls > 0 {
-		run.Metrics["retry_amplification"] = float64(attempts) / float64(calls)
-	}
-	for link, d := range e.openTimes() {
-		run.Metrics["breaker_open_s "+link] = d.Seconds()
 	}
 	e.writeArtefacts()
 	return run
@@ -340,8 +367,6 @@ func (e *experiment) openTimes() map[string]time.Duration {
 				link := Link(st.Name, cs.Target)
 				if cs.Breaker == resilience.StateOpen.String() {
 					out[link] += e.samples[i].At - e.samples[i-1].At
-				} else {
-					out[link] += 0
 				}
 			}
 		}

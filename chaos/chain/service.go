@@ -23,10 +23,10 @@ import (
 
 // Headers of the chain's protocol.
 const (
-	// HeaderTimeout carries the caller's remaining time (a Go duration,
-	// e.g. "412ms"). The callee counts its deadline from the request's
-	// arrival, drops the request if the deadline passes before a worker
-	// takes it, and stops working on it (answering 504) once it passes.
+	// HeaderTimeout carries the attempt's remaining time (a Go duration,
+	// e.g. "412ms"). A callee with HonorDeadlines counts its deadline from
+	// the request's arrival, drops the request (504) if it passes before a
+	// worker takes it, and gives its own calls at most the time left.
 	HeaderTimeout = "X-Faultline-Timeout"
 	// HeaderDegraded is set on a 200 built with a fallback, here or
 	// downstream: the targets whose calls failed and fell back,
@@ -133,7 +133,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle runs one request through admission, the service's work and its
 // calls, counts how it ended, and returns the status code.
 func (s *Service) handle(r *http.Request) (int, []string) {
-	ctx, cancel, ok := deadline(r)
+	ctx, cancel, ok := s.requestContext(r)
 	defer cancel()
 	if !ok {
 		s.expired.Add(1)
@@ -155,14 +155,21 @@ func (s *Service) handle(r *http.Request) (int, []string) {
 		s.expired.Add(1)
 		return http.StatusGatewayTimeout, nil
 	}
-	if ctx.Err() != nil || !sleep(ctx, s.serviceTime()) {
-		s.expired.Add(1) // the deadline passed in the queue or during the work
+	if ctx.Err() != nil {
+		s.expired.Add(1) // the deadline passed in the queue: dropped unserved
 		return http.StatusGatewayTimeout, nil
 	}
+	// The work is not cut short: a busy worker does not watch deadlines.
+	sleep(context.WithoutCancel(ctx), s.serviceTime())
 	if s.fails() {
 		s.errs.Add(1)
 		return http.StatusInternalServerError, nil
 	}
+	return s.answer(ctx)
+}
+
+// answer makes the calls and turns their results into the answer.
+func (s *Service) answer(ctx context.Context) (int, []string) {
 	degraded, failed := s.callAll(ctx)
 	switch {
 	case failed && ctx.Err() != nil:
@@ -179,10 +186,15 @@ func (s *Service) handle(r *http.Request) (int, []string) {
 	return http.StatusOK, degraded
 }
 
-// deadline derives the request's context from HeaderTimeout (none: the
-// request has no deadline but the caller's connection); ok is false when
+// requestContext is the context a request is worked on in. Without
+// HonorDeadlines it is never done: work goes on for callers that gave up
+// or hung up. With it, it ends at the deadline HeaderTimeout gives (from
+// the request's arrival) or when the caller hangs up; ok is false when
 // the remaining time is already spent or the header is malformed.
-func deadline(r *http.Request) (context.Context, context.CancelFunc, bool) {
+func (s *Service) requestContext(r *http.Request) (context.Context, context.CancelFunc, bool) {
+	if !s.cfg.HonorDeadlines {
+		return context.WithoutCancel(r.Context()), func() {}, true
+	}
 	h := r.Header.Get(HeaderTimeout)
 	if h == "" {
 		ctx, cancel := context.WithCancel(r.Context())

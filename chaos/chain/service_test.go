@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -197,12 +198,13 @@ func TestRetryThrottleDeniesRetries(t *testing.T) {
 	assert.Equal(t, uint64(5), s.Status().Calls[0].Attempts)
 }
 
-// TestDeadlinePropagates: the remaining time goes downstream, shrunk by
-// the time spent; an expired request is dropped without its work; a
-// request whose deadline passes in the queue is dropped when it leaves it.
+// TestDeadlinePropagates: with honor_deadlines the remaining time goes
+// downstream, shrunk by the time spent; an expired request is dropped
+// without its work; a request whose deadline passes in the queue is
+// dropped when it leaves it.
 func TestDeadlinePropagates(t *testing.T) {
 	dep, depAddr := newRecorder(t, http.StatusOK)
-	s, addr := serve(t, ServiceConfig{Name: "a", Workers: 1, QueueLimit: 5,
+	s, addr := serve(t, ServiceConfig{Name: "a", Workers: 1, QueueLimit: 5, HonorDeadlines: true,
 		ServiceTime: sim.DistSpec{Kind: "constant", Value: 0.1},
 		Calls:       []CallConfig{{Target: "b", Addr: depAddr, Timeout: 5 * time.Second}}})
 	code, _ := get(t, addr, 500*time.Millisecond)
@@ -380,4 +382,27 @@ func TestBulkheadWaiterGivesUp(t *testing.T) {
 	assert.Equal(t, uint64(2), cs.Timeouts)
 	assert.Zero(t, cs.BulkheadActive)
 	assert.Zero(t, cs.BulkheadWaiting)
+}
+
+// TestWorkGoesOnWithoutHonorDeadlines: by default a service ignores the
+// deadline and the caller hanging up: the work and the calls are done
+// even for a request nobody waits for.
+func TestWorkGoesOnWithoutHonorDeadlines(t *testing.T) {
+	dep, depAddr := newRecorder(t, http.StatusOK)
+	s, addr := serve(t, ServiceConfig{Name: "a", ServiceTime: sim.DistSpec{Kind: "constant", Value: 0.1},
+		Calls: []CallConfig{{Target: "b", Addr: depAddr, Timeout: 5 * time.Second}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set(HeaderTimeout, "30ms")
+	_, err = http.DefaultClient.Do(req)
+	require.Error(t, err, "the client gave up")
+	require.Eventually(t, func() bool { return s.Status().OK == 1 }, 2*time.Second, 10*time.Millisecond)
+	assert.Len(t, dep.gaps(), 0, "the dependency was called once")
+	dep.mu.Lock()
+	assert.Len(t, dep.arrivals, 1)
+	assert.Equal(t, 5*time.Second, dep.timeouts[0].Round(time.Second), "the call's own timeout, not the caller's")
+	dep.mu.Unlock()
+	assert.Zero(t, s.Status().Expired)
 }
