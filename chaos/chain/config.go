@@ -87,6 +87,11 @@ type ServiceConfig struct {
 	HonorDeadlines bool `yaml:"honor_deadlines"`
 	// Mode is sequential (the default) or parallel.
 	Mode string `yaml:"mode"`
+	// CallQuorum, with mode parallel, answers once this many calls have
+	// succeeded (the first k of n; a fallback counts as a success); the
+	// others go on unwaited. 0 (the default) waits for all. Must be in
+	// [0, len(calls)], and 0 in sequential mode.
+	CallQuorum int `yaml:"call_quorum"`
 	// Calls are the dependencies called after the service's own work.
 	Calls []CallConfig `yaml:"calls"`
 }
@@ -220,6 +225,10 @@ func (c *ServiceConfig) Validate() error {
 		return invalid("error_rate: must be in [0, 1], got %v", c.ErrorRate)
 	case c.Mode != Sequential && c.Mode != Parallel:
 		return invalid("mode: must be sequential or parallel, got %q", c.Mode)
+	case c.CallQuorum < 0 || c.CallQuorum > len(c.Calls):
+		return invalid("call_quorum: must be in [0, %d] (0 waits for every call), got %d", len(c.Calls), c.CallQuorum)
+	case c.CallQuorum > 0 && c.Mode != Parallel:
+		return invalid("call_quorum: needs mode parallel, got %d with mode %s", c.CallQuorum, c.Mode)
 	}
 	if c.ServiceTime.Kind != "" {
 		if _, err := c.ServiceTime.Build(); err != nil {

@@ -33,6 +33,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"queue", ServiceConfig{Name: "a", QueueLimit: -1}, "queue_limit:"},
 		{"error rate", ServiceConfig{Name: "a", ErrorRate: 1.5}, "error_rate:"},
 		{"mode", ServiceConfig{Name: "a", Mode: "fanout"}, "mode:"},
+		{"quorum", ServiceConfig{Name: "a", CallQuorum: 1, Calls: []CallConfig{{Target: "b"}}}, "call_quorum: needs mode parallel"},
+		{"quorum range", ServiceConfig{Name: "a", Mode: Parallel, CallQuorum: 1}, "call_quorum: must be in [0, 0]"},
 		{"service time", ServiceConfig{Name: "a", ServiceTime: sim.DistSpec{Kind: "exponential"}}, "service_time:"},
 		{"rate limit", ServiceConfig{Name: "a", RateLimit: &resilience.RateLimitConfig{}}, "rate_limit.rate:"},
 		{"call target", call(func(c *CallConfig) { c.Target = "" }), "calls[0].target:"},

@@ -226,51 +226,87 @@ func (s *Service) fails() bool {
 	return s.rng.Float64() < s.cfg.ErrorRate
 }
 
-// callAll makes the service's calls in its mode. A failed call with a
-// fallback is degraded, not failed; in sequential mode the first failed
-// call without one ends the request.
-func (s *Service) callAll(ctx context.Context) (degraded []string, failed bool) {
-	hard := make([]bool, len(s.calls)) // whether call i failed without a fallback
-	fellBack := make([]bool, len(s.calls))
-	passed := make([]string, len(s.calls)) // the callees' own degraded lists
-	one := func(i int) {
-		c := s.calls[i]
-		o, down := c.do(ctx)
-		if o == results.OK {
-			passed[i] = down
-			return
-		}
-		if c.cfg.Fallback {
-			c.n.fallbacks.Add(1)
-			fellBack[i] = true
-			return
-		}
-		c.n.failed.Add(1)
-		hard[i] = true
+// callResult is how one call of a request ended.
+type callResult struct {
+	ok       bool   // succeeded, or failed with a fallback
+	fellBack string // the target, if the fallback answered
+	down     string // the callee's own HeaderDegraded list
+}
+
+// degrade appends the targets r marks as degraded.
+func (r callResult) degrade(list []string) []string {
+	if r.fellBack != "" {
+		list = append(list, r.fellBack)
 	}
-	if s.cfg.Mode == Parallel {
-		var wg sync.WaitGroup
+	if r.down != "" {
+		list = append(list, strings.Split(r.down, ",")...)
+	}
+	return list
+}
+
+// callOne makes call i and counts how it ended.
+func (s *Service) callOne(ctx context.Context, i int) callResult {
+	c := s.calls[i]
+	o, down := c.do(ctx)
+	switch {
+	case o == results.OK:
+		return callResult{ok: true, down: down}
+	case c.cfg.Fallback:
+		c.n.fallbacks.Add(1)
+		return callResult{ok: true, fellBack: c.cfg.Target}
+	}
+	c.n.failed.Add(1)
+	return callResult{}
+}
+
+// callAll makes the service's calls in its mode. A failed call with a
+// fallback counts as a success, marked degraded. Sequential mode stops
+// at the first failure; parallel mode answers once CallQuorum calls (all
+// by default) have succeeded, or fails once too many have failed; the
+// calls still running go on, as in the simulator, and are counted.
+func (s *Service) callAll(ctx context.Context) (degraded []string, failed bool) {
+	if s.cfg.Mode == Sequential {
 		for i := range s.calls {
-			wg.Go(func() { one(i) })
-		}
-		wg.Wait()
-	} else {
-		for i := range s.calls {
-			if one(i); hard[i] {
-				break
+			r := s.callOne(ctx, i)
+			if degraded = r.degrade(degraded); !r.ok {
+				return degraded, true
 			}
 		}
+		return degraded, false
 	}
-	for i, c := range s.calls {
-		failed = failed || hard[i]
-		if fellBack[i] {
-			degraded = append(degraded, c.cfg.Target)
-		}
-		if passed[i] != "" {
-			degraded = append(degraded, strings.Split(passed[i], ",")...)
+	need := len(s.calls)
+	if s.cfg.CallQuorum > 0 {
+		need = s.cfg.CallQuorum
+	}
+	ch := make(chan callResult, len(s.calls))
+	bg, stop := detach(ctx)
+	var wg sync.WaitGroup
+	for i := range s.calls {
+		wg.Go(func() { ch <- s.callOne(bg, i) })
+	}
+	go func() { wg.Wait(); stop() }()
+	ok, bad := 0, 0
+	for ok < need && bad <= len(s.calls)-need {
+		r := <-ch
+		if r.ok {
+			ok++
+			degraded = r.degrade(degraded)
+		} else {
+			bad++
 		}
 	}
-	return degraded, failed
+	return degraded, ok < need
+}
+
+// detach returns a context with ctx's deadline that the end of the
+// request does not cancel, for calls that outlive their answer; stop
+// releases it.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	bg := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(bg, dl)
+	}
+	return bg, func() {}
 }
 
 // Serve runs one service on cfg.Listen until ctx is done, then shuts it

@@ -406,3 +406,26 @@ func TestWorkGoesOnWithoutHonorDeadlines(t *testing.T) {
 	dep.mu.Unlock()
 	assert.Zero(t, s.Status().Expired)
 }
+
+// TestCallQuorum: in parallel mode with call_quorum 1 the request is
+// answered by the first success; the slower call goes on and is counted.
+// With the default quorum (all), one failure fails the request.
+func TestCallQuorum(t *testing.T) {
+	_, fast := newRecorder(t, http.StatusOK)
+	slowDep := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(300 * time.Millisecond) }))
+	t.Cleanup(slowDep.Close)
+	slow := strings.TrimPrefix(slowDep.URL, "http://")
+	s, addr := serve(t, ServiceConfig{Name: "a", Mode: Parallel, CallQuorum: 1,
+		Calls: []CallConfig{{Target: "b", Addr: fast}, {Target: "c", Addr: slow}}})
+	start := time.Now()
+	code, _ := get(t, addr, 0)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Less(t, time.Since(start), 200*time.Millisecond, "answered before the slow call ended")
+	require.Eventually(t, func() bool { return s.Status().Calls[1].OK == 1 }, 2*time.Second, 10*time.Millisecond,
+		"the slow call finishes in the background")
+
+	_, failing := newRecorder(t, http.StatusInternalServerError)
+	_, addr = serve(t, ServiceConfig{Name: "a", Mode: Parallel, Calls: []CallConfig{{Target: "b", Addr: fast}, {Target: "c", Addr: failing}}})
+	code, _ = get(t, addr, 0)
+	assert.Equal(t, http.StatusBadGateway, code)
+}
