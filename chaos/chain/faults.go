@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"syscall"
 	"time"
 )
 
-// Fault types: Toxiproxy v2.5.0's toxics, and Down, which disables the
-// link's proxy (every connection refused, the open ones dropped).
+// Fault types: Toxiproxy v2.5.0's toxics and Down, which disables the
+// link's proxy (every connection refused, the open ones dropped), on a
+// link; Crash and Pause on a service's process.
 const (
 	FaultLatency   = "latency"    // latency, jitter (ms)
 	FaultTimeout   = "timeout"    // timeout (ms; 0 holds data until removed: a black hole)
@@ -18,16 +20,39 @@ const (
 	FaultSlicer    = "slicer"     // average_size, size_variation (bytes), delay (µs)
 	FaultLimitData = "limit_data" // bytes
 	FaultDown      = "down"
+	// FaultCrash kills the service (SIGKILL) and restarts it, with the
+	// same config and port, at the fault's end.
+	FaultCrash = "crash"
+	// FaultPause stops the service (SIGSTOP) and resumes it (SIGCONT) at
+	// the fault's end: connections are accepted by the kernel and then
+	// hang, like a long GC pause.
+	FaultPause = "pause"
 )
 
-var faultTypes = []string{FaultLatency, FaultTimeout, FaultResetPeer, FaultBandwidth, FaultSlowClose, FaultSlicer, FaultLimitData, FaultDown}
+var (
+	linkFaults    = []string{FaultLatency, FaultTimeout, FaultResetPeer, FaultBandwidth, FaultSlowClose, FaultSlicer, FaultLimitData, FaultDown}
+	serviceFaults = []string{FaultCrash, FaultPause}
+)
+
+// ProcessEvent is one signal the harness sent a service for a fault, for
+// the run's record of real fault windows.
+type ProcessEvent struct {
+	At      time.Duration `json:"at_ns"`  // since the chain started
+	Action  string        `json:"action"` // kill, restart, stop, continue
+	Service string        `json:"service"`
+	PID     int           `json:"pid"`
+	Err     string        `json:"error,omitempty"`
+}
 
 // Fault is one fault on one link for a bounded time.
 type Fault struct {
-	// Link is "caller->target", e.g. "b->c", or "client-><entry>".
+	// Link is "caller->target", e.g. "b->c", or "client-><entry>", for
+	// the toxics and down.
 	Link string `yaml:"link"`
+	// Service is the service crash and pause act on.
+	Service string `yaml:"service"`
 	// Type is a toxic's type (latency, timeout, reset_peer, bandwidth,
-	// slow_close, slicer, limit_data) or down.
+	// slow_close, slicer, limit_data), down, crash or pause.
 	Type string `yaml:"type"`
 	// Stream is downstream (the default: callee to caller) or upstream;
 	// ignored by down.
@@ -51,13 +76,21 @@ func (f *Fault) SetDefaults() {
 	}
 }
 
-// Validate reports the first invalid field; links lists the chain's links.
-func (f *Fault) Validate(links []string) error {
+// Validate reports the first invalid field; links and services are the
+// chain's.
+func (f *Fault) Validate(links, services []string) error {
+	onService := slices.Contains(serviceFaults, f.Type)
 	switch {
-	case !slices.Contains(links, f.Link):
+	case !onService && !slices.Contains(linkFaults, f.Type):
+		return invalid("type: must be one of %v or %v, got %q", linkFaults, serviceFaults, f.Type)
+	case onService && !slices.Contains(services, f.Service):
+		return invalid("service: %s needs one of %v, got %q", f.Type, services, f.Service)
+	case onService && f.Link != "":
+		return invalid("link: must be empty for %s (it acts on a service)", f.Type)
+	case !onService && !slices.Contains(links, f.Link):
 		return invalid("link: must be one of %v, got %q", links, f.Link)
-	case !slices.Contains(faultTypes, f.Type):
-		return invalid("type: must be one of %v, got %q", faultTypes, f.Type)
+	case !onService && f.Service != "":
+		return invalid("service: must be empty for %s (it acts on a link)", f.Type)
 	case f.Stream != "downstream" && f.Stream != "upstream":
 		return invalid("stream: must be downstream or upstream, got %q", f.Stream)
 	case f.At < 0:
@@ -73,8 +106,14 @@ func (f *Fault) Validate(links []string) error {
 // done). name names the toxic.
 func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func() error, err error) {
 	f.SetDefaults()
-	if err := f.Validate(c.links); err != nil {
+	if err := f.Validate(c.links, c.names()); err != nil {
 		return nil, err
+	}
+	switch f.Type {
+	case FaultCrash:
+		return c.crash(ctx, f.Service)
+	case FaultPause:
+		return c.pause(f.Service)
 	}
 	p := proxyName(f.Link)
 	if f.Type == FaultDown {
@@ -86,4 +125,61 @@ func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func()
 		return revert, fmt.Errorf("fault %s on %s: %w", f.Type, f.Link, err)
 	}
 	return revert, nil
+}
+
+// crash kills service name and returns the restart, which waits (bounded)
+// until the service answers again.
+func (c *Chain) crash(ctx context.Context, name string) (func() error, error) {
+	i := c.service(name)
+	p := c.proc(i)
+	p.kill()
+	c.note("kill", name, p, nil)
+	return func() error {
+		err := c.startService(i)
+		if err == nil {
+			err = c.waitReady(context.WithoutCancel(ctx), i)
+		}
+		c.note("restart", name, c.proc(i), err)
+		return err
+	}, nil
+}
+
+// pause stops service name and returns its resumption.
+func (c *Chain) pause(name string) (func() error, error) {
+	p := c.proc(c.service(name))
+	resume := func() error {
+		err := p.signal(syscall.SIGCONT)
+		c.note("continue", name, p, err)
+		return err
+	}
+	err := p.signal(syscall.SIGSTOP)
+	c.note("stop", name, p, err)
+	return resume, err
+}
+
+// note records a process event.
+func (c *Chain) note(action, name string, p *proc, err error) {
+	e := ProcessEvent{At: time.Since(c.started), Action: action, Service: name, PID: p.cmd.Process.Pid}
+	if err != nil {
+		e.Err = err.Error()
+	}
+	c.mu.Lock()
+	c.events = append(c.events, e)
+	c.mu.Unlock()
+}
+
+// ProcessEvents returns every signal sent for a fault so far, in order.
+func (c *Chain) ProcessEvents() []ProcessEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.events)
+}
+
+// names lists the services' names.
+func (c *Chain) names() []string {
+	out := make([]string, len(c.cfg.Services))
+	for i, s := range c.cfg.Services {
+		out[i] = s.Name
+	}
+	return out
 }

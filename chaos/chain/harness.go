@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -102,11 +103,18 @@ type Chain struct {
 	dir     string
 	tempDir bool
 	h       *proxy.Harness
-	procs   []*proc
-	links   []string // every link, "client->entry" first
-	entry   string   // the entry link's proxy address
+	started time.Time
+	bin     string        // the chainnode executable, for restarts
+	wait    time.Duration // StartTimeout
+	links   []string      // every link, "client->entry" first
+	entry   string        // the entry link's proxy address
 	status  *http.Client
 	closed  atomic.Bool
+
+	mu      sync.Mutex
+	procs   []*proc // by service index; a crashed service's is replaced
+	closing bool    // set by Close: no more (re)starts
+	events  []ProcessEvent
 }
 
 var chainCounter atomic.Int64
@@ -128,7 +136,7 @@ func Start(ctx context.Context, cfg Config, opt Options) (c *Chain, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c = &Chain{cfg: cfg, dir: opt.Dir, status: &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}}
+	c = &Chain{cfg: cfg, dir: opt.Dir, started: time.Now(), status: &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, c.Close())
@@ -138,22 +146,26 @@ func Start(ctx context.Context, cfg Config, opt Options) (c *Chain, err error) {
 	if err := c.prepare(ctx, opt); err != nil {
 		return c, err
 	}
-	bin := opt.Binary
-	if bin == "" {
-		if bin, err = nodeBinary(ctx); err != nil {
+	c.bin, c.wait = opt.Binary, opt.StartTimeout
+	if c.bin == "" {
+		if c.bin, err = nodeBinary(ctx); err != nil {
 			return c, fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 	}
-	for _, s := range c.cfg.Services {
-		if err := c.startService(bin, s); err != nil {
+	if c.wait == 0 {
+		c.wait = DefaultStartTimeout
+	}
+	for i := range c.cfg.Services {
+		if err := c.startService(i); err != nil {
 			return c, err
 		}
 	}
-	wait := opt.StartTimeout
-	if wait == 0 {
-		wait = DefaultStartTimeout
+	for i := range c.cfg.Services {
+		if err := c.waitReady(ctx, i); err != nil {
+			return c, err
+		}
 	}
-	return c, c.waitReady(ctx, wait)
+	return c, nil
 }
 
 // clone deep-copies cfg: Start fills in and defaults its copy.
@@ -234,8 +246,10 @@ func (c *Chain) linkAddr(link string) string {
 	return ""
 }
 
-// startService writes the service's config and starts its process.
-func (c *Chain) startService(bin string, s ServiceConfig) error {
+// startService writes service i's config and starts its process (again,
+// after a crash).
+func (c *Chain) startService(i int) error {
+	s := c.cfg.Services[i]
 	data, err := yaml.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrHarness, s.Name, err)
@@ -244,38 +258,58 @@ func (c *Chain) startService(bin string, s ServiceConfig) error {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
-	p, err := startProc(s.Name, bin, filepath.Join(c.dir, s.Name+".log"), "-config", path)
+	c.mu.Lock() // held while starting, so that Close cannot miss the process
+	defer c.mu.Unlock()
+	if c.closing {
+		return fmt.Errorf("%w: %s not started: the chain is closing", ErrHarness, s.Name)
+	}
+	p, err := startProc(s.Name, c.bin, filepath.Join(c.dir, s.Name+".log"), "-config", path)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
-	c.procs = append(c.procs, p)
+	if i < len(c.procs) {
+		c.procs[i] = p
+	} else {
+		c.procs = append(c.procs, p)
+	}
 	return nil
 }
 
-// waitReady polls every service's status until all answer.
-func (c *Chain) waitReady(ctx context.Context, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for i, s := range c.cfg.Services {
-		for {
-			if _, err := c.Status(ctx, s.Name); err == nil {
-				break
-			}
-			if c.procs[i].exited() {
-				return fmt.Errorf("%w: service %s exited at start-up (see %s.log): %v", ErrHarness, s.Name, s.Name, c.procs[i].err)
-			}
-			if time.Now().After(deadline) || !sleep(ctx, 20*time.Millisecond) {
-				return fmt.Errorf("%w: service %s did not answer within %v", ErrHarness, s.Name, wait)
-			}
+// waitReady polls service i's status until it answers, for at most the
+// start timeout.
+func (c *Chain) waitReady(ctx context.Context, i int) error {
+	deadline := time.Now().Add(c.wait)
+	s, p := c.cfg.Services[i], c.proc(i)
+	for {
+		if _, err := c.Status(ctx, s.Name); err == nil {
+			return nil
+		}
+		if p.exited() {
+			return fmt.Errorf("%w: service %s exited at start-up (see %s.log): %v", ErrHarness, s.Name, s.Name, p.err)
+		}
+		if time.Now().After(deadline) || !sleep(ctx, 20*time.Millisecond) {
+			return fmt.Errorf("%w: service %s did not answer within %v", ErrHarness, s.Name, c.wait)
 		}
 	}
-	return nil
+}
+
+// proc returns service i's current process.
+func (c *Chain) proc(i int) *proc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procs[i]
+}
+
+// service returns the index of the service called name, or -1.
+func (c *Chain) service(name string) int {
+	return slices.IndexFunc(c.cfg.Services, func(s ServiceConfig) bool { return s.Name == name })
 }
 
 // Status asks service name for its Status, directly (not through a
 // proxy, so faults do not blind the harness).
 func (c *Chain) Status(ctx context.Context, name string) (Status, error) {
 	var st Status
-	i := slices.IndexFunc(c.cfg.Services, func(s ServiceConfig) bool { return s.Name == name })
+	i := c.service(name)
 	if i < 0 {
 		return st, fmt.Errorf("no service %q in the chain", name)
 	}
@@ -305,8 +339,10 @@ func (c *Chain) Links() []string { return slices.Clone(c.links) }
 // Dir is the folder of the services' configs and logs.
 func (c *Chain) Dir() string { return c.dir }
 
-// PIDs returns the services' process ids, in config order.
+// PIDs returns the services' current process ids, in config order.
 func (c *Chain) PIDs() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	out := make([]int, len(c.procs))
 	for i, p := range c.procs {
 		out[i] = p.cmd.Process.Pid
@@ -316,6 +352,8 @@ func (c *Chain) PIDs() []int {
 
 // exited returns the name of a service whose process has ended, or "".
 func (c *Chain) exited() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, p := range c.procs {
 		if p.exited() {
 			return p.name
@@ -337,13 +375,15 @@ func (c *Chain) Close() error {
 		return nil
 	}
 	var errs []error
-	done := make(chan struct{})
-	for _, p := range c.procs {
-		go func() { p.stop(); done <- struct{}{} }()
+	c.mu.Lock()
+	c.closing = true
+	procs := slices.Clone(c.procs)
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(p.stop)
 	}
-	for range c.procs {
-		<-done
-	}
+	wg.Wait()
 	if c.h != nil {
 		if err := c.h.Cleanup(); err != nil {
 			errs = append(errs, fmt.Errorf("%w: cleanup of toxiproxy: %v", ErrHarness, err))

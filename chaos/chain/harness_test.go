@@ -214,3 +214,66 @@ func TestRetriesThroughProxy(t *testing.T) {
 	assert.InDelta(t, 3.0, res.Metrics["calls.gateway_>a.amplification"], 1e-9)
 	assert.NotNil(t, res.SeriesNamed("retries.gateway->a"))
 }
+
+// TestCrashAndPause: a crashed service is restarted at the fault's end
+// (a new process, the same port) and a paused one resumed; while down
+// the gateway's calls fail, afterwards every request succeeds.
+func TestCrashAndPause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	cfg := Config{Services: []ServiceConfig{
+		{Name: "gateway", Calls: []CallConfig{{Target: "a", Timeout: 200 * time.Millisecond}}},
+		{Name: "a"},
+	}}
+	for _, typ := range []string{FaultCrash, FaultPause} {
+		t.Run(typ, func(t *testing.T) {
+			c, err := Start(context.Background(), cfg, Options{Dir: t.TempDir()})
+			require.NoError(t, err)
+			defer func() { assert.NoError(t, c.Close()) }()
+			before := c.PIDs()
+			res, err := c.Run(context.Background(), RunConfig{
+				Load:   LoadConfig{Rate: 30, Duration: 2500 * time.Millisecond, Timeout: time.Second, Seed: 2},
+				Faults: []Fault{{Service: "a", Type: typ, At: 500 * time.Millisecond, For: time.Second}},
+			})
+			require.NoError(t, err)
+			during, _ := res.Phase(results.During)
+			after, _ := res.Phase(results.After)
+			assert.Less(t, during.Availability, 0.5, "a is down (seed 2)")
+			assert.Positive(t, after.Requests)
+			assert.GreaterOrEqual(t, after.Availability, 0.95, "a is back (seed 2): %+v", after)
+			var actions []string
+			for _, e := range c.ProcessEvents() {
+				assert.Empty(t, e.Err)
+				actions = append(actions, e.Action)
+			}
+			if typ == FaultCrash {
+				assert.Equal(t, []string{"kill", "restart"}, actions)
+				assert.NotEqual(t, before[1], c.PIDs()[1], "a new process")
+				assert.False(t, alive(before[1]))
+			} else {
+				assert.Equal(t, []string{"stop", "continue"}, actions)
+				assert.Equal(t, before, c.PIDs())
+			}
+			_, err = c.Status(context.Background(), "a")
+			assert.NoError(t, err)
+		})
+	}
+}
+
+// TestCloseEndsPausedServices: Close stops a service left paused (the
+// fault never reverted) without waiting for the SIGKILL grace.
+func TestCloseEndsPausedServices(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	c, err := Start(context.Background(), Config{Services: []ServiceConfig{{Name: "gateway"}}}, Options{})
+	require.NoError(t, err)
+	_, err = c.Inject(context.Background(), "p", Fault{Service: "gateway", Type: FaultPause, For: time.Minute})
+	require.NoError(t, err)
+	pid := c.PIDs()[0]
+	start := time.Now()
+	require.NoError(t, c.Close())
+	assert.Less(t, time.Since(start), stopGrace, "SIGTERM took effect")
+	assert.False(t, alive(pid))
+}

@@ -55,9 +55,10 @@ type proc struct {
 	err  error         // its exit error, valid after done
 }
 
-// startProc starts bin with args, its output in logPath.
+// startProc starts bin with args, its output appended to logPath (a
+// restarted service keeps one log).
 func startProc(name, bin, logPath string, args ...string) (*proc, error) {
-	log, err := os.Create(logPath)
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -87,13 +88,15 @@ func (p *proc) exited() bool {
 	}
 }
 
-// stop ends the process: SIGTERM, then SIGKILL to its process group after
-// stopGrace; it returns once the process is reaped.
+// stop ends the process: SIGTERM (and SIGCONT, in case it is paused),
+// then SIGKILL to its process group after stopGrace; it returns once the
+// process is reaped.
 func (p *proc) stop() {
 	if p.exited() {
 		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
 	t := time.NewTimer(stopGrace)
 	defer t.Stop()
 	select {
@@ -104,6 +107,20 @@ func (p *proc) stop() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	_ = p.cmd.Process.Kill()
 	<-p.done
+}
+
+// kill ends the process at once (SIGKILL, a crash) and reaps it.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// signal sends sig (SIGSTOP, SIGCONT) to a live process.
+func (p *proc) signal(sig syscall.Signal) error {
+	if p.exited() {
+		return fmt.Errorf("%s has exited", p.name)
+	}
+	return p.cmd.Process.Signal(sig)
 }
 
 // Service ports are drawn below Linux's default ephemeral range (32768

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"faultline/chaos/proxy"
 	"faultline/models/resilience"
 	"faultline/reports/results"
 )
@@ -56,8 +57,9 @@ func (c *RunConfig) SetDefaults() {
 	}
 }
 
-// Validate reports the first invalid field; links are the chain's.
-func (c *RunConfig) Validate(links []string) error {
+// Validate reports the first invalid field; links and services are the
+// chain's.
+func (c *RunConfig) Validate(links, services []string) error {
 	if err := c.Load.Validate(); err != nil {
 		return under("load.", err)
 	}
@@ -68,7 +70,7 @@ func (c *RunConfig) Validate(links []string) error {
 		return invalid("sample_every: must be >= 10ms, got %v", c.SampleEvery)
 	}
 	for i := range c.Faults {
-		if err := c.Faults[i].Validate(links); err != nil {
+		if err := c.Faults[i].Validate(links, services); err != nil {
 			return under(fmt.Sprintf("faults[%d].", i), err)
 		}
 	}
@@ -102,11 +104,11 @@ type experiment struct {
 // call "breaker <caller>-><target>" (0 closed, 1 half-open, 2 open, the
 // state at the end of each interval). Faults are always removed before
 // Run returns. If dir is set, the status samples go to status.jsonl and
-// Toxiproxy's record to faults.json there.
+// the record of every toxic and signal to faults.json there.
 func (c *Chain) Run(ctx context.Context, rc RunConfig) (results.Run, error) {
 	rc.Faults = append([]Fault(nil), rc.Faults...)
 	rc.SetDefaults()
-	if err := rc.Validate(c.links); err != nil {
+	if err := rc.Validate(c.links, c.names()); err != nil {
 		return results.Run{}, err
 	}
 	fs, fe := faultSpan(rc)
@@ -392,7 +394,11 @@ func (e *experiment) writeArtefacts() {
 	}
 	if err == nil {
 		var data []byte
-		if data, err = json.MarshalIndent(e.c.h.Events(), "", "  "); err == nil {
+		record := struct {
+			Proxy   []proxy.Event  `json:"proxy"`
+			Process []ProcessEvent `json:"process"`
+		}{e.c.h.Events(), e.c.ProcessEvents()}
+		if data, err = json.MarshalIndent(record, "", "  "); err == nil {
 			err = os.WriteFile(filepath.Join(e.c.dir, "faults.json"), data, 0o644)
 		}
 	}
