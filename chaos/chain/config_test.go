@@ -112,3 +112,46 @@ func TestConfigsAreNotMutated(t *testing.T) {
 	assert.Zero(t, cfg.Calls[0].Timeout)
 	assert.Zero(t, cfg.Workers)
 }
+
+// TestFaultAndRunValidate: faults name an existing link (toxics, down) or
+// service (crash, pause), are bounded, and the load is bounded.
+func TestFaultAndRunValidate(t *testing.T) {
+	links, services := []string{"client->gateway", "gateway->a"}, []string{"gateway", "a"}
+	for _, tc := range []struct {
+		f    Fault
+		want string // "" for valid
+	}{
+		{Fault{Link: "gateway->a", Type: FaultLatency, For: time.Second}, ""},
+		{Fault{Service: "a", Type: FaultCrash, For: time.Second}, ""},
+		{Fault{Link: "a->gateway", Type: FaultLatency, For: time.Second}, "link: must be one of"},
+		{Fault{Link: "gateway->a", Type: "loss", For: time.Second}, "type: must be one of"},
+		{Fault{Service: "b", Type: FaultPause, For: time.Second}, "service: pause needs one of"},
+		{Fault{Link: "gateway->a", Service: "a", Type: FaultCrash, For: time.Second}, "link: must be empty"},
+		{Fault{Link: "gateway->a", Service: "a", Type: FaultDown, For: time.Second}, "service: must be empty"},
+		{Fault{Link: "gateway->a", Type: FaultLatency, Stream: "sideways", For: time.Second}, "stream:"},
+		{Fault{Link: "gateway->a", Type: FaultLatency, At: -1, For: time.Second}, "at:"},
+		{Fault{Link: "gateway->a", Type: FaultLatency}, "for: must be > 0"},
+	} {
+		tc.f.SetDefaults()
+		err := tc.f.Validate(links, services)
+		if tc.want == "" {
+			assert.NoError(t, err)
+			continue
+		}
+		assert.ErrorContains(t, err, tc.want)
+		assert.ErrorIs(t, err, ErrConfig)
+	}
+	for _, tc := range []struct {
+		rc   RunConfig
+		want string
+	}{
+		{RunConfig{}, "load.rate:"},
+		{RunConfig{Load: LoadConfig{Rate: 10, Duration: time.Hour}}, "load.duration: must be in (0, 1m0s]"},
+		{RunConfig{Load: LoadConfig{Rate: 10}, Interval: time.Minute}, "interval:"},
+		{RunConfig{Load: LoadConfig{Rate: 10}, SampleEvery: time.Millisecond}, "sample_every:"},
+		{RunConfig{Load: LoadConfig{Rate: 10}, Faults: []Fault{{Link: "x", Type: FaultDown, For: 1}}}, "faults[0].link:"},
+	} {
+		tc.rc.SetDefaults()
+		assert.ErrorContains(t, tc.rc.Validate(links, services), tc.want)
+	}
+}
