@@ -3,19 +3,52 @@
 // concurrency, queue, service time, error rate and outgoing calls come
 // from a ServiceConfig, with per-call timeouts, retries with jittered
 // back-off, retry budgets and throttling, sony/gobreaker and sliding-window
-// breakers, bulkheads, x/time/rate limits and fallbacks; a Harness that
-// starts a chain of them (gateway -> a -> b -> ...) with a Toxiproxy proxy
-// on every link, so that faults are toxics on those proxies; and an
-// open-loop load generator whose results go into a results.Run, beside
-// the simulator's.
+// breakers, bulkheads, x/time/rate limits and fallbacks; a harness (Start,
+// Chain.Run, Execute) that starts a chain of them (gateway -> a -> b ...)
+// with a Toxiproxy proxy on every link, so that faults are toxics on those
+// proxies (or a service crashed or paused); and an open-loop load
+// generator (Generate) whose results go into a results.Run, with the
+// simulator's series and metric names, beside the simulator's.
 //
-// The resilience mechanisms reuse the state machines of
-// faultline/models/resilience (driven here by real monotonic time and
-// guarded by mutexes), except the consecutive-failure breaker and the rate
-// limiter, which are the real github.com/sony/gobreaker and
-// golang.org/x/time/rate that those models imitate.
+// The policies reuse the simulator's state machines (service.Retrier,
+// resilience.WindowBreaker, Bulkhead, Budget, Throttle), driven by real
+// monotonic time and guarded by mutexes, except the consecutive-failure
+// breaker and the rate limiters, which are the real github.com/sony/gobreaker
+// and golang.org/x/time/rate that those models imitate. They wrap each
+// attempt in the simulator's order: retry, breakers, rate limit, bulkhead.
+//
+// A service's config, as the harness writes it to <dir>/<name>.yaml for
+// cmd/chainnode:
+//
+//	name: b
+//	listen: 127.0.0.1:14021       # set by the harness
+//	workers: 16
+//	queue_limit: 32               # beyond workers+queue_limit: 503 at once
+//	service_time: {kind: lognormal, mean: 0.01, stddev: 0.005}  # seconds
+//	error_rate: 0.01              # answered 500
+//	honor_deadlines: true         # drop work whose deadline has passed
+//	mode: sequential              # or parallel (with call_quorum)
+//	calls:
+//	  - target: c
+//	    addr: 127.0.0.1:40133     # the b->c proxy, set by the harness
+//	    timeout: 200ms            # per attempt
+//	    retry: {max_attempts: 3, backoff: {kind: exponential, base: 25ms, jitter: full}, budget: {}}
+//	    breaker: {consecutive_failures: 5, timeout: 5s}
+//	    bulkhead: {max_concurrent: 8, max_waiting: 4}
+//	    rate_limit: {rate: 100, burst: 10}
+//	    fallback: true            # a failed call gives a degraded 200
+//
+// The protocol between services: any path but /status is work; the
+// caller sends its attempt's remaining time in X-Faultline-Timeout, and a
+// 200 built with a fallback anywhere downstream carries the targets in
+// X-Faultline-Degraded. 429 and 503 are admission refusals, 504 a passed
+// deadline, 500 and 502 errors. GET /status answers a Status as JSON:
+// counters, queue, and per call the attempts, retries, refusals and
+// breaker state, which the harness samples to plot breaker state over
+// time (series breaker_open.<caller>-><target>).
 //
 // Every run cleans up after itself: child processes are stopped (and, on
 // Linux, killed by the kernel if the harness dies), proxies are deleted,
-// on success, failure, panic, cancellation, SIGINT and SIGTERM.
+// on success, failure, panic, cancellation, and, under Execute, SIGINT
+// and SIGTERM.
 package chain
