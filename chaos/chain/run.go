@@ -98,7 +98,8 @@ type experiment struct {
 	errs     []error
 }
 
-// Run drives the load and the faults on the chain, reads every service's
+// Run drives the load and the faults on the chain (one Run at a time on
+// a chain; several in a row are fine), reads every service's
 // status all along, and returns the results, with the simulator's series
 // and metric names where they exist (offered, goodput, p99...) and per
 // call "breaker <caller>-><target>" (0 closed, 1 half-open, 2 open, the
