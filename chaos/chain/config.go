@@ -137,12 +137,7 @@ func (c ServiceConfig) clone() ServiceConfig {
 	c.Calls = slices.Clone(c.Calls)
 	for i := range c.Calls {
 		cc := &c.Calls[i]
-		if cc.Retry != nil {
-			r := *cc.Retry
-			r.On = slices.Clone(r.On)
-			r.Budget, r.Throttle = clonePtr(r.Budget), clonePtr(r.Throttle)
-			cc.Retry = &r
-		}
+		cc.Retry = cc.Retry.Clone()
 		cc.Breaker, cc.WindowBreaker = clonePtr(cc.Breaker), clonePtr(cc.WindowBreaker)
 		cc.Bulkhead, cc.RateLimit = clonePtr(cc.Bulkhead), clonePtr(cc.RateLimit)
 	}

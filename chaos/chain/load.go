@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"faultline/models/service"
 	"faultline/reports/results"
 	"faultline/sim"
 )
@@ -40,6 +41,19 @@ type LoadConfig struct {
 	// MaxInflight caps the requests in flight; an arrival beyond it is
 	// recorded as shed at once. Default 1000; must be >= 1.
 	MaxInflight int `yaml:"max_inflight"`
+	// Retry retries a request's failed attempts, as the simulator's
+	// load.retry does (the same service.RetryConfig and Retrier): each
+	// attempt has its own deadline, Timeout from its start, and a
+	// request's latency and outcome are those of the whole logical
+	// request. nil never retries.
+	Retry *service.RetryConfig `yaml:"retry"`
+}
+
+// clone deep-copies the retry policy, so that SetDefaults on the copy
+// leaves the caller's alone.
+func (c LoadConfig) clone() LoadConfig {
+	c.Retry = c.Retry.Clone()
+	return c
 }
 
 // SetDefaults fills every zero field that has a default.
@@ -52,6 +66,9 @@ func (c *LoadConfig) SetDefaults() {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.Retry != nil {
+		c.Retry.SetDefaults()
 	}
 }
 
@@ -69,6 +86,11 @@ func (c *LoadConfig) Validate() error {
 	case c.MaxInflight < 1:
 		return invalid("max_inflight: must be >= 1, got %d", c.MaxInflight)
 	}
+	if c.Retry != nil {
+		if err := c.Retry.Validate(); err != nil {
+			return invalid("retry.%v", err)
+		}
+	}
 	return nil
 }
 
@@ -79,6 +101,8 @@ type Request struct {
 	Outcome    results.Outcome
 	// Degraded is set for a 200 built with a fallback.
 	Degraded bool
+	// Attempts is the number of attempts sent (1 without retries).
+	Attempts int
 }
 
 // Generate sends requests to addr (127.0.0.1:port) open-loop: arrivals
@@ -88,6 +112,7 @@ type Request struct {
 // calls observe (from many goroutines) for every request, and returns
 // once the last has ended. t0 is the start of the load.
 func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, observe func(Request)) error {
+	cfg = cfg.clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -95,8 +120,11 @@ func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, ob
 	if !loopback(addr) {
 		return invalid("load target: must be 127.0.0.1:port, got %q", addr)
 	}
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.MaxInflight, DisableCompression: true}}
-	defer client.CloseIdleConnections()
+	g, err := newGenerator(addr, cfg, t0)
+	if err != nil {
+		return err
+	}
+	defer g.client.CloseIdleConnections()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x10ad))
 	sem := make(chan struct{}, cfg.MaxInflight)
 	var wg sync.WaitGroup
@@ -117,33 +145,110 @@ func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, ob
 		at := at
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			observe(request(ctx, client, addr, t0, at, cfg.Timeout))
+			observe(g.request(ctx, at))
 		}()
 	}
 	return ctx.Err()
 }
 
-// request sends one request intended to start at t0+at.
-func request(ctx context.Context, client *http.Client, addr string, t0 time.Time, at, timeout time.Duration) Request {
-	ctx, cancel := context.WithDeadline(ctx, t0.Add(at+timeout))
-	defer cancel()
-	rq := Request{Start: at, Outcome: results.Error}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
-	if err != nil {
-		rq.End = max(time.Since(t0), at)
-		return rq
+// generator sends the load's requests; its retrier (budget, throttle and
+// back-off stream, shared by all requests as in one client) is guarded by
+// mu.
+type generator struct {
+	url     string
+	cfg     LoadConfig
+	t0      time.Time
+	client  *http.Client
+	mu      sync.Mutex
+	retrier *service.Retrier // nil: no retries
+}
+
+func newGenerator(addr string, cfg LoadConfig, t0 time.Time) (*generator, error) {
+	g := &generator{url: "http://" + addr + "/", cfg: cfg, t0: t0,
+		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.MaxInflight, DisableCompression: true}}}
+	var err error
+	g.retrier, err = service.NewRetrier(cfg.Retry, rand.New(rand.NewPCG(cfg.Seed, 0x7e7)))
+	return g, err
+}
+
+// request makes the logical request intended to start at t0+at: its
+// attempts, each with its own deadline (Timeout from the attempt's start,
+// the first's from the intended start) and the retry policy's back-off
+// between them. Its latency runs from the intended start to the end of
+// the last attempt.
+func (g *generator) request(ctx context.Context, at time.Duration) Request {
+	rq := Request{Start: at}
+	start := g.t0.Add(at)
+	var prev time.Duration
+	for n := int32(1); ; n++ {
+		g.begin(n)
+		rq.Attempts++
+		rq.Outcome, rq.Degraded = g.attempt(ctx, start.Add(g.cfg.Timeout))
+		d, again := g.next(n, rq.Outcome, prev)
+		if !again || ctx.Err() != nil {
+			break
+		}
+		if !sleep(ctx, d) {
+			g.abandon()
+			break
+		}
+		prev, start = d, time.Now()
 	}
-	req.Header.Set(HeaderTimeout, time.Until(t0.Add(at+timeout)).String())
-	resp, err := client.Do(req)
+	rq.End = max(time.Since(g.t0), at)
+	return rq
+}
+
+func (g *generator) begin(n int32) {
+	if g.retrier != nil {
+		g.mu.Lock()
+		g.retrier.Begin(n)
+		g.mu.Unlock()
+	}
+}
+
+// next ends attempt n with o in the retrier and decides whether to retry
+// (the policy, then the throttle and the budget), with the back-off.
+func (g *generator) next(n int32, o results.Outcome, prev time.Duration) (time.Duration, bool) {
+	if g.retrier == nil {
+		return 0, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.retrier.End(n, o)
+	if o == results.OK || !g.retrier.Wants(n, o) || !g.retrier.Admit() {
+		return 0, false
+	}
+	return g.retrier.Delay(n, prev), true
+}
+
+// abandon ends a retry the budget admitted that never started.
+func (g *generator) abandon() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if b := g.retrier.Budget(); b != nil {
+		b.EndRetry()
+	}
+}
+
+// attempt sends one attempt that must end by deadline, and classifies
+// the answer.
+func (g *generator) attempt(ctx context.Context, deadline time.Time) (results.Outcome, bool) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.url, nil)
+	if err != nil {
+		return results.Error, false
+	}
+	req.Header.Set(HeaderTimeout, time.Until(deadline).String())
+	resp, err := g.client.Do(req)
 	switch {
 	case err != nil && ctx.Err() != nil:
-		rq.Outcome = results.Timeout
-	case err == nil:
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		rq.Outcome = classify(resp.StatusCode)
-		rq.Degraded = rq.Outcome == results.OK && resp.Header.Get(HeaderDegraded) != ""
+		return results.Timeout, false
+	case err != nil:
+		return results.Error, false
 	}
-	rq.End = max(time.Since(t0), at)
-	return rq
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	o := classify(resp.StatusCode)
+	return o, o == results.OK && resp.Header.Get(HeaderDegraded) != ""
 }

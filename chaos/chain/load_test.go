@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"faultline/models/service"
 	"faultline/reports/results"
 	"faultline/sim"
 )
@@ -104,4 +105,42 @@ func TestGenerateBounds(t *testing.T) {
 	bad := LoadConfig{Rate: 10, Duration: 2 * time.Minute}
 	assert.ErrorContains(t, Generate(context.Background(), addr, bad, start, func(Request) {}), "duration:")
 	assert.ErrorContains(t, Generate(context.Background(), "10.0.0.1:80", LoadConfig{Rate: 1}, start, func(Request) {}), "127.0.0.1")
+}
+
+// TestGenerateRetries: the load client retries failed attempts as
+// load.retry says; a request's latency spans all its attempts and the
+// back-offs, each attempt has its own deadline, and the budget is shared
+// by all requests.
+func TestGenerateRetries(t *testing.T) {
+	var mu sync.Mutex
+	arrivals := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals++
+		mu.Unlock()
+		d, _ := time.ParseDuration(r.Header.Get(HeaderTimeout))
+		assert.InDelta(t, 0.1, d.Seconds(), 0.03, "each attempt has its own 100ms")
+		time.Sleep(150 * time.Millisecond) // every attempt times out
+	}))
+	t.Cleanup(srv.Close)
+	retry := &service.RetryConfig{MaxAttempts: 3, Backoff: service.Backoff{Kind: "constant", Base: 50 * time.Millisecond, Jitter: "none"}}
+	cfg := LoadConfig{Rate: 5, Duration: time.Second, Timeout: 100 * time.Millisecond, Seed: 4, Retry: retry}
+	var got []Request
+	require.NoError(t, Generate(context.Background(), strings.TrimPrefix(srv.URL, "http://"), cfg, time.Now(), func(r Request) {
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
+	}))
+	require.NotEmpty(t, got, "seed 4")
+	for _, r := range got {
+		assert.Equal(t, results.Timeout, r.Outcome)
+		assert.Equal(t, 3, r.Attempts)
+		// 3 attempts of 100ms and 2 back-offs of 50ms.
+		assert.InDelta(t, 0.4, (r.End - r.Start).Seconds(), 0.08, "seed 4")
+	}
+	mu.Lock()
+	assert.Equal(t, 3*len(got), arrivals)
+	mu.Unlock()
+	assert.Zero(t, retry.MaxAttempts-3, "the caller's config is not defaulted in place")
+	assert.Nil(t, retry.On)
 }

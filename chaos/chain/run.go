@@ -93,6 +93,8 @@ type experiment struct {
 	mu       sync.Mutex
 	rec      *results.Recorder
 	degraded int
+	requests int // sent (not shed), for the client's retry amplification
+	attempts int
 	samples  []Sample
 	applied  [][2]time.Duration // each fault's real start and end; -1 if never applied
 	errs     []error
@@ -166,12 +168,21 @@ func (e *experiment) drive(ctx context.Context) error {
 	return nil
 }
 
+// observe records a request; its retries count in the "retries" series
+// (the simulator's name for the client's retries) at its end.
 func (e *experiment) observe(r Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rec.Observe(r.Start, r.End, r.Outcome)
 	if r.Degraded {
 		e.degraded++
+	}
+	if r.Attempts > 0 {
+		e.requests++
+		e.attempts += r.Attempts
+	}
+	if r.Attempts > 1 && r.End < e.rc.Load.Duration {
+		e.rec.Add("retries", "retries/s", r.End, float64(r.Attempts-1)/e.rc.Interval.Seconds())
 	}
 }
 
@@ -313,7 +324,8 @@ func prevCall(prev *Sample, name, target string) (CallStatus, bool) {
 }
 
 // results finishes the recorder and adds the run's metrics: the real
-// fault windows, the degraded answers, and per call the simulator's
+// fault windows, the degraded answers, the load's retry_amplification
+// (attempts per request sent), and per call the simulator's
 // calls.<link>.* totals (attempts, failed with or without a
 // fallback, short_circuited, fallbacks, amplification) with the time its
 // breaker was seen open and its state changes.
@@ -324,6 +336,9 @@ func (e *experiment) results() results.Run {
 	run.Engine = "real"
 	run.Seed = e.rc.Load.Seed
 	run.Metrics["degraded"] = float64(e.degraded)
+	if e.requests > 0 {
+		run.Metrics["retry_amplification"] = float64(e.attempts) / float64(e.requests)
+	}
 	for i, a := range e.applied {
 		if a[0] >= 0 {
 			run.Metrics[fmt.Sprintf("real_fault%d_start_s", i+1)] = a[0].Seconds()
