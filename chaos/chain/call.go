@@ -66,19 +66,22 @@ type callCounters struct {
 // policies. The resilience state machines are not safe for concurrent
 // use: mu guards them and the random stream.
 type caller struct {
-	cfg    CallConfig
-	url    string
-	client *http.Client
-	origin time.Time // the zero of the sim.Time fed to the state machines
-	cb     *gobreaker.TwoStepCircuitBreaker
-	rl     *rate.Limiter
-	n      callCounters
+	cfg         CallConfig
+	urls        []string       // one per instance of the target
+	outstanding []atomic.Int64 // attempts in flight, per instance
+	client      *http.Client
+	origin      time.Time // the zero of the sim.Time fed to the state machines
+	cb          *gobreaker.TwoStepCircuitBreaker
+	rl          *rate.Limiter
+	n           callCounters
 	// log receives the breaker's state changes; nil discards them. Set
 	// before the service serves.
 	log *log.Logger
 
 	mu      sync.Mutex
 	retrier *service.Retrier // nil: no retries; owns the call's random stream
+	rng     *rand.Rand       // the balancer's picks
+	next    int              // round robin's next instance
 	window  *resilience.WindowBreaker
 	// windowState is the window breaker's state at the last look.
 	windowState resilience.State
@@ -87,15 +90,19 @@ type caller struct {
 }
 
 // newCaller builds the caller of a validated, defaulted config.
-func newCaller(cfg CallConfig, rng *rand.Rand, origin time.Time, maxConns int) (*caller, error) {
-	c := &caller{cfg: cfg, url: "http://" + cfg.Addr + "/", origin: origin}
+// retry draws the back-offs, balance the balancer's picks.
+func newCaller(cfg CallConfig, retry, balance *rand.Rand, origin time.Time, maxConns int) (*caller, error) {
+	c := &caller{cfg: cfg, origin: origin, outstanding: make([]atomic.Int64, len(cfg.Addrs)), rng: balance}
+	for _, a := range cfg.Addrs {
+		c.urls = append(c.urls, "http://"+a+"/")
+	}
 	c.client = &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // never an HTTP proxy from the environment
 		MaxIdleConnsPerHost: maxConns,
 		DisableCompression:  true,
 	}}
 	var err error
-	if c.retrier, err = service.NewRetrier(cfg.Retry, rng); err != nil {
+	if c.retrier, err = service.NewRetrier(cfg.Retry, retry); err != nil {
 		return nil, err
 	}
 	if b := cfg.Breaker; b != nil {
@@ -355,11 +362,48 @@ func (c *caller) releaseLocked() {
 	}
 }
 
-// send sends one request to the dependency with the attempt's remaining
-// time in HeaderTimeout, classifies the answer and returns its
-// HeaderDegraded.
+// pick chooses the instance of an attempt with the call's balancer.
+func (c *caller) pick() int {
+	n := len(c.urls)
+	if n == 1 {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.cfg.Balancer {
+	case Random:
+		return c.rng.IntN(n)
+	case LeastOutstanding:
+		best := 0
+		for i := 1; i < n; i++ {
+			if c.outstanding[i].Load() < c.outstanding[best].Load() {
+				best = i
+			}
+		}
+		return best
+	case PowerOfTwo:
+		a, b := c.rng.IntN(n), c.rng.IntN(n-1)
+		if b >= a {
+			b++
+		}
+		if c.outstanding[b].Load() < c.outstanding[a].Load() {
+			return b
+		}
+		return a
+	}
+	i := c.next
+	c.next = (c.next + 1) % n
+	return i
+}
+
+// send sends one request to an instance of the dependency with the
+// attempt's remaining time in HeaderTimeout, classifies the answer and
+// returns its HeaderDegraded.
 func (c *caller) send(ctx context.Context) (results.Outcome, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	i := c.pick()
+	c.outstanding[i].Add(1)
+	defer c.outstanding[i].Add(-1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.urls[i], nil)
 	if err != nil {
 		return results.Error, ""
 	}

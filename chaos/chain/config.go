@@ -23,11 +23,23 @@ const (
 	Parallel = "parallel"
 )
 
-// Defaults of a ServiceConfig and a CallConfig.
+// Defaults and limits of a ServiceConfig and a CallConfig.
 const (
 	DefaultWorkers     = 16
 	DefaultCallTimeout = time.Second
+	MaxInstances       = 16
 )
+
+// Balancers: how a caller picks the instance of each attempt, as in the
+// simulator.
+const (
+	RoundRobin       = "round_robin"
+	Random           = "random"
+	LeastOutstanding = "least_outstanding"
+	PowerOfTwo       = "p2c" // the less loaded of two random picks
+)
+
+var balancers = []string{RoundRobin, Random, LeastOutstanding, PowerOfTwo}
 
 // ErrConfig is wrapped by every error Validate returns.
 var ErrConfig = errors.New("invalid chain config")
@@ -47,13 +59,20 @@ func invalid(format string, args ...any) error {
 // under puts a config error under a path prefix, e.g. "calls[0].".
 func under(prefix string, err error) error { return &configErr{msg: prefix + err.Error()} }
 
-// ServiceConfig configures one service instance. The harness fills
-// Listen and every call's Addr; the rest is the user's.
+// ServiceConfig configures a service. The harness fills Instance, Listen
+// and every call's Addrs; the rest is the user's.
 type ServiceConfig struct {
 	// Name identifies the service in links, logs and status. Required:
 	// lower-case letters, digits and '-', starting with a letter.
 	Name string `yaml:"name"`
-	// Listen is the loopback address (127.0.0.1:port) the service serves
+	// Instances is how many processes serve the service, each with this
+	// config (and its own port and random stream). Default 1; must be in
+	// [1, 16].
+	Instances int `yaml:"instances"`
+	// Instance is this process's index in [0, Instances); the harness
+	// sets it.
+	Instance int `yaml:"instance"`
+	// Listen is the loopback address (127.0.0.1:port) the instance serves
 	// on. Required by Serve; the harness picks it.
 	Listen string `yaml:"listen"`
 	// Workers is how many requests are worked on at once; a worker is held
@@ -100,9 +119,13 @@ type ServiceConfig struct {
 type CallConfig struct {
 	// Target is the name of the service called. Required.
 	Target string `yaml:"target"`
-	// Addr is the loopback address dialled for Target: the proxy of the
-	// link, which the harness creates. Required by Serve.
-	Addr string `yaml:"addr"`
+	// Addrs are the loopback addresses dialled for Target, one per
+	// instance of it: the proxies of the link, which the harness creates.
+	// Required by Serve.
+	Addrs []string `yaml:"addrs"`
+	// Balancer picks the instance of each attempt: round_robin (the
+	// default), random, least_outstanding or p2c.
+	Balancer string `yaml:"balancer"`
 	// Timeout bounds each attempt (and is further cut to the incoming
 	// request's remaining time). Default 1s; must be > 0.
 	Timeout time.Duration `yaml:"timeout"`
@@ -138,6 +161,7 @@ func (c ServiceConfig) clone() ServiceConfig {
 	for i := range c.Calls {
 		cc := &c.Calls[i]
 		cc.Retry = cc.Retry.Clone()
+		cc.Addrs = slices.Clone(cc.Addrs)
 		cc.Breaker, cc.WindowBreaker = clonePtr(cc.Breaker), clonePtr(cc.WindowBreaker)
 		cc.Bulkhead, cc.RateLimit = clonePtr(cc.Bulkhead), clonePtr(cc.RateLimit)
 	}
@@ -170,6 +194,9 @@ func (c *ServiceConfig) SetDefaults() {
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
 	}
+	if c.Instances == 0 {
+		c.Instances = 1
+	}
 	if c.Mode == "" {
 		c.Mode = Sequential
 	}
@@ -185,6 +212,9 @@ func (c *ServiceConfig) SetDefaults() {
 func (c *CallConfig) SetDefaults() {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultCallTimeout
+	}
+	if c.Balancer == "" {
+		c.Balancer = RoundRobin
 	}
 	if c.Retry != nil {
 		c.Retry.SetDefaults()
@@ -204,7 +234,7 @@ func (c *CallConfig) SetDefaults() {
 }
 
 // Validate reports the first invalid field, by its yaml path; run it
-// after SetDefaults. Listen and Addr may be empty (the harness fills
+// after SetDefaults. Listen and Addrs may be empty (the harness fills
 // them); Serve requires them.
 func (c *ServiceConfig) Validate() error {
 	switch {
@@ -212,6 +242,10 @@ func (c *ServiceConfig) Validate() error {
 		return invalid("name: must match %s, got %q", namePattern, c.Name)
 	case c.Listen != "" && !loopback(c.Listen):
 		return invalid("listen: must be 127.0.0.1:port, got %q", c.Listen)
+	case c.Instances < 1 || c.Instances > MaxInstances:
+		return invalid("instances: must be in [1, %d], got %d", MaxInstances, c.Instances)
+	case c.Instance < 0 || c.Instance >= c.Instances:
+		return invalid("instance: must be in [0, instances %d), got %d", c.Instances, c.Instance)
 	case c.Workers < 1:
 		return invalid("workers: must be >= 1, got %d", c.Workers)
 	case c.QueueLimit < 0:
@@ -248,8 +282,10 @@ func (c *CallConfig) Validate() error {
 	switch {
 	case !namePattern.MatchString(c.Target):
 		return invalid("target: must name a service, got %q", c.Target)
-	case c.Addr != "" && !loopback(c.Addr):
-		return invalid("addr: must be 127.0.0.1:port, got %q", c.Addr)
+	case slices.ContainsFunc(c.Addrs, func(a string) bool { return !loopback(a) }):
+		return invalid("addrs: must all be 127.0.0.1:port, got %q", c.Addrs)
+	case !slices.Contains(balancers, c.Balancer):
+		return invalid("balancer: must be one of %v, got %q", balancers, c.Balancer)
 	case c.Timeout <= 0:
 		return invalid("timeout: must be > 0, got %v", c.Timeout)
 	}

@@ -84,7 +84,7 @@ func TestConfigYAMLRoundTrip(t *testing.T) {
 		ServiceTime: sim.DistSpec{Kind: "lognormal", Mean: 0.01, Stddev: 0.005},
 		RateLimit:   &resilience.RateLimitConfig{Rate: 50, Burst: 10},
 		Calls: []CallConfig{{
-			Target: "b", Addr: "127.0.0.1:12346", Timeout: 250 * time.Millisecond, Fallback: true,
+			Target: "b", Addrs: []string{"127.0.0.1:12346"}, Timeout: 250 * time.Millisecond, Fallback: true,
 			Retry:    &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Kind: "envoy", Base: 25 * time.Millisecond}, Budget: &resilience.BudgetConfig{BudgetPercent: 20}},
 			Breaker:  &resilience.BreakerConfig{Timeout: 2 * time.Second, ConsecutiveFailures: 3},
 			Bulkhead: &resilience.BulkheadConfig{MaxConcurrent: 3, MaxWaiting: 1},
@@ -104,7 +104,7 @@ func TestConfigYAMLRoundTrip(t *testing.T) {
 func TestConfigsAreNotMutated(t *testing.T) {
 	retry := &load.RetryConfig{}
 	breaker := &resilience.BreakerConfig{}
-	cfg := ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: "127.0.0.1:9", Retry: retry, Breaker: breaker}}}
+	cfg := ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{"127.0.0.1:9"}, Retry: retry, Breaker: breaker}}}
 	_, err := NewService(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, load.RetryConfig{}, *retry)

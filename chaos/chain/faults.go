@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"syscall"
@@ -37,9 +38,9 @@ var (
 // ProcessEvent is one signal the harness sent a service for a fault, for
 // the run's record of real fault windows.
 type ProcessEvent struct {
-	At      time.Duration `json:"at_ns"`  // since the chain started
-	Action  string        `json:"action"` // kill, restart, stop, continue
-	Service string        `json:"service"`
+	At      time.Duration `json:"at_ns"`   // since the chain started
+	Action  string        `json:"action"`  // kill, restart, stop, continue
+	Service string        `json:"service"` // the instance
 	PID     int           `json:"pid"`
 	Err     string        `json:"error,omitempty"`
 }
@@ -49,7 +50,8 @@ type Fault struct {
 	// Link is "caller->target", e.g. "b->c", or "client-><entry>", for
 	// the toxics and down.
 	Link string `yaml:"link"`
-	// Service is the service crash and pause act on.
+	// Service is what crash and pause act on: a service (every instance)
+	// or one instance of it ("api-1").
 	Service string `yaml:"service"`
 	// Type is a toxic's type (latency, timeout, reset_peer, bandwidth,
 	// slow_close, slicer, limit_data), down, crash or pause.
@@ -115,51 +117,82 @@ func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func()
 	case FaultPause:
 		return c.pause(f.Service)
 	}
-	p := proxyName(f.Link)
-	if f.Type == FaultDown {
-		revert = func() error { return c.h.SetEnabled(context.Background(), p, true) }
-		return revert, c.h.SetEnabled(ctx, p, false)
+	// Every proxy of the link (one per target instance); the reverts of
+	// what was applied are collected before each change.
+	var reverts []func() error
+	revert = func() error {
+		var errs []error
+		for _, r := range reverts {
+			errs = append(errs, r())
+		}
+		return errors.Join(errs...)
 	}
-	revert = func() error { return c.h.RemoveToxic(context.Background(), p, name) }
-	if err := c.h.AddToxic(ctx, p, name, f.Type, f.Stream, f.Attributes); err != nil {
-		return revert, fmt.Errorf("fault %s on %s: %w", f.Type, f.Link, err)
+	for _, p := range c.proxies[f.Link] {
+		if f.Type == FaultDown {
+			reverts = append(reverts, func() error { return c.h.SetEnabled(context.Background(), p, true) })
+			err = c.h.SetEnabled(ctx, p, false)
+		} else {
+			reverts = append(reverts, func() error { return c.h.RemoveToxic(context.Background(), p, name) })
+			err = c.h.AddToxic(ctx, p, name, f.Type, f.Stream, f.Attributes)
+		}
+		if err != nil {
+			return revert, fmt.Errorf("fault %s on %s: %w", f.Type, f.Link, err)
+		}
 	}
 	return revert, nil
 }
 
-// crash kills service name and returns the restart, which waits (bounded)
-// until the service answers again.
+// crash kills the instances name designates (a service: all of them) and
+// returns their restart, which waits (bounded) until each answers again.
 func (c *Chain) crash(ctx context.Context, name string) (func() error, error) {
-	i := c.service(name)
-	p := c.proc(i)
-	p.kill()
-	c.note("kill", name, p, nil)
+	idx := c.instances(name)
+	for _, i := range idx {
+		p := c.proc(i)
+		p.kill()
+		c.note("kill", p, nil)
+	}
 	return func() error {
-		err := c.startService(i)
-		if err == nil {
-			err = c.waitReady(context.WithoutCancel(ctx), i)
+		var errs []error
+		for _, i := range idx {
+			err := c.startService(i)
+			if err == nil {
+				err = c.waitReady(context.WithoutCancel(ctx), i)
+			}
+			c.note("restart", c.proc(i), err)
+			errs = append(errs, err)
 		}
-		c.note("restart", name, c.proc(i), err)
-		return err
+		return errors.Join(errs...)
 	}, nil
 }
 
-// pause stops service name and returns its resumption.
+// pause stops the instances name designates and returns their
+// resumption.
 func (c *Chain) pause(name string) (func() error, error) {
-	p := c.proc(c.service(name))
-	resume := func() error {
-		err := p.signal(syscall.SIGCONT)
-		c.note("continue", name, p, err)
-		return err
+	var ps []*proc
+	for _, i := range c.instances(name) {
+		ps = append(ps, c.proc(i))
 	}
-	err := p.signal(syscall.SIGSTOP)
-	c.note("stop", name, p, err)
-	return resume, err
+	resume := func() error {
+		var errs []error
+		for _, p := range ps {
+			err := p.signal(syscall.SIGCONT)
+			c.note("continue", p, err)
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	}
+	var errs []error
+	for _, p := range ps {
+		err := p.signal(syscall.SIGSTOP)
+		c.note("stop", p, err)
+		errs = append(errs, err)
+	}
+	return resume, errors.Join(errs...)
 }
 
 // note records a process event.
-func (c *Chain) note(action, name string, p *proc, err error) {
-	e := ProcessEvent{At: time.Since(c.started), Action: action, Service: name, PID: p.cmd.Process.Pid}
+func (c *Chain) note(action string, p *proc, err error) {
+	e := ProcessEvent{At: time.Since(c.started), Action: action, Service: p.name, PID: p.cmd.Process.Pid}
 	if err != nil {
 		e.Err = err.Error()
 	}
@@ -175,11 +208,17 @@ func (c *Chain) ProcessEvents() []ProcessEvent {
 	return slices.Clone(c.events)
 }
 
-// names lists the services' names.
+// names lists the names crash and pause accept: every service's, and
+// every instance's of a service that has several ("api-1").
 func (c *Chain) names() []string {
-	out := make([]string, len(c.cfg.Services))
-	for i, s := range c.cfg.Services {
-		out[i] = s.Name
+	var out []string
+	for _, s := range c.cfg.Services {
+		out = append(out, s.Name)
+	}
+	for _, inst := range c.insts {
+		if inst.Instances > 1 {
+			out = append(out, instanceName(inst, inst.Instance))
+		}
 	}
 	return out
 }

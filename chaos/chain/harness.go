@@ -96,23 +96,26 @@ type Options struct {
 	StartTimeout time.Duration
 }
 
-// Chain is a started chain: one process per service, one proxy per link.
-// Close it, whatever happens.
+// Chain is a started chain: one process per service instance, one proxy
+// per link and target instance. Close it, whatever happens.
 type Chain struct {
-	cfg     Config // Listen and Addr filled
-	dir     string
-	tempDir bool
-	h       *proxy.Harness
-	started time.Time
-	bin     string        // the chainnode executable, for restarts
-	wait    time.Duration // StartTimeout
-	links   []string      // every link, "client->entry" first
-	entry   string        // the entry link's proxy address
-	status  *http.Client
-	closed  atomic.Bool
+	cfg       Config          // defaults applied, Addrs filled
+	insts     []ServiceConfig // every instance's config (Instance, Listen set), in service order
+	dir       string
+	tempDir   bool
+	h         *proxy.Harness
+	started   time.Time
+	bin       string              // the chainnode executable, for restarts
+	wait      time.Duration       // StartTimeout
+	links     []string            // every link, "client->entry" first
+	proxies   map[string][]string // each link's proxy names, by target instance
+	proxyAddr map[string]string   // each proxy's listen address, by name
+	entry     []string            // the entry link's proxy addresses
+	status    *http.Client
+	closed    atomic.Bool
 
 	mu      sync.Mutex
-	procs   []*proc // by service index; a crashed service's is replaced
+	procs   []*proc // by instance (index in insts); a crashed one's is replaced
 	closing bool    // set by Close: no more (re)starts
 	events  []ProcessEvent
 }
@@ -122,8 +125,23 @@ var chainCounter atomic.Int64
 // Link names the link from caller to target, e.g. "gateway->a".
 func Link(caller, target string) string { return caller + "->" + target }
 
-// proxyName is a link's proxy name: '_' cannot occur in service names.
-func proxyName(link string) string { return strings.Replace(link, "->", "_", 1) }
+// proxyName is the name of the proxy of a link to target instance i of
+// n: '_' cannot occur in service names.
+func proxyName(link string, i, n int) string {
+	name := strings.Replace(link, "->", "_", 1)
+	if n > 1 {
+		name += fmt.Sprintf("_%d", i)
+	}
+	return name
+}
+
+// instanceName names instance i of s: s.Name alone when it has one.
+func instanceName(s ServiceConfig, i int) string {
+	if s.Instances == 1 {
+		return s.Name
+	}
+	return fmt.Sprintf("%s-%d", s.Name, i)
+}
 
 // Start validates cfg, creates a proxy for every link (the load
 // generator's to the entry service included), starts every service as a
@@ -155,12 +173,12 @@ func Start(ctx context.Context, cfg Config, opt Options) (c *Chain, err error) {
 	if c.wait == 0 {
 		c.wait = DefaultStartTimeout
 	}
-	for i := range c.cfg.Services {
+	for i := range c.insts {
 		if err := c.startService(i); err != nil {
 			return c, err
 		}
 	}
-	for i := range c.cfg.Services {
+	for i := range c.insts {
 		if err := c.waitReady(ctx, i); err != nil {
 			return c, err
 		}
@@ -196,13 +214,16 @@ func (c *Chain) prepare(ctx context.Context, opt Options) error {
 		}
 	}
 	c.h = proxy.New(api, fmt.Sprintf("chain%d-%d-", os.Getpid(), chainCounter.Add(1)), time.Now())
-	listen := map[string]string{}
-	for i := range c.cfg.Services {
-		s := &c.cfg.Services[i]
-		if s.Listen, err = freeAddr(); err != nil {
-			return fmt.Errorf("%w: %v", ErrHarness, err)
+	c.proxies, c.proxyAddr = map[string][]string{}, map[string]string{}
+	listen := map[string][]string{} // by service, per instance
+	for _, s := range c.cfg.Services {
+		for range s.Instances {
+			addr, err := freeAddr()
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrHarness, err)
+			}
+			listen[s.Name] = append(listen[s.Name], addr)
 		}
-		listen[s.Name] = s.Listen
 	}
 	entry := c.cfg.Services[0].Name
 	if c.entry, err = c.createLink(ctx, Link(Client, entry), listen[entry]); err != nil {
@@ -212,58 +233,63 @@ func (c *Chain) prepare(ctx context.Context, opt Options) error {
 		s := &c.cfg.Services[i]
 		for j := range s.Calls {
 			call := &s.Calls[j]
-			if call.Addr, err = c.createLink(ctx, Link(s.Name, call.Target), listen[call.Target]); err != nil {
+			if call.Addrs, err = c.createLink(ctx, Link(s.Name, call.Target), listen[call.Target]); err != nil {
 				return err
 			}
+		}
+		for k := range s.Instances {
+			inst := s.clone()
+			inst.Instance, inst.Listen = k, listen[s.Name][k]
+			c.insts = append(c.insts, inst)
 		}
 	}
 	return nil
 }
 
-// createLink creates the proxy of a link once (a service calling the
-// same target twice shares it).
-func (c *Chain) createLink(ctx context.Context, link, upstream string) (string, error) {
-	if i := slices.Index(c.links, link); i >= 0 {
-		return c.linkAddr(link), nil
-	}
-	addr, err := c.h.Create(ctx, proxyName(link), upstream)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrHarness, err)
-	}
-	c.links = append(c.links, link)
-	return addr, nil
-}
-
-// linkAddr finds an existing link's proxy address in the config.
-func (c *Chain) linkAddr(link string) string {
-	for _, s := range c.cfg.Services {
-		for _, call := range s.Calls {
-			if Link(s.Name, call.Target) == link && call.Addr != "" {
-				return call.Addr
-			}
+// createLink creates the proxies of a link, one per target instance, and
+// returns their addresses; a link already made (a service calling the
+// same target twice) is not made again.
+func (c *Chain) createLink(ctx context.Context, link string, upstreams []string) ([]string, error) {
+	var addrs []string
+	for i, up := range upstreams {
+		name := proxyName(link, i, len(upstreams))
+		if slices.Contains(c.links, link) {
+			addrs = append(addrs, c.proxyAddr[name])
+			continue
 		}
+		addr, err := c.h.Create(ctx, name, up)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrHarness, err)
+		}
+		addrs = append(addrs, addr)
+		c.proxies[link] = append(c.proxies[link], name)
+		c.proxyAddr[name] = addr
 	}
-	return ""
+	if !slices.Contains(c.links, link) {
+		c.links = append(c.links, link)
+	}
+	return addrs, nil
 }
 
-// startService writes service i's config and starts its process (again,
-// after a crash).
+// startService writes instance i's config and starts its process
+// (again, after a crash).
 func (c *Chain) startService(i int) error {
-	s := c.cfg.Services[i]
-	data, err := yaml.Marshal(s)
+	inst := c.insts[i]
+	name := instanceName(inst, inst.Instance)
+	data, err := yaml.Marshal(inst)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrHarness, s.Name, err)
+		return fmt.Errorf("%w: %s: %v", ErrHarness, name, err)
 	}
-	path := filepath.Join(c.dir, s.Name+".yaml")
+	path := filepath.Join(c.dir, name+".yaml")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
 	c.mu.Lock() // held while starting, so that Close cannot miss the process
 	defer c.mu.Unlock()
 	if c.closing {
-		return fmt.Errorf("%w: %s not started: the chain is closing", ErrHarness, s.Name)
+		return fmt.Errorf("%w: %s not started: the chain is closing", ErrHarness, name)
 	}
-	p, err := startProc(s.Name, c.bin, filepath.Join(c.dir, s.Name+".log"), "-config", path)
+	p, err := startProc(name, c.bin, filepath.Join(c.dir, name+".log"), "-config", path)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHarness, err)
 	}
@@ -275,25 +301,25 @@ func (c *Chain) startService(i int) error {
 	return nil
 }
 
-// waitReady polls service i's status until it answers, for at most the
+// waitReady polls instance i's status until it answers, for at most the
 // start timeout.
 func (c *Chain) waitReady(ctx context.Context, i int) error {
 	deadline := time.Now().Add(c.wait)
-	s, p := c.cfg.Services[i], c.proc(i)
+	p := c.proc(i)
 	for {
-		if _, err := c.Status(ctx, s.Name); err == nil {
+		if _, err := c.instanceStatus(ctx, i); err == nil {
 			return nil
 		}
 		if p.exited() {
-			return fmt.Errorf("%w: service %s exited at start-up (see %s.log): %v", ErrHarness, s.Name, s.Name, p.err)
+			return fmt.Errorf("%w: %s exited at start-up (see %s.log): %v", ErrHarness, p.name, p.name, p.err)
 		}
 		if time.Now().After(deadline) || !sleep(ctx, 20*time.Millisecond) {
-			return fmt.Errorf("%w: service %s did not answer within %v", ErrHarness, s.Name, c.wait)
+			return fmt.Errorf("%w: %s did not answer within %v", ErrHarness, p.name, c.wait)
 		}
 	}
 }
 
-// proc returns service i's current process.
+// proc returns instance i's current process.
 func (c *Chain) proc(i int) *proc {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -305,15 +331,42 @@ func (c *Chain) service(name string) int {
 	return slices.IndexFunc(c.cfg.Services, func(s ServiceConfig) bool { return s.Name == name })
 }
 
-// Status asks service name for its Status, directly (not through a
-// proxy, so faults do not blind the harness).
-func (c *Chain) Status(ctx context.Context, name string) (Status, error) {
-	var st Status
-	i := c.service(name)
-	if i < 0 {
-		return st, fmt.Errorf("no service %q in the chain", name)
+// instances returns the indexes in insts of the instances a name
+// designates: every instance of service name, or the one instance named
+// so ("api-1"); none if it names nothing.
+func (c *Chain) instances(name string) []int {
+	var out []int
+	for i, inst := range c.insts {
+		if inst.Name == name || instanceName(inst, inst.Instance) == name {
+			out = append(out, i)
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.cfg.Services[i].Listen+StatusPath, nil)
+	return out
+}
+
+// Status asks every instance of service name for its Status, directly
+// (not through a proxy, so faults do not blind the harness), and returns
+// their sum: counters and queues added, calls added per target, the
+// breaker state the most open one.
+func (c *Chain) Status(ctx context.Context, name string) (Status, error) {
+	if c.service(name) < 0 {
+		return Status{}, fmt.Errorf("no service %q in the chain", name)
+	}
+	var sts []Status
+	for _, i := range c.instances(name) {
+		st, err := c.instanceStatus(ctx, i)
+		if err != nil {
+			return Status{}, err
+		}
+		sts = append(sts, st)
+	}
+	return sum(sts), nil
+}
+
+// instanceStatus asks instance i for its Status.
+func (c *Chain) instanceStatus(ctx context.Context, i int) (Status, error) {
+	var st Status
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.insts[i].Listen+StatusPath, nil)
 	if err != nil {
 		return st, err
 	}
@@ -325,13 +378,34 @@ func (c *Chain) Status(ctx context.Context, name string) (Status, error) {
 	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
-// Config returns the chain's config as started: defaults applied,
-// Listen and every Addr set.
+// Config returns the chain's config as started: defaults applied and
+// every call's Addrs set.
 func (c *Chain) Config() Config { return clone(c.cfg) }
 
-// EntryAddr is the address the load generator calls: the proxy of the
-// link from Client to the entry service.
-func (c *Chain) EntryAddr() string { return c.entry }
+// Instances returns every instance's config as started (Instance and
+// Listen set), in service order, as PIDs lists their processes.
+func (c *Chain) Instances() []ServiceConfig {
+	out := make([]ServiceConfig, len(c.insts))
+	for i, inst := range c.insts {
+		out[i] = inst.clone()
+	}
+	return out
+}
+
+// EntryAddrs are the addresses the load generator calls: the proxies of
+// the link from Client to the entry service, one per instance.
+func (c *Chain) EntryAddrs() []string { return slices.Clone(c.entry) }
+
+// ProxyAddrs lists the listen address of every proxy of the chain.
+func (c *Chain) ProxyAddrs() []string {
+	var out []string
+	for _, link := range c.links {
+		for _, name := range c.proxies[link] {
+			out = append(out, c.proxyAddr[name])
+		}
+	}
+	return out
+}
 
 // Links lists every link, the entry's first.
 func (c *Chain) Links() []string { return slices.Clone(c.links) }
@@ -339,7 +413,8 @@ func (c *Chain) Links() []string { return slices.Clone(c.links) }
 // Dir is the folder of the services' configs and logs.
 func (c *Chain) Dir() string { return c.dir }
 
-// PIDs returns the services' current process ids, in config order.
+// PIDs returns the instances' current process ids, in the order of
+// Instances.
 func (c *Chain) PIDs() []int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -151,14 +151,11 @@ func TestCleanup(t *testing.T) {
 			for _, pid := range c.PIDs() {
 				assert.False(t, alive(pid), "process %d is left", pid)
 			}
-			var addrs []string
-			for _, s := range c.Config().Services {
-				addrs = append(addrs, s.Listen)
-				for _, call := range s.Calls {
-					addrs = append(addrs, call.Addr)
-				}
+			addrs := c.ProxyAddrs()
+			for _, inst := range c.Instances() {
+				addrs = append(addrs, inst.Listen)
 			}
-			addrs = append(addrs, c.EntryAddr())
+			require.Len(t, addrs, 2+2, "two proxies, two services")
 			for _, a := range addrs {
 				conn, err := net.DialTimeout("tcp", a, 200*time.Millisecond)
 				if err == nil {

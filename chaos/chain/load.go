@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -105,22 +106,23 @@ type Request struct {
 	Attempts int
 }
 
-// Generate sends requests to addr (127.0.0.1:port) open-loop: arrivals
+// Generate sends requests to addrs (127.0.0.1:port, the entry's
+// instances, in turn) open-loop: arrivals
 // are Poisson at cfg.Rate from cfg.Seed, each sent at its intended time
 // whatever the others are doing, its deadline and latency counted from
 // that time, so a stall shows as latency (no coordinated omission). It
 // calls observe (from many goroutines) for every request, and returns
 // once the last has ended. t0 is the start of the load.
-func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, observe func(Request)) error {
+func Generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) error {
 	cfg = cfg.clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if !loopback(addr) {
-		return invalid("load target: must be 127.0.0.1:port, got %q", addr)
+	if len(addrs) == 0 || slices.ContainsFunc(addrs, func(a string) bool { return !loopback(a) }) {
+		return invalid("load targets: must be one or more 127.0.0.1:port, got %q", addrs)
 	}
-	g, err := newGenerator(addr, cfg, t0)
+	g, err := newGenerator(addrs, cfg, t0)
 	if err != nil {
 		return err
 	}
@@ -142,10 +144,10 @@ func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, ob
 			continue
 		}
 		wg.Add(1)
-		at := at
+		at, url := at, g.urls[n%len(g.urls)] // round robin over the entry's instances
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			observe(g.request(ctx, at))
+			observe(g.request(ctx, url, at))
 		}()
 	}
 	return ctx.Err()
@@ -155,7 +157,7 @@ func Generate(ctx context.Context, addr string, cfg LoadConfig, t0 time.Time, ob
 // back-off stream, shared by all requests as in one client) is guarded by
 // mu.
 type generator struct {
-	url     string
+	urls    []string
 	cfg     LoadConfig
 	t0      time.Time
 	client  *http.Client
@@ -163,9 +165,12 @@ type generator struct {
 	retrier *service.Retrier // nil: no retries
 }
 
-func newGenerator(addr string, cfg LoadConfig, t0 time.Time) (*generator, error) {
-	g := &generator{url: "http://" + addr + "/", cfg: cfg, t0: t0,
+func newGenerator(addrs []string, cfg LoadConfig, t0 time.Time) (*generator, error) {
+	g := &generator{cfg: cfg, t0: t0,
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: cfg.MaxInflight, DisableCompression: true}}}
+	for _, a := range addrs {
+		g.urls = append(g.urls, "http://"+a+"/")
+	}
 	var err error
 	g.retrier, err = service.NewRetrier(cfg.Retry, rand.New(rand.NewPCG(cfg.Seed, 0x7e7)))
 	return g, err
@@ -176,14 +181,14 @@ func newGenerator(addr string, cfg LoadConfig, t0 time.Time) (*generator, error)
 // the first's from the intended start) and the retry policy's back-off
 // between them. Its latency runs from the intended start to the end of
 // the last attempt.
-func (g *generator) request(ctx context.Context, at time.Duration) Request {
+func (g *generator) request(ctx context.Context, url string, at time.Duration) Request {
 	rq := Request{Start: at}
 	start := g.t0.Add(at)
 	var prev time.Duration
 	for n := int32(1); ; n++ {
 		g.begin(n)
 		rq.Attempts++
-		rq.Outcome, rq.Degraded = g.attempt(ctx, start.Add(g.cfg.Timeout))
+		rq.Outcome, rq.Degraded = g.attempt(ctx, url, start.Add(g.cfg.Timeout))
 		d, again := g.next(n, rq.Outcome, prev)
 		if !again || ctx.Err() != nil {
 			break
@@ -232,10 +237,10 @@ func (g *generator) abandon() {
 
 // attempt sends one attempt that must end by deadline, and classifies
 // the answer.
-func (g *generator) attempt(ctx context.Context, deadline time.Time) (results.Outcome, bool) {
+func (g *generator) attempt(ctx context.Context, url string, deadline time.Time) (results.Outcome, bool) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return results.Error, false
 	}

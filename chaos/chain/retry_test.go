@@ -48,7 +48,7 @@ func TestRetryDelaysExact(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const seed = 42
 				retry := &load.RetryConfig{MaxAttempts: 6, Backoff: b}
-				s, err := NewService(ServiceConfig{Name: "a", Seed: seed, Calls: []CallConfig{{Target: "b", Addr: "127.0.0.1:9", Retry: retry}}})
+				s, err := NewService(ServiceConfig{Name: "a", Seed: seed, Calls: []CallConfig{{Target: "b", Addrs: []string{"127.0.0.1:9"}, Retry: retry}}})
 				require.NoError(t, err)
 				rt := &roundTripper{code: http.StatusInternalServerError}
 				s.calls[0].client.Transport = rt
@@ -80,7 +80,7 @@ func TestRetryBudgetLimitsRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		retry := &load.RetryConfig{MaxAttempts: 2, Backoff: load.Backoff{Kind: "constant", Base: time.Second, Jitter: "none"},
 			Budget: &resilience.BudgetConfig{BudgetPercent: 1, MinRetryConcurrency: 1}}
-		s, err := NewService(ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: "127.0.0.1:9", Retry: retry}}})
+		s, err := NewService(ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{"127.0.0.1:9"}, Retry: retry}}})
 		require.NoError(t, err)
 		s.calls[0].client.Transport = &roundTripper{code: http.StatusInternalServerError}
 		done := make(chan struct{})

@@ -77,11 +77,11 @@ func (c *RunConfig) Validate(links, services []string) error {
 	return nil
 }
 
-// Sample is every service's status at one time since the start of the
+// Sample is every instance's status at one time since the start of the
 // load.
 type Sample struct {
-	At       time.Duration `json:"at_ns"`
-	Services []Status      `json:"services"`
+	At        time.Duration `json:"at_ns"`
+	Instances []Status      `json:"instances"`
 }
 
 // experiment is the state of one Chain.Run.
@@ -153,7 +153,7 @@ func (e *experiment) drive(ctx context.Context) error {
 	for i := range e.rc.Faults {
 		faults.Go(func() { e.fault(fctx, i) })
 	}
-	err := Generate(ctx, e.c.EntryAddr(), e.rc.Load, e.t0, e.observe)
+	err := Generate(ctx, e.c.EntryAddrs(), e.rc.Load, e.t0, e.observe)
 	stopFaults() // a fault outlasting the load ends with it
 	faults.Wait()
 	stopSampler()
@@ -238,18 +238,48 @@ func (e *experiment) sample(ctx context.Context) {
 	}
 }
 
-// snapshot reads every service's status, each within SampleEvery.
+// snapshot reads every instance's status, each within SampleEvery.
 func (e *experiment) snapshot(ctx context.Context) Sample {
 	s := Sample{At: time.Since(e.t0)}
-	for _, svc := range e.c.cfg.Services {
+	for i := range e.c.insts {
 		qctx, cancel := context.WithTimeout(ctx, e.rc.SampleEvery)
-		st, err := e.c.Status(qctx, svc.Name)
+		st, err := e.c.instanceStatus(qctx, i)
 		cancel()
 		if err == nil {
-			s.Services = append(s.Services, st)
+			s.Instances = append(s.Instances, st)
 		}
 	}
 	return s
+}
+
+// services sums a sample's instances per service, in the services'
+// order (a service none of whose instances answered is left out); open
+// is, per service and call, the mean of the instances' breaker_open
+// values (0 closed, 0.5 half-open, 1 open), as the simulator averages
+// over instances.
+func (s *Sample) services(cfg Config) (sums []Status, open [][]float64) {
+	for _, svc := range cfg.Services {
+		var insts []Status
+		for _, st := range s.Instances {
+			if st.Name == svc.Name {
+				insts = append(insts, st)
+			}
+		}
+		if len(insts) == 0 {
+			continue
+		}
+		st := sum(insts)
+		o := make([]float64, len(st.Calls))
+		for j := range o {
+			for _, in := range insts {
+				if j < len(in.Calls) {
+					o[j] += openness[in.Calls[j].Breaker] / float64(len(insts))
+				}
+			}
+		}
+		sums, open = append(sums, st), append(open, o)
+	}
+	return sums, open
 }
 
 // openness maps a breaker state to the simulator's "breaker_open"
@@ -262,62 +292,60 @@ var openness = map[string]float64{
 
 // record keeps a sample and puts it in the series, named as the
 // simulator names them: per service (suffixed ".<name>" when there are
-// several) queue_depth and in_service; per call ("<caller>-><target>")
-// breaker_open, and the rates of retries, calls_refused (by a breaker,
-// the rate limit or the bulkhead) and fallbacks once they occur.
+// several) queue_depth and in_service, summed over instances; per call
+// ("<caller>-><target>") breaker_open, averaged over the caller's
+// instances, and the rates of retries, calls_refused (by a breaker, the
+// rate limit or the bulkhead) and fallbacks once they occur.
 func (e *experiment) record(s Sample) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var prev *Sample
+	var prev []Status
 	if n := len(e.samples); n > 0 {
-		prev = &e.samples[n-1]
+		prev, _ = e.samples[n-1].services(e.c.cfg)
 	}
 	e.samples = append(e.samples, s)
 	if s.At >= e.rc.Load.Duration {
 		return
 	}
-	step := e.rc.Interval.Seconds()
-	for _, st := range s.Services {
+	sums, open := s.services(e.c.cfg)
+	for k, st := range sums {
 		suffix := ""
 		if len(e.c.cfg.Services) > 1 {
 			suffix = "." + st.Name
 		}
 		e.rec.Set("queue_depth"+suffix, "requests", s.At, float64(st.Waiting))
 		e.rec.Set("in_service"+suffix, "requests", s.At, float64(st.Active))
-		for _, cs := range st.Calls {
+		for j, cs := range st.Calls {
 			link := Link(st.Name, cs.Target)
 			if cs.Breaker != "" {
-				e.rec.Set("breaker_open."+link, "fraction open", s.At, openness[cs.Breaker])
+				e.rec.Set("breaker_open."+link, "fraction open", s.At, open[k][j])
 			}
-			old, ok := prevCall(prev, st.Name, cs.Target)
-			if !ok {
-				continue
+			if old, ok := prevCall(prev, st.Name, j); ok {
+				e.rates(link, s.At, cs, old)
 			}
-			rate := func(name, unit string, now, before uint64) {
-				if now > before {
-					e.rec.Add(name+"."+link, unit, s.At, float64(now-before)/step)
-				}
-			}
-			rate("retries", "retries/s", cs.Retries, old.Retries)
-			rate("calls_refused", "calls/s", cs.refused(), old.refused())
-			rate("fallbacks", "calls/s", cs.Fallbacks, old.Fallbacks)
 		}
 	}
 }
 
-// prevCall finds a call's status in the previous sample.
-func prevCall(prev *Sample, name, target string) (CallStatus, bool) {
-	if prev == nil {
-		return CallStatus{}, false
-	}
-	for _, st := range prev.Services {
-		if st.Name != name {
-			continue
+// rates adds to the per-call rate series what happened between two
+// samples.
+func (e *experiment) rates(link string, at time.Duration, now, before CallStatus) {
+	step := e.rc.Interval.Seconds()
+	add := func(name, unit string, n, b uint64) {
+		if n > b {
+			e.rec.Add(name+"."+link, unit, at, float64(n-b)/step)
 		}
-		for _, cs := range st.Calls {
-			if cs.Target == target {
-				return cs, true
-			}
+	}
+	add("retries", "retries/s", now.Retries, before.Retries)
+	add("calls_refused", "calls/s", now.refused(), before.refused())
+	add("fallbacks", "calls/s", now.Fallbacks, before.Fallbacks)
+}
+
+// prevCall finds call j of service name in a previous sample's sums.
+func prevCall(prev []Status, name string, j int) (CallStatus, bool) {
+	for _, st := range prev {
+		if st.Name == name && j < len(st.Calls) {
+			return st.Calls[j], true
 		}
 	}
 	return CallStatus{}, false
@@ -347,7 +375,8 @@ func (e *experiment) results() results.Run {
 	}
 	open := e.openTimes()
 	if n := len(e.samples); n > 0 {
-		for _, st := range e.samples[n-1].Services {
+		sums, _ := e.samples[n-1].services(e.c.cfg)
+		for _, st := range sums {
 			for _, cs := range st.Calls {
 				link := Link(st.Name, cs.Target)
 				// The simulator's transformation of the link's name, kept
@@ -373,18 +402,15 @@ func (e *experiment) results() results.Run {
 }
 
 // openTimes sums, per call with a breaker, the time between samples
-// that found it open.
+// that found it open (in any instance of the caller).
 func (e *experiment) openTimes() map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for i := 1; i < len(e.samples); i++ {
-		for _, st := range e.samples[i-1].Services {
+		sums, _ := e.samples[i-1].services(e.c.cfg)
+		for _, st := range sums {
 			for _, cs := range st.Calls {
-				if cs.Breaker == "" {
-					continue
-				}
-				link := Link(st.Name, cs.Target)
 				if cs.Breaker == resilience.StateOpen.String() {
-					out[link] += e.samples[i].At - e.samples[i-1].At
+					out[Link(st.Name, cs.Target)] += e.samples[i].At - e.samples[i-1].At
 				}
 			}
 		}

@@ -38,10 +38,12 @@ const (
 // other path is the service's work.
 const StatusPath = "/status"
 
-// Status is what a service has seen so far, as StatusPath answers it.
+// Status is what a service instance has seen so far, as StatusPath
+// answers it (or, from Chain.Status, the sum over a service's instances).
 // Incoming requests are counted by how they ended.
 type Status struct {
 	Name        string `json:"name"`
+	Instance    int    `json:"instance"`
 	Requests    uint64 `json:"requests"`
 	OK          uint64 `json:"ok"`       // 200, degraded or not
 	Degraded    uint64 `json:"degraded"` // 200 built with a fallback
@@ -74,14 +76,18 @@ type Service struct {
 }
 
 // NewService applies the defaults, validates cfg (every call needs its
-// Addr) and returns the service.
+// Addrs) and returns the service instance.
 func NewService(cfg ServiceConfig) (*Service, error) {
 	cfg = cfg.clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, slots: make(chan struct{}, cfg.Workers), rng: rand.New(rand.NewPCG(cfg.Seed, 0))}
+	// Per-entity streams: (seed, instance<<32 | 0) for the work,
+	// (seed, instance<<32 | call+1) for each call's back-offs and
+	// (seed, instance<<32 | 1<<16 | call+1) for its balancer.
+	stream := func(k int) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.Instance)<<32|uint64(k))) }
+	s := &Service{cfg: cfg, slots: make(chan struct{}, cfg.Workers), rng: stream(0)}
 	if cfg.ServiceTime.Kind != "" {
 		s.work, _ = cfg.ServiceTime.Build() // validated
 	}
@@ -90,10 +96,10 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	origin := time.Now()
 	for i, cc := range cfg.Calls {
-		if cc.Addr == "" {
-			return nil, invalid("calls[%d].addr: required (127.0.0.1:port)", i)
+		if len(cc.Addrs) == 0 {
+			return nil, invalid("calls[%d].addrs: required (127.0.0.1:port, one per instance)", i)
 		}
-		c, err := newCaller(cc, rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1)), origin, cfg.Workers+cfg.QueueLimit)
+		c, err := newCaller(cc, stream(i+1), stream(1<<16|(i+1)), origin, cfg.Workers+cfg.QueueLimit)
 		if err != nil {
 			return nil, under(fmt.Sprintf("calls[%d].", i), err)
 		}
@@ -104,7 +110,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 
 // Status returns the service's counters and its calls' state.
 func (s *Service) Status() Status {
-	st := Status{Name: s.cfg.Name, Requests: s.requests.Load(), OK: s.ok.Load(), Degraded: s.degraded.Load(),
+	st := Status{Name: s.cfg.Name, Instance: s.cfg.Instance, Requests: s.requests.Load(), OK: s.ok.Load(), Degraded: s.degraded.Load(),
 		Errors: s.errs.Load(), Rejected: s.rejected.Load(), RateLimited: s.rateLimited.Load(), Expired: s.expired.Load()}
 	st.Active = len(s.slots)
 	st.Waiting = max(int(s.inSys.Load())-st.Active, 0)

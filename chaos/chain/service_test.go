@@ -152,7 +152,7 @@ func TestRetryBackoff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dep, depAddr := newRecorder(t, http.StatusInternalServerError)
 			s, addr := serve(t, ServiceConfig{Name: "a", Seed: 1, Calls: []CallConfig{{
-				Target: "b", Addr: depAddr, Timeout: time.Second,
+				Target: "b", Addrs: []string{depAddr}, Timeout: time.Second,
 				Retry: &load.RetryConfig{MaxAttempts: 4, Backoff: tc.backoff},
 			}}})
 			code, _ := get(t, addr, 0)
@@ -177,7 +177,7 @@ func TestRetryBackoff(t *testing.T) {
 func TestRetryThrottleDeniesRetries(t *testing.T) {
 	dep, depAddr := newRecorder(t, http.StatusInternalServerError)
 	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{
-		Target: "b", Addr: depAddr,
+		Target: "b", Addrs: []string{depAddr},
 		Retry: &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Base: time.Millisecond, Jitter: "none"},
 			Throttle: &resilience.ThrottleConfig{MaxTokens: 4, TokenRatio: 0.5}},
 	}}})
@@ -206,7 +206,7 @@ func TestDeadlinePropagates(t *testing.T) {
 	dep, depAddr := newRecorder(t, http.StatusOK)
 	s, addr := serve(t, ServiceConfig{Name: "a", Workers: 1, QueueLimit: 5, HonorDeadlines: true,
 		ServiceTime: sim.DistSpec{Kind: "constant", Value: 0.1},
-		Calls:       []CallConfig{{Target: "b", Addr: depAddr, Timeout: 5 * time.Second}}})
+		Calls:       []CallConfig{{Target: "b", Addrs: []string{depAddr}, Timeout: 5 * time.Second}}})
 	code, _ := get(t, addr, 500*time.Millisecond)
 	require.Equal(t, http.StatusOK, code)
 	dep.mu.Lock()
@@ -235,7 +235,7 @@ func TestDeadlinePropagates(t *testing.T) {
 func TestFallback(t *testing.T) {
 	_, depAddr := newRecorder(t, http.StatusInternalServerError)
 	for _, fb := range []bool{true, false} {
-		s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: depAddr, Fallback: fb}}})
+		s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{depAddr}, Fallback: fb}}})
 		code, degraded := get(t, addr, 0)
 		if fb {
 			assert.Equal(t, http.StatusOK, code)
@@ -264,7 +264,7 @@ func TestBreakersOpen(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dep, depAddr := newRecorder(t, http.StatusInternalServerError)
-			tc.call.Target, tc.call.Addr = "b", depAddr
+			tc.call.Target, tc.call.Addrs = "b", []string{depAddr}
 			s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{tc.call}})
 			for range 10 {
 				code, _ := get(t, addr, 0)
@@ -286,7 +286,7 @@ func TestBulkheadBoundsConcurrency(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 	}))
 	t.Cleanup(slow.Close)
-	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: strings.TrimPrefix(slow.URL, "http://"),
+	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{strings.TrimPrefix(slow.URL, "http://")},
 		Bulkhead: &resilience.BulkheadConfig{MaxConcurrent: 2, MaxWaiting: 1}}}})
 	codes := burst(t, addr, 5)
 	assert.Equal(t, map[int]int{http.StatusOK: 3, http.StatusBadGateway: 2}, codes)
@@ -312,7 +312,7 @@ func TestParallelCalls(t *testing.T) {
 		{Parallel, 150 * time.Millisecond, 290 * time.Millisecond},
 		{Sequential, 300 * time.Millisecond, time.Second},
 	} {
-		_, addr := serve(t, ServiceConfig{Name: "a", Mode: tc.mode, Calls: []CallConfig{{Target: "b", Addr: b}, {Target: "c", Addr: c}}})
+		_, addr := serve(t, ServiceConfig{Name: "a", Mode: tc.mode, Calls: []CallConfig{{Target: "b", Addrs: []string{b}}, {Target: "c", Addrs: []string{c}}}})
 		start := time.Now()
 		code, _ := get(t, addr, 0)
 		took := time.Since(start)
@@ -326,7 +326,7 @@ func TestParallelCalls(t *testing.T) {
 // burst (plus refill) locally, without sending them.
 func TestCallRateLimit(t *testing.T) {
 	dep, depAddr := newRecorder(t, http.StatusOK)
-	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: depAddr,
+	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{depAddr},
 		RateLimit: &resilience.RateLimitConfig{Rate: 0.1, Burst: 3}}}})
 	codes := burst(t, addr, 10)
 	assert.Equal(t, map[int]int{http.StatusOK: 3, http.StatusBadGateway: 7}, codes)
@@ -347,7 +347,7 @@ func TestBreakersRecover(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dep, depAddr := newRecorder(t, http.StatusInternalServerError)
-			tc.call.Target, tc.call.Addr = "b", depAddr
+			tc.call.Target, tc.call.Addrs = "b", []string{depAddr}
 			s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{tc.call}})
 			for range 3 {
 				get(t, addr, 0)
@@ -372,7 +372,7 @@ func TestBreakersRecover(t *testing.T) {
 func TestBulkheadWaiterGivesUp(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(300 * time.Millisecond) }))
 	t.Cleanup(slow.Close)
-	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addr: strings.TrimPrefix(slow.URL, "http://"),
+	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{strings.TrimPrefix(slow.URL, "http://")},
 		Timeout: 400 * time.Millisecond, Bulkhead: &resilience.BulkheadConfig{MaxConcurrent: 1, MaxWaiting: 2}}}})
 	codes := burst(t, addr, 3)
 	// One call holds the slot 300ms; the next waits 300ms and has 100ms
@@ -390,7 +390,7 @@ func TestBulkheadWaiterGivesUp(t *testing.T) {
 func TestWorkGoesOnWithoutHonorDeadlines(t *testing.T) {
 	dep, depAddr := newRecorder(t, http.StatusOK)
 	s, addr := serve(t, ServiceConfig{Name: "a", ServiceTime: sim.DistSpec{Kind: "constant", Value: 0.1},
-		Calls: []CallConfig{{Target: "b", Addr: depAddr, Timeout: 5 * time.Second}}})
+		Calls: []CallConfig{{Target: "b", Addrs: []string{depAddr}, Timeout: 5 * time.Second}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
@@ -416,7 +416,7 @@ func TestCallQuorum(t *testing.T) {
 	t.Cleanup(slowDep.Close)
 	slow := strings.TrimPrefix(slowDep.URL, "http://")
 	s, addr := serve(t, ServiceConfig{Name: "a", Mode: Parallel, CallQuorum: 1,
-		Calls: []CallConfig{{Target: "b", Addr: fast}, {Target: "c", Addr: slow}}})
+		Calls: []CallConfig{{Target: "b", Addrs: []string{fast}}, {Target: "c", Addrs: []string{slow}}}})
 	start := time.Now()
 	code, _ := get(t, addr, 0)
 	assert.Equal(t, http.StatusOK, code)
@@ -425,7 +425,7 @@ func TestCallQuorum(t *testing.T) {
 		"the slow call finishes in the background")
 
 	_, failing := newRecorder(t, http.StatusInternalServerError)
-	_, addr = serve(t, ServiceConfig{Name: "a", Mode: Parallel, Calls: []CallConfig{{Target: "b", Addr: fast}, {Target: "c", Addr: failing}}})
+	_, addr = serve(t, ServiceConfig{Name: "a", Mode: Parallel, Calls: []CallConfig{{Target: "b", Addrs: []string{fast}}, {Target: "c", Addrs: []string{failing}}}})
 	code, _ = get(t, addr, 0)
 	assert.Equal(t, http.StatusBadGateway, code)
 }

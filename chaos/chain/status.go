@@ -1,0 +1,50 @@
+package chain
+
+// sum adds up the statuses of a service's instances: counters and queues
+// added, calls added per target (in the first's order), the breaker
+// state the most open one.
+func sum(sts []Status) Status {
+	if len(sts) == 0 {
+		return Status{}
+	}
+	out := sts[0]
+	out.Calls = append([]CallStatus(nil), sts[0].Calls...)
+	for _, st := range sts[1:] {
+		out.Requests += st.Requests
+		out.OK += st.OK
+		out.Degraded += st.Degraded
+		out.Errors += st.Errors
+		out.Rejected += st.Rejected
+		out.RateLimited += st.RateLimited
+		out.Expired += st.Expired
+		out.Active += st.Active
+		out.Waiting += st.Waiting
+		for j := range min(len(out.Calls), len(st.Calls)) {
+			out.Calls[j] = out.Calls[j].plus(st.Calls[j])
+		}
+	}
+	return out
+}
+
+// plus adds b's counters to a's; the breaker state is the more open one.
+func (a CallStatus) plus(b CallStatus) CallStatus {
+	a.Calls += b.Calls
+	a.Failed += b.Failed
+	a.Fallbacks += b.Fallbacks
+	a.Attempts += b.Attempts
+	a.Retries += b.Retries
+	a.RetriesDenied += b.RetriesDenied
+	a.OK += b.OK
+	a.Errors += b.Errors
+	a.Timeouts += b.Timeouts
+	a.Rejected += b.Rejected
+	a.BreakerRejected += b.BreakerRejected
+	a.BulkheadRejected += b.BulkheadRejected
+	a.RateLimited += b.RateLimited
+	a.BackoffNs += b.BackoffNs
+	a.Breaker = worse(a.Breaker, b.Breaker)
+	a.BreakerTransitions += b.BreakerTransitions
+	a.BulkheadActive += b.BulkheadActive
+	a.BulkheadWaiting += b.BulkheadWaiting
+	return a
+}
