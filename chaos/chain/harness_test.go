@@ -274,3 +274,46 @@ func TestCloseEndsPausedServices(t *testing.T) {
 	assert.Less(t, time.Since(start), stopGrace, "SIGTERM took effect")
 	assert.False(t, alive(pid))
 }
+
+// TestInstances: a service with two instances gets a process, a port and
+// a proxy each; a round-robin caller splits its attempts evenly; the
+// load takes the entry's instances in turn; crashing "a-1" kills and
+// restarts that instance only.
+func TestInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	cfg := Config{Services: []ServiceConfig{
+		{Name: "gateway", Instances: 2, Calls: []CallConfig{{Target: "a", Timeout: 300 * time.Millisecond}}},
+		{Name: "a", Instances: 2},
+	}}
+	c, err := Start(context.Background(), cfg, Options{})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, c.Close()) }()
+	require.Len(t, c.PIDs(), 4)
+	require.Len(t, c.ProxyAddrs(), 2+2, "client->gateway per gateway instance, gateway->a per a instance (shared by the callers)")
+	before := c.PIDs()
+	_, err = c.Run(context.Background(), RunConfig{
+		Load:   LoadConfig{Rate: 40, Duration: 1500 * time.Millisecond, Seed: 6},
+		Faults: []Fault{{Service: "a-1", Type: FaultCrash, At: time.Second, For: 200 * time.Millisecond}},
+	})
+	require.NoError(t, err)
+	after := c.PIDs()
+	assert.Equal(t, before[:3], after[:3], "only a-1 restarted")
+	assert.NotEqual(t, before[3], after[3])
+	var got []uint64
+	for i := range c.Instances() {
+		st, err := c.instanceStatus(context.Background(), i)
+		require.NoError(t, err)
+		got = append(got, st.Requests)
+	}
+	// Until the crash at 1s, each instance had half the requests; a-1's
+	// counters start again after its restart.
+	assert.InDelta(t, float64(got[0]), float64(got[1]), 1, "the load alternates gateway instances: %v", got)
+	assert.Greater(t, got[2], got[3], "a-1 lost its counts in the crash: %v", got)
+	sum, err := c.Status(context.Background(), "gateway")
+	require.NoError(t, err)
+	assert.Equal(t, got[0]+got[1], sum.Requests, "Status sums the instances")
+	assert.Equal(t, []string{"kill", "restart"}, []string{c.ProcessEvents()[0].Action, c.ProcessEvents()[1].Action})
+	assert.Equal(t, "a-1", c.ProcessEvents()[0].Service)
+}

@@ -85,6 +85,12 @@ func newRecorder(t *testing.T, code int) (*recorder, string) {
 	return r, strings.TrimPrefix(srv.URL, "http://")
 }
 
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.arrivals)
+}
+
 func (r *recorder) gaps() []time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -428,4 +434,30 @@ func TestCallQuorum(t *testing.T) {
 	_, addr = serve(t, ServiceConfig{Name: "a", Mode: Parallel, Calls: []CallConfig{{Target: "b", Addrs: []string{fast}}, {Target: "c", Addrs: []string{failing}}}})
 	code, _ = get(t, addr, 0)
 	assert.Equal(t, http.StatusBadGateway, code)
+}
+
+// TestBalancers: round robin alternates; random reaches both instances;
+// least_outstanding sends to the instance with fewer attempts in flight
+// (the lower index on a tie).
+func TestBalancers(t *testing.T) {
+	for _, tc := range []struct {
+		balancer string
+		check    func(t *testing.T, a, b int)
+	}{
+		{RoundRobin, func(t *testing.T, a, b int) { assert.Equal(t, [2]int{10, 10}, [2]int{a, b}) }},
+		{Random, func(t *testing.T, a, b int) { assert.Positive(t, a); assert.Positive(t, b); assert.Equal(t, 20, a+b) }},
+		{PowerOfTwo, func(t *testing.T, a, b int) { assert.Equal(t, 20, a+b) }},
+		{LeastOutstanding, func(t *testing.T, a, b int) { assert.Equal(t, [2]int{20, 0}, [2]int{a, b}) }},
+	} {
+		t.Run(tc.balancer, func(t *testing.T) {
+			da, addrA := newRecorder(t, http.StatusOK)
+			db, addrB := newRecorder(t, http.StatusOK)
+			_, addr := serve(t, ServiceConfig{Name: "a", Seed: 3, Calls: []CallConfig{{Target: "b", Addrs: []string{addrA, addrB}, Balancer: tc.balancer}}})
+			for range 20 {
+				code, _ := get(t, addr, 0)
+				require.Equal(t, http.StatusOK, code)
+			}
+			tc.check(t, da.count(), db.count())
+		})
+	}
 }
