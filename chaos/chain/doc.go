@@ -6,7 +6,8 @@
 // breakers, bulkheads, x/time/rate limits and fallbacks; a harness (Start,
 // Chain.Run, Execute) that starts a chain of them (gateway -> a -> b ...)
 // with a Toxiproxy proxy on every link, so that faults are toxics on those
-// proxies (or a service crashed or paused); and an open-loop load
+// proxies (or a service crashed or paused), and one process per service
+// instance; and an open-loop load
 // generator (Generate) whose results go into a results.Run, with the
 // simulator's series and metric names, beside the simulator's.
 //
@@ -21,7 +22,9 @@
 // cmd/chainnode:
 //
 //	name: b
-//	listen: 127.0.0.1:14021       # set by the harness
+//	instances: 2                  # one process each
+//	instance: 0                   # set by the harness, as listen
+//	listen: 127.0.0.1:14021
 //	workers: 16
 //	queue_limit: 32               # beyond workers+queue_limit: 503 at once
 //	service_time: {kind: lognormal, mean: 0.01, stddev: 0.005}  # seconds
@@ -30,7 +33,8 @@
 //	mode: sequential              # or parallel (with call_quorum)
 //	calls:
 //	  - target: c
-//	    addr: 127.0.0.1:40133     # the b->c proxy, set by the harness
+//	    addrs: [127.0.0.1:40133]  # the b->c proxies, one per instance of c (the harness's)
+//	    balancer: round_robin     # random, least_outstanding, p2c
 //	    timeout: 200ms            # per attempt
 //	    retry: {max_attempts: 3, backoff: {kind: exponential, base: 25ms, jitter: full}, budget: {}}
 //	    breaker: {consecutive_failures: 5, timeout: 5s}
