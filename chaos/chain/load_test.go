@@ -72,11 +72,24 @@ func TestGenerateIsOpenLoop(t *testing.T) {
 	for _, at := range want {
 		assert.True(t, starts[at], "intended start %v recorded (seed %d)", at, seed)
 	}
+	// Sent during the stall: every request intended before 500ms reached
+	// the server before the gate opened at 600ms (a closed loop would
+	// have sent none while its requests were stuck).
 	mu.Lock()
 	defer mu.Unlock()
-	for i, at := range sent {
-		assert.InDelta(t, want[i].Seconds(), at.Seconds(), 0.05, "request %d sent on time during the stall (seed %d)", i, seed)
+	early, arrived := 0, 0
+	for i, at := range want {
+		if at < 500*time.Millisecond {
+			early++
+		}
+		if sent[i] < 600*time.Millisecond {
+			arrived++
+		}
+		// sent is in arrival order, want in intended order: on a busy
+		// machine a connection set-up can swap neighbours, not more.
+		assert.InDelta(t, at.Seconds(), sent[i].Seconds(), 0.15, "request %d on time (seed %d)", i, seed)
 	}
+	assert.GreaterOrEqual(t, arrived, early, "requests sent during the stall (seed %d)", seed)
 }
 
 // TestGenerateBounds: max_requests bounds the count, a timeout is a
