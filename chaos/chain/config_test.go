@@ -130,6 +130,7 @@ func TestFaultAndRunValidate(t *testing.T) {
 		{Fault{Link: "gateway->a", Service: "a", Type: FaultDown, For: time.Second}, "service: must be empty"},
 		{Fault{Link: "gateway->a", Type: FaultLatency, Stream: "sideways", For: time.Second}, "stream:"},
 		{Fault{Link: "gateway->a", Type: FaultLatency, At: -1, For: time.Second}, "at:"},
+		{Fault{Link: "gateway->a", Type: FaultLatency, Toxicity: 1.5, For: time.Second}, "toxicity:"},
 		{Fault{Link: "gateway->a", Type: FaultLatency}, "for: must be > 0"},
 	} {
 		tc.f.SetDefaults()

@@ -60,8 +60,11 @@ type Fault struct {
 	// ignored by down.
 	Stream string `yaml:"stream"`
 	// Attributes are the toxic's, in Toxiproxy's units (e.g. latency:
-	// {latency: 500} for 500 ms). Toxicity is always 1.
+	// {latency: 500} for 500 ms).
 	Attributes map[string]any `yaml:"attributes"`
+	// Toxicity is the probability that a toxic acts on a connection
+	// (rolled once per connection). Default 1; must be in (0, 1].
+	Toxicity float64 `yaml:"toxicity"`
 	// At is when the fault starts, from the start of the load; must be >= 0.
 	At time.Duration `yaml:"at"`
 	// For is how long it lasts; must be > 0.
@@ -71,10 +74,13 @@ type Fault struct {
 // End is when the fault is removed.
 func (f Fault) End() time.Duration { return f.At + f.For }
 
-// SetDefaults fills the stream.
+// SetDefaults fills the stream and the toxicity.
 func (f *Fault) SetDefaults() {
 	if f.Stream == "" {
 		f.Stream = "downstream"
+	}
+	if f.Toxicity == 0 {
+		f.Toxicity = 1
 	}
 }
 
@@ -93,6 +99,8 @@ func (f *Fault) Validate(links, services []string) error {
 		return invalid("link: must be one of %v, got %q", links, f.Link)
 	case !onService && f.Service != "":
 		return invalid("service: must be empty for %s (it acts on a link)", f.Type)
+	case !(f.Toxicity > 0 && f.Toxicity <= 1):
+		return invalid("toxicity: must be in (0, 1], got %v", f.Toxicity)
 	case f.Stream != "downstream" && f.Stream != "upstream":
 		return invalid("stream: must be downstream or upstream, got %q", f.Stream)
 	case f.At < 0:
@@ -133,7 +141,7 @@ func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func()
 			err = c.h.SetEnabled(ctx, p, false)
 		} else {
 			reverts = append(reverts, func() error { return c.h.RemoveToxic(context.Background(), p, name) })
-			err = c.h.AddToxic(ctx, p, name, f.Type, f.Stream, f.Attributes)
+			err = c.h.AddToxic(ctx, p, name, f.Type, f.Stream, f.Toxicity, f.Attributes)
 		}
 		if err != nil {
 			return revert, fmt.Errorf("fault %s on %s: %w", f.Type, f.Link, err)
