@@ -50,6 +50,16 @@ type LoadConfig struct {
 	Retry *service.RetryConfig `yaml:"retry"`
 }
 
+// longest bounds a request of a defaulted config: every attempt's
+// timeout and every back-off.
+func (c *LoadConfig) longest() time.Duration {
+	if c.Retry == nil {
+		return c.Timeout
+	}
+	n := time.Duration(c.Retry.MaxAttempts)
+	return n*c.Timeout + (n-1)*c.Retry.Backoff.Cap
+}
+
 // clone deep-copies the retry policy, so that SetDefaults on the copy
 // leaves the caller's alone.
 func (c LoadConfig) clone() LoadConfig {

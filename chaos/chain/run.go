@@ -110,6 +110,7 @@ type experiment struct {
 // the record of every toxic and signal to faults.json there.
 func (c *Chain) Run(ctx context.Context, rc RunConfig) (results.Run, error) {
 	rc.Faults = append([]Fault(nil), rc.Faults...)
+	rc.Load = rc.Load.clone()
 	rc.SetDefaults()
 	if err := rc.Validate(c.links, c.names()); err != nil {
 		return results.Run{}, err
@@ -119,7 +120,7 @@ func (c *Chain) Run(ctx context.Context, rc RunConfig) (results.Run, error) {
 	if err != nil {
 		return results.Run{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, rc.Load.Duration+rc.Load.Timeout+runSlack)
+	ctx, cancel := context.WithTimeout(ctx, rc.Load.Duration+rc.Load.longest()+runSlack)
 	defer cancel()
 	e := &experiment{c: c, rc: rc, rec: rec, applied: make([][2]time.Duration, len(rc.Faults))}
 	e.t0 = time.Now()
