@@ -3,9 +3,12 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -318,4 +321,33 @@ func TestInstances(t *testing.T) {
 	assert.Equal(t, got[0]+got[1], sum.Requests, "Status sums the instances")
 	assert.Equal(t, []string{"kill", "restart"}, []string{c.ProcessEvents()[0].Action, c.ProcessEvents()[1].Action})
 	assert.Equal(t, "a-1", c.ProcessEvents()[0].Service)
+}
+
+// TestStartFailureCleansUp: a service that cannot start is a harness
+// failure, and Start leaves no process, proxy or folder behind; chainnode
+// exits 2 on a bad config.
+func TestStartFailureCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	_, err := Start(context.Background(), Config{Services: []ServiceConfig{{Name: "gateway", Calls: []CallConfig{{Target: "a"}}}, {Name: "a"}}},
+		Options{Binary: "/bin/false", Dir: dir})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrHarness)
+	assert.Contains(t, err.Error(), "exited at start-up")
+	api, err := proxy.Embedded()
+	require.NoError(t, err)
+	p, _, err := proxy.New(api, fmt.Sprintf("chain%d-", os.Getpid()), time.Now()).Remaining(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, p, "proxies left by this process's chains")
+
+	bin, err := nodeBinary(context.Background())
+	require.NoError(t, err)
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("name: Bad Name\nlisten: 127.0.0.1:1\n"), 0o644))
+	err = exec.Command(bin, "-config", bad).Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 2, exit.ExitCode())
 }
