@@ -128,6 +128,9 @@ func (e *Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (res re
 			err = fmt.Errorf("real engine: panic: %v", p)
 		}
 	}()
+	if c.Scenario != nil && len(c.Scenario.Topology.Services) > 0 {
+		return e.runChain(ctx, c, seed)
+	}
 	r, err := e.newRun(c.Scenario, seed)
 	if err != nil {
 		return results.Run{}, err
@@ -154,9 +157,6 @@ func (e *Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (res re
 func (e *Engine) newRun(sc *scenarios.Scenario, seed uint64) (*run, error) {
 	if sc == nil {
 		return nil, errors.New("real engine: case has no scenario")
-	}
-	if len(sc.Topology.Services) > 0 {
-		return nil, fmt.Errorf("services (the HTTP service chain) have %w yet", ErrNoRealCounterpart)
 	}
 	if len(sc.Topology.Stores) != 1 {
 		return nil, fmt.Errorf("the real engine runs exactly one store, got %d: %w", len(sc.Topology.Stores), ErrNoRealCounterpart)
