@@ -18,12 +18,17 @@
 // An optional analysis in the manner of Argo Rollouts aborts the rollout
 // when the new version's error rate over a window passes a threshold
 // (Planner.Rollback); from then on Plan rolls back to the old version with
-// the same algorithm, the two versions' roles swapped. Plan never reads a
-// clock and keeps no state but the abort, so the same counts always give
-// the same decision.
+// the same algorithm, the two versions' roles swapped. Planner.Stalled
+// reports a rollout that has gone past its progress deadline. Nothing here
+// reads a clock: the caller passes the kernel's Now, and Plan keeps no
+// state but the abort, so the same counts always give the same decision.
 //
 // The model works with counts, not individual pods: it cannot tell which
 // old pod the caller deletes, and relies on the caller to delete
 // unavailable pods before available ones, as the ReplicaSet controller
-// does. It has one old ReplicaSet, where a Deployment may have several.
+// does. It has one old ReplicaSet, where a Deployment may have several,
+// and a change of the desired replicas during a rollout is not spread
+// over the two versions in proportion (the controller's proportional
+// scaling): the planner only caps the new version at the new desired
+// count and goes on.
 package rollout
