@@ -1,6 +1,10 @@
 package rollout
 
-import "fmt"
+import (
+	"fmt"
+
+	"faultline/sim"
+)
 
 // ReplicaSet counts the pods of one version.
 type ReplicaSet struct {
@@ -64,6 +68,10 @@ func New(cfg Config) (*Planner, error) {
 // Config returns the planner's settings with defaults applied.
 func (p *Planner) Config() Config { return p.cfg }
 
+// AvailableAt returns when a pod that became ready at ready counts as
+// available: min_ready later.
+func (p *Planner) AvailableAt(ready sim.Time) sim.Time { return ready.Add(p.cfg.MinReady) }
+
 // RolledBack reports whether Rollback has aborted the rollout.
 func (p *Planner) RolledBack() bool { return p.rolledBack }
 
@@ -99,6 +107,7 @@ func plan(c *Config, s State) Decision {
 	// which sees the new one at its new size; doing both here is the
 	// same, since nothing else can happen in between.
 	s.New.Pods = newSize
+	s.New.Available = min(s.New.Available, newSize) // a scale-down deletes unavailable pods first
 	oldSize := s.Old.Pods - scaleDownOld(s, s.Desired-unavailable)
 	return Decision{Old: oldSize, New: newSize, Done: done}
 }

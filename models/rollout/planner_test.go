@@ -52,6 +52,9 @@ func TestPlanStep(t *testing.T) {
 		{"new above desired: down to desired", surgeUnavailable(Count(3), Count(2)),
 			State{Desired: 4, New: ReplicaSet{Pods: 6, Available: 6}},
 			Decision{Old: 0, New: 4}},
+		{"new above desired with old pods left", surgeUnavailable(Count(1), Count(0)),
+			State{Desired: 2, Old: ReplicaSet{Pods: 1, Available: 1}, New: ReplicaSet{Pods: 3, Available: 2}},
+			Decision{Old: 0, New: 2}},
 		{"complete", surgeUnavailable(Count(3), Count(2)),
 			State{Desired: 10, New: ReplicaSet{Pods: 10, Available: 10}},
 			Decision{Old: 0, New: 10, Done: true}},
@@ -167,6 +170,21 @@ func TestStalled(t *testing.T) {
 	done := State{Desired: 4, New: ReplicaSet{Pods: 4, Available: 4}}
 	assert.False(t, p.Stalled(sec(200), done))
 	assert.False(t, p.Stalled(sec(1000), done), "a complete rollout never stalls")
+}
+
+func TestStalledRestartsOnRollback(t *testing.T) {
+	p := mustPlanner(t, Config{ProgressDeadline: 60 * time.Second, Rollback: &RollbackConfig{}})
+	stuck := State{Desired: 4, Old: ReplicaSet{Pods: 3, Available: 3}, New: ReplicaSet{Pods: 2}}
+	require.False(t, p.Stalled(0, stuck))
+	require.True(t, p.Rollback(1, 1))
+	assert.False(t, p.Stalled(sim.Time(50*time.Second), stuck))
+	assert.False(t, p.Stalled(sim.Time(110*time.Second), stuck), "the rollback has its own deadline")
+	assert.True(t, p.Stalled(sim.Time(111*time.Second), stuck))
+}
+
+func TestAvailableAt(t *testing.T) {
+	p := mustPlanner(t, Config{MinReady: 10 * time.Second})
+	assert.Equal(t, sim.Time(15*time.Second), p.AvailableAt(sim.Time(5*time.Second)))
 }
 
 func TestPlanPanicsOnBrokenCounts(t *testing.T) {

@@ -20,5 +20,6 @@ func (p *Planner) Rollback(errors, requests int) bool {
 		return false
 	}
 	p.rolledBack = true
+	p.progress = progress{} // the rollback is a new rollout with its own deadline
 	return true
 }
