@@ -103,6 +103,9 @@ func (s *Scenario) validateTopology() (nodeSet, error) {
 		if err := svc.Validate(); err != nil {
 			return nil, fieldErr(path, err)
 		}
+		if svc.Rollout != nil && svc.Rollout.At >= s.Duration {
+			return nil, &FieldError{path + ".rollout.at", fmt.Sprintf("must be before the end of the run (%v), got %v", s.Duration, svc.Rollout.At)}
+		}
 		if nodes[svc.Name] {
 			return nil, &FieldError{path + ".name", fmt.Sprintf("%q is already used by another service or instance", svc.Name)}
 		}

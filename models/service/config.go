@@ -112,6 +112,9 @@ type Config struct {
 	// producer and answers at once, leaving the rest of the work to the
 	// broker's consumers (asynchronous messaging). "" publishes nothing.
 	Publish string `yaml:"publish"`
+	// Rollout is a rolling update to a new version during the run; nil
+	// has none.
+	Rollout *RolloutConfig `yaml:"rollout"`
 }
 
 // Overflow policies of a full queue.
@@ -180,6 +183,11 @@ func (c *Config) SetDefaults() {
 		rl.SetDefaults()
 		c.RateLimit = &rl
 	}
+	if c.Rollout != nil {
+		r := *c.Rollout
+		r.Config.SetDefaults()
+		c.Rollout = &r
+	}
 	if c.HealthCheck != nil {
 		h := *c.HealthCheck
 		h.SetDefaults()
@@ -240,6 +248,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateHealth(); err != nil {
 		return err
+	}
+	if c.Rollout != nil {
+		if c.Autoscale != nil {
+			return fieldErr("rollout", "cannot be combined with autoscale (the rollout keeps the replicas)")
+		}
+		if err := c.Rollout.validate(); err != nil {
+			return err
+		}
 	}
 	if !(c.ErrorRate >= 0 && c.ErrorRate <= 1) {
 		return fieldErr("error_rate", "must be in [0, 1], got %v", c.ErrorRate)

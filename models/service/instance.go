@@ -69,7 +69,8 @@ type Instance struct {
 	reqAcc   time.Duration
 	reqSince sim.Time
 
-	health health // probes and restarts (health.go)
+	health  health // probes and restarts (health.go)
+	version uint8  // 0 the service's version, 1 its rollout's (rollout.go)
 
 	stats InstanceStats
 }

@@ -79,6 +79,7 @@ func (in *Instance) launch(startup time.Duration) {
 func (in *Instance) becomeReady() {
 	in.phase, in.readyAt = phaseReady, in.k.Now()
 	in.owner.refreshReady()
+	in.owner.rollout.changed(in)
 }
 
 // drain takes the instance out of rotation: it serves what it holds and
@@ -114,4 +115,5 @@ func (in *Instance) stop() {
 	if wasReady {
 		in.owner.refreshReady()
 	}
+	in.owner.rollout.changed(nil)
 }

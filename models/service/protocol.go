@@ -118,6 +118,9 @@ func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *
 // sendReply answers request r from the instance's node.
 func (in *Instance) sendReply(r Request, st Status) {
 	in.deadlines.Clear(r.Caller, r.ID)
+	if in.owner != nil {
+		in.owner.rollout.answered(in, st)
+	}
 	in.tracer.answered(r, st, in.k.Now())
 	size := 0
 	if st == StatusOK {

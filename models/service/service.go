@@ -31,6 +31,7 @@ type Service struct {
 	tracer    *Tracer
 	ledger    *Ledger
 	mesh      *MeshConfig
+	rollout   *rolloutRun        // rollout.go, nil without one
 	publisher func(instance int) // nil unless cfg.Publish names a broker
 }
 
@@ -69,6 +70,9 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Service, error) {
 	s.refreshReady()
 	s.view = append([]int(nil), s.ready...) // known from the start
 	s.startProbes()
+	if err := s.newRollout(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

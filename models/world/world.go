@@ -71,7 +71,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildTracer, w.buildLedger, w.useMesh, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.buildMeshLinks, w.scheduleFaults, w.buildAutoscalers}
+	steps := []func() error{w.buildServices, w.buildTracer, w.buildLedger, w.useMesh, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.buildMeshLinks, w.scheduleFaults, w.scheduleRollouts, w.buildAutoscalers}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -221,6 +221,7 @@ func (w *World) sample(sim.Event) {
 	w.sampleStores(at)
 	w.sampleCalls(at)
 	w.sampleBrokers(at)
+	w.sampleRollouts(at)
 	w.sampleRetries(at)
 	w.sampleAutoscale(at)
 	if next := t + w.sc.Interval; next <= w.sc.Duration {
@@ -275,6 +276,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	w.callMetrics(&run)
 	w.brokerMetrics(&run)
 	w.sagaMetrics(&run)
+	w.rolloutMetrics(&run)
 	if err := w.traceResults(&run); err != nil {
 		return results.Run{}, err
 	}
