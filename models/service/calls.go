@@ -32,6 +32,11 @@ type CallStats struct {
 	Fallbacks      int64 // failed calls answered by the fallback
 	Rerouted       int64 // failed calls sent on to their fallback_to service
 	MeshRetries    int64 // retries made by the caller's sidecar
+	// Violations counts broken promises of the policies, checked as the
+	// calls run: a half-open breaker admitting more trials than
+	// max_requests, a bulkhead holding more calls than max_concurrent.
+	// Always 0 unless a policy is wrong.
+	Violations int64
 }
 
 func (s *CallStats) add(o CallStats) {
@@ -48,6 +53,7 @@ func (s *CallStats) add(o CallStats) {
 	s.Fallbacks += o.Fallbacks
 	s.Rerouted += o.Rerouted
 	s.MeshRetries += o.MeshRetries
+	s.Violations += o.Violations
 }
 
 // dependency is one instance's view of one Call: its policies and counts.
@@ -64,6 +70,25 @@ type dependency struct {
 	stats        CallStats
 	reroute      int32 // the dependency of cfg.FallbackTo, or -1
 	compensation int32 // the dependency of cfg.Compensate, or -1
+
+	halfOpenGen    uint64 // the half-open generation being counted
+	halfOpenTrials uint32 // trials admitted in it
+}
+
+// checkHalfOpen counts an attempt the consecutive breaker admitted in
+// generation gen, and a violation if a half-open breaker admitted more
+// trials than its max_requests.
+func (d *dependency) checkHalfOpen(now sim.Time, gen uint64) {
+	if d.breaker.State(now) != resilience.StateHalfOpen {
+		return
+	}
+	if gen != d.halfOpenGen {
+		d.halfOpenGen, d.halfOpenTrials = gen, 0
+	}
+	d.halfOpenTrials++
+	if d.halfOpenTrials > d.breaker.Config().MaxRequests {
+		d.stats.Violations++
+	}
 }
 
 // fan is the state of one held request's calls: which worker holds it,
@@ -365,6 +390,11 @@ func (c *caller) try(slot int32) {
 	o.expires = now.Add(timeout)
 	o.timer = c.k.AfterTimer(timeout, c.id, kindCallTimeout, c.opID(slot), 0)
 	if d.bulkhead != nil {
+		defer func() {
+			if d.bulkhead.Active() > d.bulkhead.Config().MaxConcurrent {
+				d.stats.Violations++
+			}
+		}()
 		switch d.bulkhead.Acquire() {
 		case resilience.Queued:
 			o.waiting = true
@@ -388,6 +418,7 @@ func (c *caller) admitBreakers(o *op, d *dependency, now sim.Time) bool {
 			return false
 		}
 		o.brGen, o.breaker = gen, true
+		d.checkHalfOpen(now, gen)
 	}
 	if d.window != nil {
 		if d.window.Allow(now) != nil {

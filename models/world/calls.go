@@ -77,6 +77,7 @@ func (w *World) callMetrics(run *results.Run) {
 		run.Metrics[p+"failed"] = float64(st.Failed)
 		run.Metrics[p+"short_circuited"] = float64(st.ShortCircuited)
 		run.Metrics[p+"fallbacks"] = float64(st.Fallbacks)
+		run.Metrics["policy_violations"] += float64(st.Violations)
 		if w.sc.Mesh != nil && w.sc.Mesh.Retry != nil {
 			run.Metrics[p+"mesh_retries"] = float64(st.MeshRetries)
 		}

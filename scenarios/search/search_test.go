@@ -279,3 +279,17 @@ func assertReplays(t *testing.T, ce *Counterexample) {
 	require.Len(t, rep.Runs, 1)
 	require.Equal(t, ce.TraceHash, rep.Runs[0].TraceHash, "replay: %s\n%s", ReplayCommand(path), data)
 }
+
+// Policies keep their promises on generated call graphs: a half-open
+// breaker admits at most max_requests trials per half-open spell, and a
+// bulkhead never holds more than max_concurrent calls (the caller counts
+// any breach as it happens).
+func TestPoliciesKeepTheirPromises(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sc, seed := ServiceWorld(ServiceOptions{}).Draw(t, "scenario"), drawSeed(t)
+		r := run(t, sc, seed)
+		if v := r.Metrics["policy_violations"]; v != 0 {
+			failf(t, sc, seed, "policies: %g violations (half-open trials beyond max_requests, bulkhead beyond max_concurrent)", v)
+		}
+	})
+}
