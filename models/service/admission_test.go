@@ -72,3 +72,26 @@ func TestErrorRate(t *testing.T) {
 	cfg.SetDefaults()
 	assert.EqualError(t, cfg.Validate(), "error_rate: must be in [0, 1], got 1.5")
 }
+
+// TestRateLimitPerClient: with a bucket per caller, a greedy client
+// exhausts its own bucket and a polite one is not limited.
+func TestRateLimitPerClient(t *testing.T) {
+	cfg := constService("gateway", 0)
+	cfg.Workers = 100
+	cfg.RateLimit = &resilience.RateLimitConfig{Rate: 10, Burst: 5}
+	cfg.RateLimitPerClient = true
+	r := newRig(t, cfg)
+	polite := &testCaller{t: t, k: r.k, net: r.net, node: r.net.AddNode("polite")}
+	polite.id = r.k.Register("polite", polite)
+	for i := range 20 {
+		r.c.sendAt(0, r.svc.Instance(0), int64(i))
+	}
+	for i := range 3 {
+		polite.sendAt(0, r.svc.Instance(0), int64(i))
+	}
+	r.k.Run()
+	assert.Equal(t, int64(15), r.svc.Stats().Limited, "the greedy client's 20 - 5")
+	for i := range 3 {
+		assert.Equal(t, StatusOK, polite.reply(int64(i)).status)
+	}
+}

@@ -103,6 +103,10 @@ type Config struct {
 	// (golang.org/x/time/rate's semantics, starting full): a request that
 	// finds it empty is rejected at once (HTTP 429). nil admits all.
 	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
+	// RateLimitPerClient gives each caller (a load client, or an instance
+	// of a calling service) its own bucket of rate_limit, as an API
+	// gateway limits each API key, instead of one bucket per instance.
+	RateLimitPerClient bool `yaml:"rate_limit_per_client"`
 	// ErrorRate is the share of requests the service fails (HTTP 500)
 	// after doing its own work, a bug or a bad dependency it does not
 	// model; they make no calls. Default 0; must be in [0, 1].

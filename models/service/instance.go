@@ -24,11 +24,12 @@ type Instance struct {
 	r    *rand.Rand
 	svc  sim.Dist
 
-	limit      int                     // queue limit, 0 = unbounded
-	lifo       bool                    // serve the newest waiting request first
-	dropOldest bool                    // a full queue sheds its oldest request for a new one
-	errorRate  float64                 // share of requests failed after the work
-	limiter    *resilience.RateLimiter // admission, nil for none
+	limit      int                                    // queue limit, 0 = unbounded
+	lifo       bool                                   // serve the newest waiting request first
+	dropOldest bool                                   // a full queue sheds its oldest request for a new one
+	errorRate  float64                                // share of requests failed after the work
+	limiter    *resilience.RateLimiter                // admission, nil for none
+	perClient  map[sim.NodeID]*resilience.RateLimiter // with rate_limit_per_client (lookup only)
 	reqBytes   int
 	respBytes  int
 
@@ -118,6 +119,9 @@ func newInstance(k *sim.Kernel, net *sim.Network, cfg *Config, svc sim.Dist, i i
 	in.resetIdle()
 	if cfg.RateLimit != nil {
 		in.limiter, _ = resilience.NewRateLimiter(*cfg.RateLimit) // validated with cfg
+		if cfg.RateLimitPerClient {
+			in.perClient = map[sim.NodeID]*resilience.RateLimiter{}
+		}
 	}
 	in.id = k.Register(name, in)
 	return in
@@ -218,7 +222,7 @@ func (in *Instance) arrive(r Request) {
 	case in.down || in.phase == phaseStopped:
 		in.stats.Reset++
 		in.sendReply(r, StatusReset)
-	case in.limiter != nil && !in.limiter.Allow(in.k.Now()):
+	case !in.admit(r):
 		in.stats.Limited++
 		in.sendReply(r, StatusRejected)
 	case !in.paused && len(in.idle) > 0:
@@ -425,3 +429,20 @@ func (in *Instance) resetAll() {
 // Restart brings a crashed process back, idle with an empty queue.
 // Restarting an instance that is up does nothing.
 func (in *Instance) Restart() { in.down = false }
+
+// admit asks the rate limit, if any, to let request r in: the instance's
+// bucket, or its caller's with rate_limit_per_client.
+func (in *Instance) admit(r Request) bool {
+	if in.limiter == nil {
+		return true
+	}
+	if in.perClient == nil {
+		return in.limiter.Allow(in.k.Now())
+	}
+	l, ok := in.perClient[r.From]
+	if !ok {
+		l, _ = resilience.NewRateLimiter(in.limiter.Config()) // validated with the service
+		in.perClient[r.From] = l
+	}
+	return l.Allow(in.k.Now())
+}
