@@ -469,8 +469,13 @@ func (c *caller) dispatch(slot int32) {
 		}
 		c.in.ledger.attempt(c.id, id, c.fans[o.worker].saga, step, comp)
 	}
-	if h := c.handshake(); h > 0 {
-		c.k.After(h, c.id, kindMeshSend, id, 0)
+	delay := c.handshake()
+	if oh := d.cfg.Overhead; oh > 0 {
+		c.in.busyAcc += oh // the caller's cpu, encoding and decoding
+		delay += oh
+	}
+	if delay > 0 {
+		c.k.After(delay, c.id, kindMeshSend, id, 0)
 		return
 	}
 	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)

@@ -56,6 +56,12 @@ type Call struct {
 	// the same timeout and no policies (a strangler fig's route back to
 	// the monolith). "" has none; it must not be set with fallback.
 	FallbackTo string `yaml:"fallback_to"`
+	// Overhead is the protocol's cost per attempt on the caller:
+	// encoding the request, framing and decoding the answer (JSON over
+	// HTTP/1.1 costs more than protobuf over HTTP/2; measure yours). It
+	// delays the request and counts as cpu time of the calling instance.
+	// Default 0; must be >= 0.
+	Overhead time.Duration `yaml:"overhead"`
 	// Compensate, in call_mode saga, is the service whose call undoes this
 	// step (a refund for a payment); it is called with the step's timeout
 	// and retries when a later step fails. "" for a step with nothing to
@@ -154,6 +160,8 @@ func (c *Call) validate(i int) error {
 		return fieldErr(at("service"), "is required (the name of a service)")
 	case c.Timeout <= 0:
 		return fieldErr(at("timeout"), "must be > 0, got %v", c.Timeout)
+	case c.Overhead < 0:
+		return fieldErr(at("overhead"), "must be >= 0, got %v", c.Overhead)
 	case c.FallbackTo != "" && c.Fallback:
 		return fieldErr(at("fallback_to"), "cannot be set with fallback: true (a failed call gets one or the other)")
 	case c.FallbackTo == c.Service && c.FallbackTo != "":

@@ -451,3 +451,13 @@ func TestMeshHandshake(t *testing.T) {
 	g.k.Run()
 	assert.Equal(t, sim.At(15*time.Millisecond), g.c.reply(1).at)
 }
+
+// TestCallOverhead: a 2 ms protocol overhead per attempt delays the call
+// by 2 ms and adds 2 ms of cpu to the caller.
+func TestCallOverhead(t *testing.T) {
+	g := newGraph(t, 1, calling(constService("a", 0.001), Call{Service: "b", Overhead: 2 * time.Millisecond}), constService("b", 0.010))
+	g.c.sendAt(0, g.svc["a"].Instance(0), 1)
+	g.k.Run()
+	assert.Equal(t, sim.At(13*time.Millisecond), g.c.reply(1).at)
+	assert.Equal(t, 3*time.Millisecond, g.svc["a"].BusyTime(0))
+}
