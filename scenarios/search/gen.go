@@ -28,7 +28,7 @@ const (
 )
 
 // serviceNames name the services of a generated service world, in order.
-var serviceNames = []string{"api", "auth", "cart", "dash"}
+var serviceNames = []string{"api", "auth", "cart", "dash", "edge", "feed", "geo", "hub"}
 
 // ServiceOptions narrow the service worlds ServiceWorld draws.
 type ServiceOptions struct {
@@ -42,7 +42,7 @@ type ServiceOptions struct {
 	NoCalls bool
 }
 
-// ServiceWorld draws valid scenarios of 1 to 4 services, each called by its
+// ServiceWorld draws valid scenarios of 1 to 8 services, each called by its
 // own open-loop load generator (client, client-1, ...), with 0 to 4 faults
 // inside the run.
 func ServiceWorld(opt ServiceOptions) *rapid.Generator[*scenarios.Scenario] {
