@@ -64,6 +64,31 @@ type Broker struct {
 	// a crash fault has every instance of it down, processing stops (or
 	// fails, with consumer.outage fail). "" depends on nothing.
 	Downstream string `yaml:"downstream"`
+	// Autoscale scales the consumer group on its lag; nil keeps the
+	// consumers fixed.
+	Autoscale *ConsumerAutoscale `yaml:"autoscale"`
+}
+
+// ConsumerAutoscale is a lag-based autoscaler of a consumer group, as
+// KEDA's Kafka scaler drives a Deployment through the HPA: every Period
+// the desired consumers are ceil(total lag / LagThreshold), within
+// [MinConsumers, MaxConsumers] and never more than the partitions (idle
+// consumers are useless); a scale-down goes only to the highest
+// recommendation of the last ScaleDownWindow (the HPA's stabilisation).
+type ConsumerAutoscale struct {
+	// LagThreshold is the lag one consumer is expected to handle
+	// (KEDA's lagThreshold). Default 10; must be > 0.
+	LagThreshold float64 `yaml:"lag_threshold"`
+	// MinConsumers; default 1, must be >= 1.
+	MinConsumers int `yaml:"min_consumers"`
+	// MaxConsumers; default the partitions, must be >= min_consumers.
+	MaxConsumers int `yaml:"max_consumers"`
+	// Period between decisions (KEDA's pollingInterval). Default 30s;
+	// must be > 0.
+	Period time.Duration `yaml:"period"`
+	// ScaleDownWindow is the HPA's scale-down stabilisation. Default
+	// 300s; must be >= 0.
+	ScaleDownWindow time.Duration `yaml:"scale_down_window"`
 }
 
 // Store is a replicated key-value store of one design. Its replicas are
@@ -160,7 +185,25 @@ func (s *Scenario) SetDefaults() {
 		s.Topology.Stores[i].setDefaults()
 	}
 	for i := range s.Topology.Brokers {
-		s.Topology.Brokers[i].Config.SetDefaults()
+		b := &s.Topology.Brokers[i]
+		b.Config.SetDefaults()
+		if a := b.Autoscale; a != nil {
+			if a.LagThreshold == 0 {
+				a.LagThreshold = 10
+			}
+			if a.MinConsumers == 0 {
+				a.MinConsumers = 1
+			}
+			if a.MaxConsumers == 0 {
+				a.MaxConsumers = b.Partitions
+			}
+			if a.Period == 0 {
+				a.Period = 30 * time.Second
+			}
+			if a.ScaleDownWindow == 0 {
+				a.ScaleDownWindow = 300 * time.Second
+			}
+		}
 	}
 	for i := range s.Load {
 		if s.Load[i].Name == "" {

@@ -385,6 +385,21 @@ func (s *Scenario) validateBrokers(nodes nodeSet) error {
 		if nodes[b.Name] {
 			return &FieldError{path + ".name", fmt.Sprintf("%q is already used by a service or instance", b.Name)}
 		}
+		if a := b.Autoscale; a != nil {
+			ap := path + ".autoscale."
+			switch {
+			case !(a.LagThreshold > 0):
+				return &FieldError{ap + "lag_threshold", fmt.Sprintf("must be > 0, got %v", a.LagThreshold)}
+			case a.MinConsumers < 1:
+				return &FieldError{ap + "min_consumers", fmt.Sprintf("must be >= 1, got %d", a.MinConsumers)}
+			case a.MaxConsumers < a.MinConsumers:
+				return &FieldError{ap + "max_consumers", fmt.Sprintf("must be >= min_consumers (%d), got %d", a.MinConsumers, a.MaxConsumers)}
+			case a.Period <= 0:
+				return &FieldError{ap + "period", fmt.Sprintf("must be > 0, got %v", a.Period)}
+			case a.ScaleDownWindow < 0:
+				return &FieldError{ap + "scale_down_window", fmt.Sprintf("must be >= 0, got %v", a.ScaleDownWindow)}
+			}
+		}
 		if b.Downstream != "" && !s.hasService(b.Downstream) {
 			return &FieldError{path + ".downstream", fmt.Sprintf("%q is not a service of the topology", b.Downstream)}
 		}

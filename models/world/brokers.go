@@ -2,6 +2,7 @@ package world
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"faultline/models/broker"
 	"faultline/reports/results"
+	"faultline/scenarios"
 	"faultline/sim"
 )
 
@@ -18,11 +20,19 @@ type brokerRun struct {
 	cfg        *brokerSettings
 	completion *hdrhistogram.Histogram // produce to processed, microseconds
 	keys       uint64
+	k          *sim.Kernel
 }
 
 type brokerSettings struct {
 	name       string
 	downstream string
+	autoscale  *scenarios.ConsumerAutoscale
+	recs       []recommendation // autoscale: the last scale_down_window's
+}
+
+type recommendation struct {
+	at sim.Time
+	n  int
 }
 
 // buildBrokers creates the scenario's brokers and connects the services
@@ -33,7 +43,7 @@ func (w *World) buildBrokers() error {
 		if err != nil {
 			return fmt.Errorf("topology.brokers[%d]: %w", i, err)
 		}
-		br := &brokerRun{b: b, cfg: &brokerSettings{name: bc.Name, downstream: bc.Downstream},
+		br := &brokerRun{k: w.k, b: b, cfg: &brokerSettings{name: bc.Name, downstream: bc.Downstream, autoscale: bc.Autoscale},
 			completion: hdrhistogram.New(1, int64(24*time.Hour/time.Microsecond), 3)}
 		b.OnComplete(func(produced, completed sim.Time, ok bool) {
 			if ok {
@@ -90,6 +100,17 @@ func (w *World) brokerNamed(name string) *brokerRun {
 func (w *World) startBrokers(end sim.Time) {
 	for _, br := range w.brokers {
 		br.b.Start(end)
+		if a := br.cfg.autoscale; a != nil {
+			br := br
+			var tick func()
+			tick = func() {
+				br.scaleConsumers()
+				if next := w.k.Now().Add(a.Period); next < end {
+					w.k.AfterFunc(a.Period, tick)
+				}
+			}
+			w.k.AfterFunc(a.Period, tick)
+		}
 	}
 }
 
@@ -112,6 +133,9 @@ func (w *World) sampleBrokers(at time.Duration) {
 			suffix = "." + br.cfg.name
 		}
 		w.rec.Set("lag"+suffix, "records", at, float64(br.b.TotalLag()))
+		if br.cfg.autoscale != nil {
+			w.rec.Set("consumers"+suffix, "consumers", at, float64(br.b.Consumers()))
+		}
 	}
 }
 
@@ -130,5 +154,33 @@ func (w *World) brokerMetrics(run *results.Run) {
 			run.Metrics[p+"completion_p99_ms"] = float64(br.completion.ValueAtQuantile(99)) / 1000
 			run.Metrics[p+"completion_max_ms"] = float64(br.completion.Max()) / 1000
 		}
+	}
+}
+
+// scaleConsumers sets the group's size from its lag: ceil(lag /
+// lag_threshold) within the bounds and the partitions, scaling down only
+// to the highest recommendation of the stabilisation window.
+func (br *brokerRun) scaleConsumers() {
+	a := br.cfg.autoscale
+	t := br.k.Now()
+	want := int(math.Ceil(float64(br.b.TotalLag()) / a.LagThreshold))
+	want = min(max(want, a.MinConsumers), a.MaxConsumers, br.b.Partitions())
+	br.cfg.recs = append(br.cfg.recs, recommendation{at: t, n: want})
+	keep := br.cfg.recs[:0]
+	for _, r := range br.cfg.recs {
+		if t.Sub(r.at) <= a.ScaleDownWindow {
+			keep = append(keep, r)
+		}
+	}
+	br.cfg.recs = keep
+	cur := br.b.Consumers()
+	if want < cur {
+		for _, r := range keep {
+			want = max(want, r.n)
+		}
+		want = min(want, cur)
+	}
+	if want != cur {
+		_ = br.b.SetConsumers(want) // within [1, partitions]
 	}
 }
