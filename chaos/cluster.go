@@ -119,7 +119,7 @@ func (c *cluster) start(bin, dir string, cfgs []kv.NodeConfig) error {
 			return fmt.Errorf("%w: %v", ErrHarness, err)
 		}
 		c.procs = append(c.procs, p)
-		c.started = append(c.started, p.cmd.Process.Pid)
+		c.started = append(c.started, p.Pid())
 	}
 	return nil
 }
@@ -134,7 +134,7 @@ func (c *cluster) stop() {
 	var wg sync.WaitGroup
 	for _, p := range procs {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.stop() }()
+		go func() { defer wg.Done(); p.Stop(stopGrace) }()
 	}
 	wg.Wait()
 	for _, cl := range c.control {
@@ -155,7 +155,7 @@ func (c *cluster) node(i int) *proc {
 }
 
 // crash kills replica i with SIGKILL.
-func (c *cluster) crash(i int) error { return c.node(i).kill() }
+func (c *cluster) crash(i int) error { return c.node(i).Kill() }
 
 // restart starts replica i again, with the same configuration (ports,
 // peers), once its process has been reaped; a node still running is left
@@ -166,7 +166,7 @@ func (c *cluster) restart(i int) error {
 	if c.stopped {
 		return fmt.Errorf("%s: not restarted: the run is stopping", c.ids[i])
 	}
-	if !c.procs[i].exited() {
+	if !c.procs[i].Exited() {
 		return nil
 	}
 	p, err := startNode(c.bin, c.dir, c.cfgs[i])
@@ -174,13 +174,13 @@ func (c *cluster) restart(i int) error {
 		return err
 	}
 	c.procs[i] = p
-	c.started = append(c.started, p.cmd.Process.Pid)
+	c.started = append(c.started, p.Pid())
 	return nil
 }
 
 // pause stops replica i with SIGSTOP; resume continues it with SIGCONT.
-func (c *cluster) pause(i int) error  { return c.node(i).signal(syscall.SIGSTOP) }
-func (c *cluster) resume(i int) error { return c.node(i).signal(syscall.SIGCONT) }
+func (c *cluster) pause(i int) error  { return c.node(i).Signal(syscall.SIGSTOP) }
+func (c *cluster) resume(i int) error { return c.node(i).Signal(syscall.SIGCONT) }
 
 // pids returns the process id of every node process started so far,
 // restarts included.
@@ -196,8 +196,8 @@ func (c *cluster) exited() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range c.procs {
-		if p.exited() && !p.killed.Load() {
-			return p.id
+		if p.Exited() && !p.Killed() {
+			return p.Name
 		}
 	}
 	return ""

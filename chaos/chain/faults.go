@@ -156,7 +156,7 @@ func (c *Chain) crash(ctx context.Context, name string) (func() error, error) {
 	idx := c.instances(name)
 	for _, i := range idx {
 		p := c.proc(i)
-		p.kill()
+		_ = p.Kill()
 		c.note("kill", p, nil)
 	}
 	return func() error {
@@ -183,7 +183,7 @@ func (c *Chain) pause(name string) (func() error, error) {
 	resume := func() error {
 		var errs []error
 		for _, p := range ps {
-			err := p.signal(syscall.SIGCONT)
+			err := p.Signal(syscall.SIGCONT)
 			c.note("continue", p, err)
 			errs = append(errs, err)
 		}
@@ -191,7 +191,7 @@ func (c *Chain) pause(name string) (func() error, error) {
 	}
 	var errs []error
 	for _, p := range ps {
-		err := p.signal(syscall.SIGSTOP)
+		err := p.Signal(syscall.SIGSTOP)
 		c.note("stop", p, err)
 		errs = append(errs, err)
 	}
@@ -200,7 +200,7 @@ func (c *Chain) pause(name string) (func() error, error) {
 
 // note records a process event.
 func (c *Chain) note(action string, p *proc, err error) {
-	e := ProcessEvent{At: time.Since(c.started), Action: action, Service: p.name, PID: p.cmd.Process.Pid}
+	e := ProcessEvent{At: time.Since(c.started), Action: action, Service: p.Name, PID: p.Pid()}
 	if err != nil {
 		e.Err = err.Error()
 	}

@@ -310,11 +310,11 @@ func (c *Chain) waitReady(ctx context.Context, i int) error {
 		if _, err := c.instanceStatus(ctx, i); err == nil {
 			return nil
 		}
-		if p.exited() {
-			return fmt.Errorf("%w: %s exited at start-up (see %s.log): %v", ErrHarness, p.name, p.name, p.err)
+		if p.Exited() {
+			return fmt.Errorf("%w: %s exited at start-up (see %s.log): %v", ErrHarness, p.Name, p.Name, p.Err())
 		}
 		if time.Now().After(deadline) || !sleep(ctx, 20*time.Millisecond) {
-			return fmt.Errorf("%w: %s did not answer within %v", ErrHarness, p.name, c.wait)
+			return fmt.Errorf("%w: %s did not answer within %v", ErrHarness, p.Name, c.wait)
 		}
 	}
 }
@@ -420,7 +420,7 @@ func (c *Chain) PIDs() []int {
 	defer c.mu.Unlock()
 	out := make([]int, len(c.procs))
 	for i, p := range c.procs {
-		out[i] = p.cmd.Process.Pid
+		out[i] = p.Pid()
 	}
 	return out
 }
@@ -430,8 +430,8 @@ func (c *Chain) exited() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range c.procs {
-		if p.exited() {
-			return p.name
+		if p.Exited() {
+			return p.Name
 		}
 	}
 	return ""
@@ -456,7 +456,7 @@ func (c *Chain) Close() error {
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range procs {
-		wg.Go(p.stop)
+		wg.Go(func() { p.Stop(stopGrace) })
 	}
 	wg.Wait()
 	if c.h != nil {
