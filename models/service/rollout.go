@@ -241,19 +241,7 @@ func (r *rolloutRun) resize(v uint8, pods, want int) {
 // launchVersion starts an instance of version v in the lowest stopped
 // slot or a new one.
 func (s *Service) launchVersion(v uint8, r *rolloutRun) {
-	var in *Instance
-	for _, c := range s.inst {
-		if c.phase == phaseStopped {
-			in = c
-			break
-		}
-	}
-	if in == nil {
-		in = s.add()
-		if s.onAdd != nil {
-			s.onAdd(in.index)
-		}
-	}
+	in := s.freeSlot()
 	in.version = v
 	in.svc, in.errorRate = s.dist, s.cfg.ErrorRate
 	if v == 1 {

@@ -63,22 +63,25 @@ func (s *Service) launchOne() bool {
 	if s.cfg.MaxInstances > 0 && s.live >= s.cfg.MaxInstances {
 		return false
 	}
-	var in *Instance
-	for _, c := range s.inst {
-		if c.phase == phaseStopped {
-			in = c
-			break
-		}
-	}
-	if in == nil {
-		in = s.add()
-		if s.onAdd != nil {
-			s.onAdd(in.index)
-		}
-	}
+	in := s.freeSlot()
 	s.setLive(s.live + 1)
 	in.launch(s.cfg.Startup)
 	return true
+}
+
+// freeSlot returns the lowest stopped instance slot, or a new one (a new
+// node).
+func (s *Service) freeSlot() *Instance {
+	for _, c := range s.inst {
+		if c.phase == phaseStopped {
+			return c
+		}
+	}
+	in := s.add()
+	if s.onAdd != nil {
+		s.onAdd(in.index)
+	}
+	return in
 }
 
 // stopOne stops the newest starting instance, or else drains the
