@@ -52,6 +52,8 @@ type World struct {
 
 	ledger *service.Ledger // sagas.go, nil without sagas
 
+	failovers map[string]float64 // failover.go: metric name -> ms, -1 if none
+
 	scalers []*scaler // autoscale.go
 
 	stores    []*storeRun
@@ -61,7 +63,7 @@ type World struct {
 
 // Build creates the world for sc on a kernel seeded with seed.
 func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
-	w := &World{sc: sc, k: sim.New(seed), byName: map[string][]sim.NodeID{}}
+	w := &World{sc: sc, k: sim.New(seed), byName: map[string][]sim.NodeID{}, failovers: map[string]float64{}}
 	var err error
 	if w.net, err = sim.NewNetwork(w.k, sim.LinkConfig{}); err != nil {
 		return nil, err
@@ -243,6 +245,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
 	w.startAutoscalers()
 	w.watchConvergence()
+	w.watchFailovers()
 	// Stores run forever (heartbeats, anti-entropy): stop after the settle
 	// time. Services alone go idle once the last request ends.
 	limit := end.Add(w.settle() + w.maxTimeout())
@@ -277,6 +280,9 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	w.brokerMetrics(&run)
 	w.sagaMetrics(&run)
 	w.rolloutMetrics(&run)
+	for name, ms := range w.failovers { // into a map: order does not matter
+		run.Metrics[name] = ms
+	}
 	if err := w.traceResults(&run); err != nil {
 		return results.Run{}, err
 	}

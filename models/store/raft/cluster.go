@@ -98,6 +98,12 @@ func (c *Cluster) Leader() int {
 	return best
 }
 
+// Leads reports whether replica i is live and leader, and its term.
+func (c *Cluster) Leads(i int) (bool, uint64) {
+	r := c.replicas[i]
+	return !r.down && r.role == leader, r.term
+}
+
 // Term returns the highest term any replica has reached.
 func (c *Cluster) Term() uint64 {
 	var t uint64

@@ -13,6 +13,15 @@ func (r *replica) campaign() {
 	if r.role == leader {
 		return
 	}
+	// As hashicorp/raft's follower loop: the timer fires every [T, 2T)
+	// whatever it hears, and only a fire that finds no contact (an
+	// AppendEntries from the leader or a granted vote) for T or more
+	// starts an election. Contact does not re-arm the timer, so noticing
+	// a lost leader takes T plus the rest of the timer's current cycle.
+	if r.role == follower && r.c.k.Now().Sub(r.lastContact) < r.c.cfg.HeartbeatTimeout && r.lastContact != 0 {
+		r.resetElection(r.c.cfg.HeartbeatTimeout)
+		return
+	}
 	r.term++
 	r.role, r.leader, r.votedFor, r.votes = candidate, -1, r.i, 1
 	r.resetElection(r.c.cfg.ElectionTimeout)
@@ -35,7 +44,7 @@ func (r *replica) onVote(m *message) {
 	grant := m.term == r.term && (r.votedFor < 0 || r.votedFor == m.from) && upToDate
 	if grant {
 		r.votedFor = m.from
-		r.resetElection(r.c.cfg.HeartbeatTimeout)
+		r.lastContact = r.c.k.Now()
 	}
 	r.c.send(r.i, m.from, message{kind: msgVoteResp, from: r.i, term: r.term, ok: grant})
 }

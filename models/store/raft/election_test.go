@@ -84,3 +84,34 @@ func TestElectionTimesMatchRaftPaper(t *testing.T) {
 	t.Logf("seed %d, timeouts all 150 ms: median %v, p99 %v, max %v (capped at 10s)", seed, fixed.median, fixed.p99, fixed.max)
 	assert.Greater(t, fixed.median, 10*random.median, "seed %d: split votes should slow elections down", seed)
 }
+
+// TestFollowersCheckContactPeriodically: as in hashicorp/raft's follower
+// loop, a follower's timer fires every [T, 2T) whatever it hears, and
+// starts an election only when its last contact is T old or more; contact
+// does not re-arm it. With a heartbeat every T/10 and timers re-armed by
+// each heartbeat (textbook Raft), every election would start within 2T of
+// the leader's crash; here a follower whose timer fired just before the
+// contact was T old waits a whole further cycle, so with two followers
+// about one crash in nine takes longer than 2T (up to 3T).
+func TestFollowersCheckContactPeriodically(t *testing.T) {
+	const T = 150 * time.Millisecond
+	cfg := paperConfig(false)
+	e := newEnv(t, 3, 3, cfg, time.Millisecond, 0)
+	rng := e.k.Stream("test/settle")
+	var times []time.Duration
+	for range 60 {
+		require.GreaterOrEqual(t, e.awaitLeader(10*time.Second), 0)
+		e.run(time.Second + time.Duration(rng.Int64N(int64(T))))
+		l := e.c.Leader()
+		start := e.k.Now()
+		e.c.Crash(l)
+		require.GreaterOrEqual(t, e.awaitLeader(10*time.Second), 0)
+		times = append(times, e.k.Now().Sub(start))
+		e.c.Restart(l)
+	}
+	slices.Sort(times)
+	t.Logf("3 replicas, T = %v: time to a new leader: min %v, median %v, max %v", T, times[0], times[len(times)/2], times[len(times)-1])
+	assert.GreaterOrEqual(t, times[0], T-T/10, "never before the last contact is T old")
+	assert.Greater(t, times[len(times)-1], 2*T, "some elections wait a further timer cycle")
+	assert.Less(t, times[len(times)-1], 3*T+50*time.Millisecond)
+}

@@ -61,6 +61,8 @@ type replica struct {
 	votes   int
 	timer   sim.Timer // election timeout (follower, candidate)
 
+	lastContact sim.Time // last AppendEntries from the leader or vote granted; 0 for never
+
 	// Leader only.
 	next, match []uint64
 	contact     []sim.Time // last AppendEntries response from each replica

@@ -49,7 +49,7 @@ func (r *replica) onAppend(m *message) {
 	if r.role != follower || r.leader != m.from {
 		r.becomeFollower(m.term, m.from)
 	}
-	r.resetElection(r.c.cfg.HeartbeatTimeout)
+	r.lastContact = r.c.k.Now()
 	if m.index > r.lastIndex() || r.log[m.index].term != m.logTerm {
 		hint := min(r.lastIndex(), m.index-1)
 		r.c.send(r.i, m.from, message{kind: msgAppendResp, from: r.i, term: r.term, match: hint})
