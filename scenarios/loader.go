@@ -157,6 +157,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(unmarshaler) {
+		// Decode it here too, so that its error names the field.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			return w.errorf(n, path, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", n.Line)))
+		}
 		return nil
 	}
 	switch {

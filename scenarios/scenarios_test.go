@@ -128,6 +128,8 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 		{"unknown variant in expect", "variant: least-outstanding\n    check", "variant: fastest\n    check", `bad.yaml:56: expect[2].variant: "fastest" is not a variant of this scenario`},
 		{"not a mapping", "load:\n  target: api\n  balancer: random\n  timeout: 1s\n  open:\n    shape: constant\n    rps: 320\n", "load: 3\n", `bad.yaml:24: load: must be a load generator (a mapping) or a list of them, got "3"`},
 		{"yaml syntax", "seeds: 3", "seeds: [3", "bad.yaml: line 11: did not find expected ',' or ']'"},
+		{"bad count or percentage", "      workers: 1", "      workers: 1\n      rollout: {at: 5s, max_surge: 150%x}", `bad.yaml:18: topology.services[0].rollout.max_surge: "150%x" is neither a count nor a percentage like "25%"`},
+		{"call to no service", "      workers: 1", "      workers: 1\n      calls: [{service: db}]", `bad.yaml:18: topology.services[0].calls[0].service: "db" is not a service of the topology`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
