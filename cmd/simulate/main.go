@@ -63,6 +63,7 @@ Examples:
   simulate -scenario my-architecture.yaml -seed 42 -seeds 1
   simulate -scenario balancer -json | jq '.variants[].stats["during.availability"]'
   simulate -scenario partition -real              # simulation and real raft nodes, one report
+  simulate -scenario cascade -real -time-scale 0.1  # and a real HTTP service chain
   simulate -scenario my.yaml -search -budget 200  # find and shrink a case that breaks a hypothesis
 
 Flags:
