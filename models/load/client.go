@@ -17,6 +17,10 @@ import (
 // attempt, with that attempt's outcome.
 type Observer func(start, end sim.Time, o results.Outcome)
 
+// EndpointObserver receives each request's outcome as Observer does, with
+// the index of the target's endpoint the request was for.
+type EndpointObserver func(endpoint int, start, end sim.Time, o results.Outcome)
+
 // Event kinds of a client's handler (service.KindReply is the fourth),
 // and the kind of its trace records.
 const (
@@ -42,6 +46,9 @@ type Client struct {
 	target  *service.Service
 	bal     service.Balancer
 	observe Observer
+	byEp    EndpointObserver // nil: none
+
+	endpoints *rand.Rand // draws each request's endpoint, nil if the target has none
 
 	arrivals  *rand.Rand // open loop
 	think     *rand.Rand // closed loop
@@ -77,6 +84,7 @@ type request struct {
 	live    bool
 	inst    int32    // instance picked by the balancer for the current attempt
 	user    int32    // closed-loop user, or -1
+	ep      int32    // the target's endpoint, the same for every attempt
 	attempt int32    // the current attempt, 1 for the first
 	start   sim.Time // intended start
 	timer   sim.Timer
@@ -114,6 +122,9 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 	} else {
 		c.think = k.Stream(prefix + "/think")
 		c.thinkTime, _ = cfg.Closed.build() // validated above
+	}
+	if len(target.Endpoints()) > 0 {
+		c.endpoints = k.Stream(prefix + "/endpoint")
 	}
 	if cfg.Retry != nil {
 		if c.retry, err = service.NewRetrier(cfg.Retry, k.Stream(prefix+"/retry")); err != nil {
@@ -167,6 +178,10 @@ func (c *Client) UseTracer(t *service.Tracer, sample float64) {
 	c.tracer, c.sample = t, sample
 	c.traceRng = c.k.Stream("load/" + c.name + "/trace")
 }
+
+// ObserveEndpoints makes the client tell fn the outcome of every request
+// with its endpoint, besides the Observer.
+func (c *Client) ObserveEndpoints(fn EndpointObserver) { c.byEp = fn }
 
 // Name returns the client's name.
 func (c *Client) Name() string { return c.name }
@@ -302,6 +317,9 @@ func (c *Client) send(user int32) {
 	slot := c.alloc()
 	r := &c.reqs[slot]
 	r.live, r.user, r.start = true, user, c.k.Now()
+	if c.endpoints != nil {
+		r.ep = int32(service.PickEndpoint(c.target.Endpoints(), c.endpoints))
+	}
 	if c.tracer != nil && c.traceRng.Float64() < c.sample {
 		r.root = c.tracer.StartTrace(c.name, r.start)
 	}
@@ -330,7 +348,7 @@ func (c *Client) attempt(slot int32) {
 	r.inst = int32(c.bal.Pick(ready))
 	r.span = c.tracer.StartClient(r.root, c.id, id, c.name, c.target.Name(), int(r.attempt), c.k.Now())
 	c.deadlines.Set(c.id, id, c.k.Now().Add(c.cfg.Timeout))
-	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), id)
+	service.SendRequest(c.net, c.node, c.id, c.target.Instance(int(r.inst)), int(r.ep), id)
 }
 
 // attemptDone ends the current attempt of the request in slot with
@@ -395,7 +413,7 @@ func outcomeOf(st service.Status) results.Outcome {
 // has already told the balancer.
 func (c *Client) finish(slot int32, o results.Outcome) {
 	r := &c.reqs[slot]
-	start, user := r.start, r.user
+	start, user, ep := r.start, r.user, int(r.ep)
 	now := c.k.Now()
 	c.tracer.End(r.root, now, o.String())
 	c.release(slot)
@@ -403,6 +421,9 @@ func (c *Client) finish(slot int32, o results.Outcome) {
 	c.counts[o]++
 	c.k.Record(c.id, kindOutcome, int64(now.Sub(start)), int64(o))
 	c.observe(start, now, o)
+	if c.byEp != nil {
+		c.byEp(ep, start, now, o)
+	}
 	if user >= 0 {
 		c.thinkThenSend(user)
 	}

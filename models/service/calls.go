@@ -70,6 +70,7 @@ type dependency struct {
 	stats        CallStats
 	reroute      int32 // the dependency of cfg.FallbackTo, or -1
 	compensation int32 // the dependency of cfg.Compensate, or -1
+	endpoint     int32 // the callee's endpoint of cfg.Endpoint, or -1 to draw one by weight
 
 	halfOpenGen    uint64 // the half-open generation being counted
 	halfOpenTrials uint32 // trials admitted in it
@@ -94,6 +95,7 @@ func (d *dependency) checkHalfOpen(now sim.Time, gen uint64) {
 // fan is the state of one held request's calls: which worker holds it,
 // under which token, and how its calls have ended so far.
 type fan struct {
+	list     callList // the calls the request's endpoint makes
 	token    uint32
 	req      Request
 	deadline sim.Time // 0: none
@@ -126,6 +128,7 @@ type op struct {
 	rerouted  bool     // the op is a failed call's fallback_to call
 	span      int      // the current attempt's span, 0 if untraced
 	compStep  int16    // saga: the step this op compensates, -1 for a step
+	endpoint  int32    // the callee's endpoint, the same for every attempt
 	wire      bool     // a request of the attempt is on the wire
 	meshTries int8     // the sidecar's retries of the current attempt
 }
@@ -138,11 +141,16 @@ type caller struct {
 	id   sim.HandlerID
 	name string
 	mode string
-	need int // parallel: successes that answer the request
-	n    int // the calls of the config; deps beyond are fallback_to targets
 	rng  *rand.Rand
-	deps []*dependency
-	fans []fan // per worker
+	// deps holds the calls of lists[0] (the service's), then each
+	// endpoint's own, then the fallback_to and compensate targets.
+	deps  []*dependency
+	lists []callList
+	// listOf is the index in lists of each endpoint's calls; nil for a
+	// service without endpoints.
+	listOf []int32
+	epRng  *rand.Rand // draws the callee's endpoint of calls that name none, nil if none do
+	fans   []fan      // per worker
 
 	mesh        *MeshConfig // nil: no sidecars
 	meshRng     *rand.Rand
@@ -151,69 +159,139 @@ type caller struct {
 	free        []int32
 }
 
+// callList is one list of calls a request makes, deps[first:first+n]:
+// the service's, or an endpoint's own.
+type callList struct {
+	first, n int32
+	need     int32 // parallel: successes that answer the request
+}
+
+// primary is a call of one of a caller's lists, as configured.
+type primary struct {
+	field  string // its path: calls[i] or endpoints[e].calls[i]
+	stream string // the prefix of its streams
+	call   Call
+}
+
+// primaries lists the calls of the service, then each endpoint's own,
+// in the order of the caller's deps, with the lists they form.
+func primaries(name string, cfg *Config) ([]primary, []callList, []int32) {
+	var out []primary
+	list := func(field, stream string, calls []Call) callList {
+		l := callList{first: int32(len(out)), n: int32(len(calls)), need: int32(len(calls))}
+		if cfg.CallQuorum > 0 {
+			l.need = int32(min(cfg.CallQuorum, len(calls)))
+		}
+		for i, call := range calls {
+			out = append(out, primary{field: fmt.Sprintf("%scalls[%d]", field, i), stream: stream, call: call})
+		}
+		return l
+	}
+	lists := []callList{list("", name, cfg.Calls)}
+	var listOf []int32
+	for e, ep := range cfg.Endpoints {
+		if ep.Calls == nil {
+			listOf = append(listOf, 0)
+			continue
+		}
+		listOf = append(listOf, int32(len(lists)))
+		lists = append(lists, list(fmt.Sprintf("endpoints[%d].", e), name+"/"+ep.Name, ep.Calls))
+	}
+	return out, lists, listOf
+}
+
 // newCaller builds the calls of instance in to the services targets
 // names (each validated by Config.Validate).
 func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*caller, error) {
 	name := in.name + "/calls"
 	c := &caller{in: in, k: in.k, name: name, mode: cfg.CallMode, fans: make([]fan, len(in.workers))}
-	c.n, c.need = len(cfg.Calls), len(cfg.Calls)
-	if cfg.CallQuorum > 0 {
-		c.need = cfg.CallQuorum
-	}
+	prims, lists, listOf := primaries(name, cfg)
+	c.lists, c.listOf = lists, listOf
 	if cfg.CallMode == Route {
 		c.rng = in.k.Stream(name + "/route")
 	}
 	if m := in.owner.mesh; m != nil {
 		c.mesh, c.meshRng, c.meshBackoff = m, in.k.Stream(name+"/mesh"), envoyBackoff
 	}
-	for i, call := range cfg.Calls {
-		d, err := newDependency(in.k, name, i, call, targets(call.Service))
+	for _, p := range prims {
+		d, err := newDependency(in.k, p.stream, p.field, p.call, targets(p.call.Service))
 		if err != nil {
 			return nil, err
 		}
 		c.deps = append(c.deps, d)
 	}
-	for i, call := range cfg.Calls {
-		if call.FallbackTo == "" {
+	for i, p := range prims {
+		if p.call.FallbackTo == "" {
 			continue
 		}
 		// The fallback call is plain: the failed call's timeout, no policies.
-		fb := Call{Service: call.FallbackTo, Balancer: call.Balancer, Timeout: call.Timeout}
-		d, err := newDependency(in.k, name+"/fallback", i, fb, targets(call.FallbackTo))
+		fb := Call{Service: p.call.FallbackTo, Balancer: p.call.Balancer, Timeout: p.call.Timeout}
+		d, err := newDependency(in.k, p.stream+"/fallback", p.field, fb, targets(p.call.FallbackTo))
 		if err != nil {
-			return nil, prefixErr(fmt.Sprintf("calls[%d].fallback_to: ", i), err)
+			return nil, prefixErr(p.field+".fallback_to: ", err)
 		}
 		c.deps[i].reroute = int32(len(c.deps))
 		c.deps = append(c.deps, d)
 	}
-	for i, call := range cfg.Calls {
-		if call.Compensate == "" {
+	for i, p := range prims {
+		if p.call.Compensate == "" {
 			continue
 		}
 		// The compensation retries as the step does.
-		comp := Call{Service: call.Compensate, Balancer: call.Balancer, Timeout: call.Timeout, Retry: call.Retry.Clone()}
-		d, err := newDependency(in.k, name+"/compensate", i, comp, targets(call.Compensate))
+		comp := Call{Service: p.call.Compensate, Balancer: p.call.Balancer, Timeout: p.call.Timeout, Retry: p.call.Retry.Clone()}
+		d, err := newDependency(in.k, p.stream+"/compensate", p.field, comp, targets(p.call.Compensate))
 		if err != nil {
-			return nil, prefixErr(fmt.Sprintf("calls[%d].compensate: ", i), err)
+			return nil, prefixErr(p.field+".compensate: ", err)
 		}
 		c.deps[i].compensation = int32(len(c.deps))
 		c.deps = append(c.deps, d)
+	}
+	for _, d := range c.deps {
+		if d.endpoint < 0 && len(d.target.Endpoints()) > 1 {
+			c.epRng = in.k.Stream(name + "/endpoint")
+			break
+		}
 	}
 	c.id = in.k.Register(name, c)
 	return c, nil
 }
 
-func newDependency(k *sim.Kernel, prefix string, i int, call Call, target *Service) (*dependency, error) {
-	field := fmt.Sprintf("calls[%d]", i)
+// list returns the calls a request for endpoint e makes.
+func (c *caller) list(e int) callList {
+	if c.listOf == nil {
+		return c.lists[0]
+	}
+	return c.lists[c.listOf[e]]
+}
+
+// makes reports whether a request for endpoint e makes calls.
+func (c *caller) makes(e int) bool { return c.list(e).n > 0 }
+
+// calleeEndpoint is the endpoint of the callee a call to d goes to: the
+// one its config names, else one drawn by the callee's weights.
+func (c *caller) calleeEndpoint(d *dependency) int32 {
+	if d.endpoint >= 0 {
+		return d.endpoint
+	}
+	return int32(PickEndpoint(d.target.Endpoints(), c.epRng))
+}
+
+func newDependency(k *sim.Kernel, prefix, field string, call Call, target *Service) (*dependency, error) {
 	if target == nil {
 		return nil, fieldErr(field+".service", "no service is named %q", call.Service)
+	}
+	d := &dependency{cfg: call, target: target, reroute: -1, compensation: -1, endpoint: -1}
+	if call.Endpoint != "" {
+		if d.endpoint = int32(target.cfg.EndpointIndex(call.Endpoint)); d.endpoint < 0 {
+			return nil, fieldErr(field+".endpoint", "service %q has no endpoint %q", call.Service, call.Endpoint)
+		}
 	}
 	stream := fmt.Sprintf("%s/%s", prefix, call.Service)
 	bal, err := NewBalancer(call.Balancer, target.Len(), k.Stream(stream+"/balancer"))
 	if err != nil {
 		return nil, err
 	}
-	d := &dependency{cfg: call, target: target, bal: bal, reroute: -1, compensation: -1}
+	d.bal = bal
 	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
 		return nil, prefixErr(field+".retry.", err)
 	}
@@ -260,7 +338,7 @@ func (c *caller) HandleEvent(ev sim.Event) {
 	case kindMeshSend:
 		if slot, ok := c.lookup(ev.A); ok && c.ops[slot].wire {
 			o := &c.ops[slot]
-			SendRequest(c.in.net, c.in.node, c.id, c.deps[o.dep].target.Instance(int(o.inst)), ev.A)
+			SendRequest(c.in.net, c.in.node, c.id, c.deps[o.dep].target.Instance(int(o.inst)), int(o.endpoint), ev.A)
 		}
 	case kindCallTimeout:
 		if slot, ok := c.lookup(ev.A); ok {
@@ -309,39 +387,41 @@ func outcomeOf(st Status) results.Outcome {
 
 // begin starts the calls of request r, held by worker w under token.
 func (c *caller) begin(w int32, token uint32, r Request) {
-	f := fan{token: token, req: r}
+	f := fan{list: c.list(r.Endpoint), token: token, req: r}
 	if d, ok := c.in.deadlines.Of(r); ok && c.in.honor {
 		f.deadline = d
 	}
 	c.fans[w] = f
 	switch c.mode {
 	case Parallel:
-		for d := range c.n {
-			c.start(w, int32(d))
+		for d := range f.list.n {
+			c.start(w, f.list.first+d)
 		}
 	case Route:
-		c.start(w, c.route())
+		c.start(w, c.route(f.list))
 	case Saga:
 		c.sagaBegin(w)
 	default:
-		c.start(w, 0)
+		c.start(w, f.list.first)
 	}
 }
 
-// route picks the one call a request makes, by the calls' weights now.
-func (c *caller) route() int32 {
+// route picks the one call of l a request makes, by the calls' weights
+// now.
+func (c *caller) route(l callList) int32 {
 	now := time.Duration(c.k.Now())
+	deps := c.deps[l.first : l.first+l.n]
 	total := 0.0
-	for d := range c.n {
-		total += c.deps[d].cfg.WeightAt(now)
+	for _, d := range deps {
+		total += d.cfg.WeightAt(now)
 	}
 	x := c.rng.Float64() * total
-	for d := range c.n {
-		if x -= c.deps[d].cfg.WeightAt(now); x < 0 {
-			return int32(d)
+	for i, d := range deps {
+		if x -= d.cfg.WeightAt(now); x < 0 {
+			return l.first + int32(i)
 		}
 	}
-	return int32(c.n - 1) // rounding: the last call with a weight
+	return l.first + l.n - 1 // rounding: the last call with a weight
 }
 
 // start begins call d for the request worker w holds.
@@ -354,6 +434,7 @@ func (c *caller) startOn(w, d int32, rerouted bool) {
 	o := &c.ops[slot]
 	o.live, o.worker, o.token, o.dep, o.attempt, o.rerouted = true, w, c.fans[w].token, d, 1, rerouted
 	o.compStep = -1
+	o.endpoint = c.calleeEndpoint(c.deps[d])
 	o.deadline = c.fans[w].deadline
 	c.deps[d].stats.Calls++
 	c.try(slot)
@@ -478,7 +559,7 @@ func (c *caller) dispatch(slot int32) {
 		c.k.After(delay, c.id, kindMeshSend, id, 0)
 		return
 	}
-	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), id)
+	SendRequest(c.in.net, c.in.node, c.id, d.target.Instance(int(o.inst)), int(o.endpoint), id)
 }
 
 // timedOut ends the op's attempt at its timer: on the wire, or still
@@ -595,11 +676,11 @@ func (c *caller) callEnded(slot int32, out results.Outcome) {
 	switch {
 	case c.mode == Sequential && !success:
 		c.answer(o.worker, StatusError)
-	case c.mode == Sequential && f.ok < c.n:
-		c.start(o.worker, int32(f.ok))
-	case f.ok >= c.need:
+	case c.mode == Sequential && f.ok < int(f.list.n):
+		c.start(o.worker, f.list.first+int32(f.ok))
+	case f.ok >= int(f.list.need):
 		c.answer(o.worker, StatusOK)
-	case f.bad > c.n-c.need:
+	case f.bad > int(f.list.n-f.list.need):
 		c.answer(o.worker, StatusError)
 	}
 }
@@ -677,7 +758,7 @@ func (s *Service) Connect(targets func(name string) *Service, deadlines *Deadlin
 // connect sets up instance in's deadlines and calls.
 func (s *Service) connect(in *Instance) error {
 	in.deadlines, in.honor, in.tracer, in.ledger = s.deadlines, s.cfg.HonorDeadlines, s.tracer, s.ledger
-	if len(s.cfg.Calls) == 0 || s.targets == nil {
+	if !s.cfg.makesCalls() || s.targets == nil {
 		return nil
 	}
 	c, err := newCaller(in, &s.cfg, s.targets)

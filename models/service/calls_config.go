@@ -70,6 +70,10 @@ type Call struct {
 	// Idempotent says the called service recognises a retried request
 	// (an idempotency key) and applies its effect once.
 	Idempotent bool `yaml:"idempotent"`
+	// Endpoint names the endpoint of Service the call is for (see
+	// Endpoint). "" (the default) draws one per call by the endpoints'
+	// weights; it must be "" for a service without endpoints.
+	Endpoint string `yaml:"endpoint"`
 	// Weight is the share of requests this call gets in call_mode route
 	// (relative to the other calls' weights). Default 1; must be >= 0.
 	Weight *float64 `yaml:"weight"`
@@ -204,35 +208,70 @@ func (c *Call) validate(i int) error {
 	return nil
 }
 
-// validateCalls checks the call settings of c.
+// validateCalls checks the call settings of c: the service's calls and
+// each endpoint's own.
 func (c Config) validateCalls() error {
-	switch {
-	case c.CallMode != Sequential && c.CallMode != Parallel && c.CallMode != Route && c.CallMode != Saga:
+	if c.CallMode != Sequential && c.CallMode != Parallel && c.CallMode != Route && c.CallMode != Saga {
 		return fieldErr("call_mode", "must be sequential, parallel, route or saga, got %q", c.CallMode)
-	case c.CallQuorum < 0 || c.CallQuorum > len(c.Calls):
-		return fieldErr("call_quorum", "must be in [0, %d] (0 waits for every call), got %d", len(c.Calls), c.CallQuorum)
+	}
+	if err := c.validateCallList("", c.Calls); err != nil {
+		return err
+	}
+	for i, e := range c.Endpoints {
+		if e.Calls == nil {
+			continue
+		}
+		prefix := fmt.Sprintf("endpoints[%d].", i)
+		if c.CallMode == Saga && len(e.Calls) > 0 {
+			return fieldErr(prefix+"calls", "call_mode saga runs the service's calls only: an endpoint's own calls need another call_mode")
+		}
+		if err := c.validateCallList(prefix, e.Calls); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateCallList checks one list of calls (the service's, or an
+// endpoint's under prefix) against the service's call settings.
+func (c Config) validateCallList(prefix string, calls []Call) error {
+	switch {
+	case prefix == "" && (c.CallQuorum < 0 || c.CallQuorum > len(calls) && (len(calls) > 0 || !c.hasOwnCalls())):
+		return fieldErr("call_quorum", "must be in [0, %d] (0 waits for every call), got %d", len(calls), c.CallQuorum)
+	case prefix != "" && len(calls) > 0 && c.CallQuorum > len(calls):
+		return fieldErr(prefix+"calls", "must list at least call_quorum (%d) calls, got %d", c.CallQuorum, len(calls))
 	case c.CallQuorum > 0 && c.CallMode != Parallel:
 		return fieldErr("call_quorum", "needs call_mode parallel, got call_mode %s", c.CallMode)
 	}
-	if c.CallMode == Route && !anyWeight(c.Calls) {
-		return fieldErr("calls", "call_mode route needs a call with a weight > 0 at some time")
+	if c.CallMode == Route && len(calls) > 0 && !anyWeight(calls) {
+		return fieldErr(prefix+"calls", "call_mode route needs a call with a weight > 0 at some time")
 	}
-	for i := range c.Calls {
-		if c.Calls[i].Service == c.Name || c.Calls[i].FallbackTo == c.Name && c.Name != "" {
-			return fieldErr(fmt.Sprintf("calls[%d].service", i), "a service cannot call itself (%q)", c.Name)
-		}
-		if err := c.Calls[i].validate(i); err != nil {
+	for i := range calls {
+		if err := c.validateCall(i, calls[i]); err != nil {
+			if prefix != "" {
+				return prefixErr(prefix, err)
+			}
 			return err
 		}
-		call := c.Calls[i]
-		switch {
-		case call.Compensate != "" && c.CallMode != Saga:
-			return fieldErr(fmt.Sprintf("calls[%d].compensate", i), "needs call_mode saga, got call_mode %s", c.CallMode)
-		case c.CallMode == Saga && (call.Fallback || call.FallbackTo != ""):
-			return fieldErr(fmt.Sprintf("calls[%d].fallback", i), "a saga step cannot fall back: it succeeds or is compensated")
-		case call.Compensate == c.Name && c.Name != "":
-			return fieldErr(fmt.Sprintf("calls[%d].compensate", i), "a service cannot call itself (%q)", c.Name)
-		}
+	}
+	return nil
+}
+
+// validateCall checks calls[i] of a list against the service's settings.
+func (c Config) validateCall(i int, call Call) error {
+	if call.Service == c.Name || call.FallbackTo == c.Name && c.Name != "" {
+		return fieldErr(fmt.Sprintf("calls[%d].service", i), "a service cannot call itself (%q)", c.Name)
+	}
+	if err := call.validate(i); err != nil {
+		return err
+	}
+	switch {
+	case call.Compensate != "" && c.CallMode != Saga:
+		return fieldErr(fmt.Sprintf("calls[%d].compensate", i), "needs call_mode saga, got call_mode %s", c.CallMode)
+	case c.CallMode == Saga && (call.Fallback || call.FallbackTo != ""):
+		return fieldErr(fmt.Sprintf("calls[%d].fallback", i), "a saga step cannot fall back: it succeeds or is compensated")
+	case call.Compensate == c.Name && c.Name != "":
+		return fieldErr(fmt.Sprintf("calls[%d].compensate", i), "a service cannot call itself (%q)", c.Name)
 	}
 	return nil
 }

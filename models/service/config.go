@@ -119,6 +119,11 @@ type Config struct {
 	// Rollout is a rolling update to a new version during the run; nil
 	// has none.
 	Rollout *RolloutConfig `yaml:"rollout"`
+	// Endpoints are the service's operations, each with its own service
+	// time and calls (see Endpoint); every request is for one of them.
+	// None (the default): every request costs service_time and makes
+	// calls.
+	Endpoints []Endpoint `yaml:"endpoints"`
 }
 
 // Overflow policies of a full queue.
@@ -202,7 +207,15 @@ func (c *Config) SetDefaults() {
 		r.SetDefaults()
 		c.Restart = &r
 	}
-	if len(c.Calls) > 0 && c.CallMode == "" {
+	if c.Endpoints != nil {
+		eps := make([]Endpoint, len(c.Endpoints))
+		for i := range c.Endpoints {
+			eps[i] = c.Endpoints[i]
+			eps[i].setDefaults(c)
+		}
+		c.Endpoints = eps
+	}
+	if c.makesCalls() && c.CallMode == "" {
 		c.CallMode = Sequential
 	}
 	calls := make([]Call, len(c.Calls))
@@ -272,7 +285,10 @@ func (c Config) Validate() error {
 			return prefixErr("rate_limit.", err)
 		}
 	}
-	if len(c.Calls) > 0 || c.CallMode != "" || c.CallQuorum != 0 {
+	if err := c.validateEndpoints(); err != nil {
+		return err
+	}
+	if c.makesCalls() || c.CallMode != "" || c.CallQuorum != 0 {
 		return c.validateCalls()
 	}
 	return nil

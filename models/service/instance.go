@@ -23,6 +23,9 @@ type Instance struct {
 	id   sim.HandlerID
 	r    *rand.Rand
 	svc  sim.Dist
+	// epSvc is each endpoint's service time, nil when svc serves every
+	// request (no endpoints, or a new version with its own service time).
+	epSvc []sim.Dist
 
 	limit      int                                    // queue limit, 0 = unbounded
 	lifo       bool                                   // serve the newest waiting request first
@@ -175,9 +178,11 @@ func (in *Instance) setRunning(n int) {
 
 // HandleEvent implements sim.Handler.
 func (in *Instance) HandleEvent(ev sim.Event) {
-	switch ev.Kind {
-	case KindRequest:
+	if IsRequest(ev.Kind) {
 		in.arrive(DecodeRequest(ev))
+		return
+	}
+	switch ev.Kind {
 	case kindDone:
 		in.done(int(ev.A))
 	case kindReady:
@@ -199,9 +204,10 @@ func (in *Instance) HandleEvent(ev sim.Event) {
 
 // KindName implements sim.KindNamer.
 func (in *Instance) KindName(kind uint32) string {
-	switch kind {
-	case KindRequest:
+	if IsRequest(kind) {
 		return "request"
+	}
+	switch kind {
 	case kindDone:
 		return "done"
 	case kindReady:
@@ -257,9 +263,18 @@ func (in *Instance) start(r Request) {
 	in.idle = in.idle[:len(in.idle)-1]
 	in.tokens++
 	in.workers[w] = worker{busy: true, req: r, token: in.tokens}
-	in.arm(w, in.coldStart(sim.Seconds(in.svc.Sample(in.r)))) // coldstart.go
+	in.arm(w, in.coldStart(sim.Seconds(in.serviceTime(r).Sample(in.r)))) // coldstart.go
 	in.setRunning(in.running + 1)
 	in.setPresent(in.present + 1)
+}
+
+// serviceTime is the distribution of r's service time: its endpoint's,
+// or the instance's.
+func (in *Instance) serviceTime(r Request) sim.Dist {
+	if in.epSvc != nil {
+		return in.epSvc[r.Endpoint]
+	}
+	return in.svc
 }
 
 // expired reports whether r's caller has given up on it, as far as the
@@ -289,7 +304,7 @@ func (in *Instance) done(w int) {
 		in.finish(w, StatusError)
 		return
 	}
-	if in.calls != nil {
+	if in.calls != nil && in.calls.makes(wk.req.Endpoint) {
 		wk.calling = true
 		in.calls.begin(int32(w), wk.token, wk.req)
 		return

@@ -11,8 +11,10 @@ import (
 //
 // A request is delivered to the instance's handler as
 //
-//	Kind: KindRequest, A: request ID, B: caller node << 32 | caller handler
+//	Kind: KindRequest | endpoint << 16, A: request ID, B: caller node << 32 | caller handler
 //
+// where endpoint is the index of the callee's endpoint (0 for a service
+// without endpoints, so that its requests are plain KindRequest events).
 // The ID is the caller's own and opaque to the instance, which echoes it.
 // Every request gets exactly one answer at the caller's handler, unless a
 // message is lost or black-holed on the way (the caller's timeout covers
@@ -29,6 +31,10 @@ import (
 const (
 	// KindRequest is the event kind of a request at an instance.
 	KindRequest uint32 = 1
+	// endpointShift places a request's endpoint index in its event kind;
+	// the kinds below it are the instance's own.
+	endpointShift = 16
+	kindMask      = 1<<endpointShift - 1
 	// KindReply is the event kind of a reply at the caller. A caller's
 	// handler must not use it for its own events.
 	KindReply uint32 = 1000
@@ -74,6 +80,9 @@ type Request struct {
 	ID     int64
 	From   sim.NodeID    // the caller's node, where the reply goes
 	Caller sim.HandlerID // the caller's handler, which receives the reply
+	// Endpoint is the index of the callee's endpoint the request is for,
+	// 0 for a service without endpoints.
+	Endpoint int
 }
 
 // Reply is an answer as the caller receives it.
@@ -86,9 +95,17 @@ func packCaller(node sim.NodeID, h sim.HandlerID) int64 {
 	return int64(uint32(node))<<32 | int64(h)
 }
 
-// DecodeRequest reads a KindRequest event.
+// IsRequest reports whether an event kind is a request's, for any
+// endpoint.
+func IsRequest(kind uint32) bool { return kind&kindMask == KindRequest }
+
+// requestKind is the event kind of a request for endpoint e.
+func requestKind(e int) uint32 { return KindRequest | uint32(e)<<endpointShift }
+
+// DecodeRequest reads a request event (see IsRequest).
 func DecodeRequest(ev sim.Event) Request {
-	return Request{ID: ev.A, From: sim.NodeID(uint64(ev.B) >> 32), Caller: sim.HandlerID(uint32(ev.B))}
+	return Request{ID: ev.A, From: sim.NodeID(uint64(ev.B) >> 32), Caller: sim.HandlerID(uint32(ev.B)),
+		Endpoint: int(ev.Kind >> endpointShift)}
 }
 
 // DecodeReply reads a KindReply event.
@@ -101,16 +118,17 @@ func replyTarget(caller sim.HandlerID, id int64, st Status) sim.Target {
 	return sim.Target{H: caller, Kind: KindReply, A: id, B: int64(st)}
 }
 
-// SendRequest sends request id from node from, on behalf of handler
-// caller, to instance inst. The caller's handler will receive one
+// SendRequest sends request id for endpoint (an index of the service's
+// endpoints, 0 for a service without) from node from, on behalf of
+// handler caller, to instance inst. The caller's handler will receive one
 // KindReply event for it, unless the request or its reply is lost.
-func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *Instance, id int64) {
+func SendRequest(net *sim.Network, from sim.NodeID, caller sim.HandlerID, inst *Instance, endpoint int, id int64) {
 	inst.inbound++ // a draining instance waits for it before it stops
 	net.Send(sim.Message{
 		From:    from,
 		To:      inst.node,
 		Size:    inst.reqBytes,
-		Deliver: sim.Target{H: inst.id, Kind: KindRequest, A: id, B: packCaller(from, caller)},
+		Deliver: sim.Target{H: inst.id, Kind: requestKind(endpoint), A: id, B: packCaller(from, caller)},
 		Refused: replyTarget(caller, id, StatusRefused),
 	})
 }

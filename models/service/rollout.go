@@ -20,8 +20,8 @@ type RolloutConfig struct {
 	// ErrorRate is the new version's share of failed requests (its bug).
 	// Default 0; must be in [0, 1].
 	ErrorRate float64 `yaml:"error_rate"`
-	// ServiceTime is the new version's; kind "" (the default) keeps the
-	// old one's.
+	// ServiceTime is the new version's, for every endpoint; kind "" (the
+	// default) keeps the old one's (each endpoint's own).
 	ServiceTime sim.DistSpec `yaml:"service_time"`
 }
 
@@ -243,9 +243,12 @@ func (r *rolloutRun) resize(v uint8, pods, want int) {
 func (s *Service) launchVersion(v uint8, r *rolloutRun) {
 	in := s.freeSlot()
 	in.version = v
-	in.svc, in.errorRate = s.dist, s.cfg.ErrorRate
+	in.svc, in.epSvc, in.errorRate = s.dist, s.epDists, s.cfg.ErrorRate
 	if v == 1 {
 		in.svc, in.errorRate = r.newDist, r.cfg.ErrorRate
+		if r.cfg.ServiceTime.Kind != "" { // the new version's time serves every endpoint
+			in.epSvc = nil
+		}
 	}
 	s.setLive(s.live + 1)
 	in.launch(s.cfg.Startup)

@@ -160,12 +160,12 @@ func (s *Service) UseLedger(l *Ledger) {
 
 // sagaBegin starts the saga of worker w's request.
 func (c *caller) sagaBegin(w int32) {
-	idem := make([]bool, c.n)
-	for i := range c.n {
+	idem := make([]bool, c.steps())
+	for i := range c.steps() {
 		idem[i] = c.deps[i].cfg.Idempotent
 	}
 	f := &c.fans[w]
-	f.saga, f.unsure = c.in.ledger.begin(c.n, idem), -1
+	f.saga, f.unsure = c.in.ledger.begin(c.steps(), idem), -1
 	c.start(w, 0)
 }
 
@@ -188,7 +188,7 @@ func (c *caller) sagaEnded(o op, out results.Outcome) {
 		if sg.start == 0 {
 			sg.start = now
 		}
-		if int(o.dep)+1 < c.n {
+		if int(o.dep)+1 < c.steps() {
 			c.start(o.worker, o.dep+1)
 			return
 		}
@@ -215,6 +215,7 @@ func (c *caller) compensate(w int32, step int) {
 			o := &c.ops[slot]
 			o.live, o.worker, o.token, o.dep, o.attempt, o.compStep = true, w, f.token, d, 1, int16(step)
 			o.deadline = f.deadline
+			o.endpoint = c.calleeEndpoint(c.deps[d])
 			c.deps[d].stats.Calls++
 			c.try(slot)
 			return
@@ -227,3 +228,7 @@ func (c *caller) compensate(w int32, step int) {
 	}
 	c.answer(w, StatusError)
 }
+
+// steps is the number of a saga's steps: the service's calls (an
+// endpoint's own calls cannot be a saga's, see Config.Validate).
+func (c *caller) steps() int { return int(c.lists[0].n) }

@@ -11,6 +11,7 @@ import (
 func (s *Service) add() *Instance {
 	i := len(s.inst)
 	in := newInstance(s.k, s.net, &s.cfg, s.dist, i)
+	in.epSvc = s.epDists
 	in.owner, in.index = s, i
 	if err := s.connect(in); err != nil {
 		panic(err) // Connect built the same calls for the first instances

@@ -8,12 +8,14 @@ import (
 
 // Service is a set of identical instances. Create it with New.
 type Service struct {
-	cfg   Config
-	k     *sim.Kernel
-	net   *sim.Network
-	dist  sim.Dist
-	inst  []*Instance
-	nodes []sim.NodeID
+	cfg  Config
+	k    *sim.Kernel
+	net  *sim.Network
+	dist sim.Dist
+	// epDists is each endpoint's service time, nil without endpoints.
+	epDists []sim.Dist
+	inst    []*Instance
+	nodes   []sim.NodeID
 
 	// Scaling (scale.go).
 	ready    []int // indices of the ready instances, increasing
@@ -62,7 +64,11 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, k: k, net: net, dist: dist, desired: cfg.Instances}
+	epDists, err := cfg.endpointDists()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, k: k, net: net, dist: dist, epDists: epDists, desired: cfg.Instances}
 	for range cfg.Instances {
 		s.add()
 	}
@@ -78,6 +84,10 @@ func New(k *sim.Kernel, net *sim.Network, cfg Config) (*Service, error) {
 
 // Name returns the service's name.
 func (s *Service) Name() string { return s.cfg.Name }
+
+// Endpoints returns the service's endpoints, defaults filled in; nil for
+// a service without. The caller must not modify the slice.
+func (s *Service) Endpoints() []Endpoint { return s.cfg.Endpoints }
 
 // Config returns the service's configuration, defaults filled in.
 func (s *Service) Config() Config { return s.cfg }

@@ -33,7 +33,7 @@ func (c *testCaller) HandleEvent(ev sim.Event) {
 	c.replies = append(c.replies, reply{r.ID, r.Status, ev.At})
 }
 
-func (c *testCaller) send(inst *Instance, id int64) { SendRequest(c.net, c.node, c.id, inst, id) }
+func (c *testCaller) send(inst *Instance, id int64) { SendRequest(c.net, c.node, c.id, inst, 0, id) }
 
 // sendAt sends request id to inst at virtual time at.
 func (c *testCaller) sendAt(at time.Duration, inst *Instance, id int64) {
