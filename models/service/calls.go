@@ -769,8 +769,32 @@ func (s *Service) connect(in *Instance) error {
 	return nil
 }
 
+// CallRef is one of a service's calls, as CallRefs lists them.
+type CallRef struct {
+	// Endpoint is the endpoint whose own call it is, "" for a call of
+	// the service's calls.
+	Endpoint string
+	Call     Call
+}
+
+// CallRefs lists the service's calls: cfg.Calls, then each endpoint's own
+// calls, in order. The d-th is the d of CallStats and BreakerOpenness.
+func (s *Service) CallRefs() []CallRef {
+	var out []CallRef
+	for _, c := range s.cfg.Calls {
+		out = append(out, CallRef{Call: c})
+	}
+	for _, e := range s.cfg.Endpoints {
+		for _, c := range e.Calls {
+			out = append(out, CallRef{Endpoint: e.Name, Call: c})
+		}
+	}
+	return out
+}
+
 // CallStats returns the counts of the service's calls to its d-th
-// dependency (cfg.Calls[d]), summed over its instances.
+// dependency (CallRefs()[d]; cfg.Calls[d] for d < len(cfg.Calls)), summed
+// over its instances.
 func (s *Service) CallStats(d int) CallStats {
 	var t CallStats
 	for _, in := range s.inst {
@@ -782,7 +806,7 @@ func (s *Service) CallStats(d int) CallStats {
 }
 
 // BreakerOpenness returns the state of the breakers on the service's
-// calls to its d-th dependency, averaged over its live instances: 0 when
+// calls to its d-th dependency (as in CallStats), averaged over its live instances: 0 when
 // all are closed, 1 when all are open, a half-open breaker counting 1/2.
 // It is 0 for a call without a breaker.
 func (s *Service) BreakerOpenness(d int) float64 {
