@@ -40,6 +40,12 @@ func schemaPaths(t reflect.Type, prefix string, out *[]string) {
 	}
 }
 
+// docAliases are field prefixes of one type documented once under
+// another path: an endpoint's calls are calls.
+var docAliases = map[string]string{
+	"topology.services[].endpoints[].calls[].": "topology.services[].calls[].",
+}
+
 // TestDocsCoverSchema fails when the scenario language has a field that
 // docs/scenarios.md does not document.
 func TestDocsCoverSchema(t *testing.T) {
@@ -50,6 +56,11 @@ func TestDocsCoverSchema(t *testing.T) {
 	sort.Strings(paths)
 	require.Greater(t, len(paths), 40)
 	for _, p := range paths {
+		for alias, documented := range docAliases { // into a prefix: order does not matter
+			if rest, ok := strings.CutPrefix(p, alias); ok {
+				p = documented + rest
+			}
+		}
 		assert.Contains(t, string(doc), "`"+p+"`", "docs/scenarios.md must document field %s (meaning, unit, default, allowed range)", p)
 	}
 	// Expectations are written as a string or {variant, check}.

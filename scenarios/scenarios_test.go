@@ -115,7 +115,7 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 	cases := []struct {
 		name, old, new, want string
 	}{
-		{"unknown field", "      workers: 1", "      wokers: 1", "bad.yaml:17: topology.services[0].wokers: unknown field (known: autoscale, call_mode, call_quorum, calls, discipline, discovery_delay, error_rate, health_check, honor_deadlines, instances, max_instances, name, overflow, publish, queue_limit, rate_limit, rate_limit_per_client, request_bytes, response_bytes, restart, rollout, service_time, startup, workers)"},
+		{"unknown field", "      workers: 1", "      wokers: 1", "bad.yaml:17: topology.services[0].wokers: unknown field (known: autoscale, call_mode, call_quorum, calls, discipline, discovery_delay, endpoints, error_rate, health_check, honor_deadlines, instances, max_instances, name, overflow, publish, queue_limit, rate_limit, rate_limit_per_client, request_bytes, response_bytes, restart, rollout, service_time, startup, workers)"},
 		{"wrong type", "      workers: 1", "      workers: many", "bad.yaml:17: topology.services[0].workers: cannot unmarshal !!str `many` into int"},
 		{"out of range", "      workers: 1", "      workers: -2", "bad.yaml:17: topology.services[0].workers: must be >= 1, got -2"},
 		{"duration without unit", "duration: 120s", "duration: 120", `bad.yaml:11: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "120"`},
@@ -130,6 +130,9 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 		{"yaml syntax", "seeds: 3", "seeds: [3", "bad.yaml: line 11: did not find expected ',' or ']'"},
 		{"bad count or percentage", "      workers: 1", "      workers: 1\n      rollout: {at: 5s, max_surge: 150%x}", `bad.yaml:18: topology.services[0].rollout.max_surge: "150%x" is neither a count nor a percentage like "25%"`},
 		{"call to no service", "      workers: 1", "      workers: 1\n      calls: [{service: db}]", `bad.yaml:18: topology.services[0].calls[0].service: "db" is not a service of the topology`},
+		{"duplicate endpoint", "      workers: 1", "      workers: 1\n      endpoints: [{name: home}, {name: home}]", `bad.yaml:18: topology.services[0].endpoints[1].name: "home" is already the name of endpoints[0]`},
+		{"endpoint call to no service", "      workers: 1", "      workers: 1\n      endpoints: [{name: home, calls: [{service: db}]}]", `bad.yaml:18: topology.services[0].endpoints[0].calls[0].service: "db" is not a service of the topology`},
+		{"call to no endpoint", "  links:", "    - name: db\n      service_time: 1ms\n      calls: [{service: api, endpoint: away}]\n  links:", `bad.yaml:22: topology.services[1].calls[0].endpoint: "away" is not an endpoint of service api (it has none)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -149,7 +152,7 @@ func TestBadVariantPathNamesTheVariant(t *testing.T) {
 	sc, err := scenarios.Parse("bad.yaml", []byte(text))
 	require.NoError(t, err, "overrides are checked when variants resolve")
 	_, err = sc.Cases()
-	assert.EqualError(t, err, `round-robin: bad.yaml:48: topology.services[0].web: unknown field (known: autoscale, call_mode, call_quorum, calls, discipline, discovery_delay, error_rate, health_check, honor_deadlines, instances, max_instances, name, overflow, publish, queue_limit, rate_limit, rate_limit_per_client, request_bytes, response_bytes, restart, rollout, service_time, startup, workers)`)
+	assert.EqualError(t, err, `round-robin: bad.yaml:48: topology.services[0].web: unknown field (known: autoscale, call_mode, call_quorum, calls, discipline, discovery_delay, endpoints, error_rate, health_check, honor_deadlines, instances, max_instances, name, overflow, publish, queue_limit, rate_limit, rate_limit_per_client, request_bytes, response_bytes, restart, rollout, service_time, startup, workers)`)
 	_, err = sc.Variant("round-robin")
 	assert.ErrorContains(t, err, `variant round-robin: bad.yaml:48: topology.services[0].web: unknown field`)
 	text = strings.Replace(string(base), "load.balancer: round_robin", "load.balancer: fastest", 1)

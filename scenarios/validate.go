@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"faultline/models/service"
 )
 
 // FieldError is a validation error at a field path, e.g.
@@ -314,26 +316,39 @@ func (s *Scenario) validateExperiment() error {
 	return nil
 }
 
+// callPath is one call of the topology and its field path.
+type callPath struct {
+	path string // topology.services[i].calls[j] or ...endpoints[e].calls[j]
+	call service.Call
+}
+
+// callsOf lists the calls of service i: its own, then its endpoints'.
+func (s *Scenario) callsOf(i int) []callPath {
+	svc := s.Topology.Services[i]
+	var out []callPath
+	for j, c := range svc.Calls {
+		out = append(out, callPath{fmt.Sprintf("topology.services[%d].calls[%d]", i, j), c})
+	}
+	for e, ep := range svc.Endpoints {
+		for j, c := range ep.Calls {
+			out = append(out, callPath{fmt.Sprintf("topology.services[%d].endpoints[%d].calls[%d]", i, e, j), c})
+		}
+	}
+	return out
+}
+
 // validateCalls checks that every call names a service of the topology
-// and that the calls form no cycle (a request would call itself forever).
+// (and an endpoint of it, if it names one) and that the calls form no
+// cycle (a request would call itself forever).
 func (s *Scenario) validateCalls() error {
 	index := map[string]int{}
 	for i, svc := range s.Topology.Services {
 		index[svc.Name] = i
 	}
-	for i, svc := range s.Topology.Services {
-		for j, c := range svc.Calls {
-			if _, ok := index[c.Service]; !ok {
-				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].service", i, j),
-					fmt.Sprintf("%q is not a service of the topology", c.Service)}
-			}
-			if _, ok := index[c.FallbackTo]; c.FallbackTo != "" && !ok {
-				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].fallback_to", i, j),
-					fmt.Sprintf("%q is not a service of the topology", c.FallbackTo)}
-			}
-			if _, ok := index[c.Compensate]; c.Compensate != "" && !ok {
-				return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].compensate", i, j),
-					fmt.Sprintf("%q is not a service of the topology", c.Compensate)}
+	for i := range s.Topology.Services {
+		for _, cp := range s.callsOf(i) {
+			if err := s.checkCallTargets(index, cp); err != nil {
+				return err
 			}
 		}
 	}
@@ -342,14 +357,15 @@ func (s *Scenario) validateCalls() error {
 	var visit func(i int) error
 	visit = func(i int) error {
 		state[i] = 1
-		for j, c := range s.Topology.Services[i].Calls {
+		for _, cp := range s.callsOf(i) {
+			c := cp.call
 			for _, to := range []struct{ field, name string }{{"service", c.Service}, {"fallback_to", c.FallbackTo}, {"compensate", c.Compensate}} {
 				if to.name == "" {
 					continue
 				}
 				k := index[to.name]
 				if state[k] == 1 {
-					return &FieldError{fmt.Sprintf("topology.services[%d].calls[%d].%s", i, j, to.field),
+					return &FieldError{cp.path + "." + to.field,
 						fmt.Sprintf("calling %q closes a cycle: calls must form a graph without cycles", to.name)}
 				}
 				if state[k] == 0 {
@@ -368,6 +384,33 @@ func (s *Scenario) validateCalls() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkCallTargets checks that the services (and the endpoint) a call
+// names exist.
+func (s *Scenario) checkCallTargets(index map[string]int, cp callPath) error {
+	c := cp.call
+	for _, to := range []struct{ field, name string }{{"service", c.Service}, {"fallback_to", c.FallbackTo}, {"compensate", c.Compensate}} {
+		if _, ok := index[to.name]; to.name != "" && !ok {
+			return &FieldError{cp.path + "." + to.field, fmt.Sprintf("%q is not a service of the topology", to.name)}
+		}
+	}
+	if c.Endpoint == "" {
+		return nil
+	}
+	callee := s.Topology.Services[index[c.Service]]
+	if callee.EndpointIndex(c.Endpoint) < 0 {
+		names := make([]string, len(callee.Endpoints))
+		for i, e := range callee.Endpoints {
+			names[i] = e.Name
+		}
+		known := "it has none"
+		if len(names) > 0 {
+			known = "endpoints: " + strings.Join(names, ", ")
+		}
+		return &FieldError{cp.path + ".endpoint", fmt.Sprintf("%q is not an endpoint of service %s (%s)", c.Endpoint, c.Service, known)}
 	}
 	return nil
 }
