@@ -13,7 +13,8 @@ import (
 type callSeries struct {
 	svc  *service.Service
 	dep  int
-	name string // "gateway->tier1", in series and metric names
+	cfg  service.Call
+	name string // "gateway->tier1", or "gateway.checkout->payments" for an endpoint's own call
 	last service.CallStats
 }
 
@@ -29,8 +30,12 @@ func (w *World) connectServices() error {
 		if err := s.Connect(w.service, w.deadlines); err != nil {
 			return fmt.Errorf("topology.services[%d]: %w", i, err)
 		}
-		for d, c := range s.Config().Calls {
-			w.calls = append(w.calls, callSeries{svc: s, dep: d, name: s.Name() + "->" + c.Service})
+		for d, ref := range s.CallRefs() {
+			from := s.Name()
+			if ref.Endpoint != "" {
+				from += "." + ref.Endpoint
+			}
+			w.calls = append(w.calls, callSeries{svc: s, dep: d, cfg: ref.Call, name: from + "->" + ref.Call.Service})
 		}
 	}
 	return nil
@@ -45,7 +50,7 @@ func (w *World) sampleCalls(at time.Duration) {
 	secs := w.sc.Interval.Seconds()
 	for i := range w.calls {
 		cs := &w.calls[i]
-		cfg := cs.svc.Config().Calls[cs.dep]
+		cfg := cs.cfg
 		if cfg.Breaker != nil || cfg.WindowBreaker != nil {
 			w.rec.Set("breaker_open."+cs.name, "fraction open", at, cs.svc.BreakerOpenness(cs.dep))
 		}
@@ -72,7 +77,7 @@ func (w *World) sampleCalls(at time.Duration) {
 func (w *World) callMetrics(run *results.Run) {
 	for _, cs := range w.calls {
 		st := cs.svc.CallStats(cs.dep)
-		p := "call_" + strings.ReplaceAll(strings.ReplaceAll(cs.name, "->", "_to_"), "-", "_") + "_"
+		p := "call_" + strings.NewReplacer("->", "_to_", "-", "_", ".", "_").Replace(cs.name) + "_"
 		run.Metrics[p+"attempts"] = float64(st.Attempts)
 		run.Metrics[p+"failed"] = float64(st.Failed)
 		run.Metrics[p+"short_circuited"] = float64(st.ShortCircuited)

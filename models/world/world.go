@@ -45,6 +45,7 @@ type World struct {
 	calls     []callSeries       // calls.go
 
 	clientStats []*clientStats // clients.go, with several service clients
+	endpoints   endpointStats  // endpoints.go
 
 	tracer *service.Tracer // traces.go, nil when nothing is traced
 
@@ -144,6 +145,7 @@ func (w *World) buildClients() error {
 			return fmt.Errorf("load[%d]: %w", i, err)
 		}
 		c.UseDeadlines(w.deadlines)
+		w.endpoints.watch(c, w.service(l.Target))
 		if w.tracer != nil {
 			c.UseTracer(w.tracer, *w.sc.TraceSample)
 		}
@@ -289,6 +291,7 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	for _, cs := range w.clientStats {
 		cs.metrics(&run)
 	}
+	w.endpoints.metrics(&run)
 	st := w.net.Stats()
 	run.Metrics["net_lost"] = float64(st.Lost + st.BlackHoled)
 	run.Metrics["net_refused"] = float64(st.Refused)

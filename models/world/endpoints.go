@@ -1,0 +1,68 @@
+package world
+
+import (
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"faultline/models/load"
+	"faultline/models/service"
+	"faultline/reports/results"
+	"faultline/sim"
+)
+
+// endpointStats counts the load clients' requests per endpoint name over
+// the run, summed over clients and the services they call.
+type endpointStats struct {
+	names []string // metric suffixes, in the order endpoints were first seen
+	ok, n []int64
+	hist  []*hdrhistogram.Histogram
+}
+
+// slot returns the index of the endpoint called name, adding it.
+func (es *endpointStats) slot(name string) int {
+	name = strings.ReplaceAll(name, "-", "_")
+	for i, n := range es.names {
+		if n == name {
+			return i
+		}
+	}
+	es.names = append(es.names, name)
+	es.ok, es.n = append(es.ok, 0), append(es.n, 0)
+	es.hist = append(es.hist, hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3))
+	return len(es.names) - 1
+}
+
+// watch makes client c, which calls target, count its requests per
+// endpoint; a target without endpoints adds nothing.
+func (es *endpointStats) watch(c *load.Client, target *service.Service) {
+	eps := target.Endpoints()
+	if len(eps) == 0 {
+		return
+	}
+	slots := make([]int, len(eps))
+	for i, e := range eps {
+		slots[i] = es.slot(e.Name)
+	}
+	c.ObserveEndpoints(func(ep int, start, end sim.Time, o results.Outcome) {
+		s := slots[ep]
+		es.n[s]++
+		if o == results.OK {
+			es.ok[s]++
+		}
+		_ = es.hist[s].RecordValue(max(int64(end.Sub(start)/time.Microsecond), 1))
+	})
+}
+
+// metrics adds availability_<endpoint> and p99_ms_<endpoint> for every
+// endpoint that had requests.
+func (es *endpointStats) metrics(run *results.Run) {
+	for i, name := range es.names {
+		if es.n[i] == 0 {
+			continue
+		}
+		run.Metrics["availability_"+name] = float64(es.ok[i]) / float64(es.n[i])
+		run.Metrics["p99_ms_"+name] = float64(es.hist[i].ValueAtQuantile(99)) / 1000
+	}
+}
