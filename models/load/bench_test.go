@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"faultline/models/service"
 	"faultline/reports/results"
 	"faultline/sim"
 )
@@ -12,7 +13,19 @@ import (
 // instance (ρ = 0.8) on ideal links; one op is one request from arrival to
 // outcome, about six kernel events.
 func BenchmarkClientServiceMM1(b *testing.B) {
-	r := newRig(b, 1, mm1Service("api", 1, 0.001), Config{Timeout: 10 * time.Second, Open: open(800)})
+	benchClientService(b, mm1Service("api", 1, 0.001))
+}
+
+// BenchmarkClientServiceEndpoints is BenchmarkClientServiceMM1 with two
+// endpoints drawn by weight: the endpoint travels without allocating.
+func BenchmarkClientServiceEndpoints(b *testing.B) {
+	svc := mm1Service("api", 1, 0.001)
+	svc.Endpoints = []service.Endpoint{{Name: "a", Weight: weight(3)}, {Name: "b", ServiceTime: exponential(0.001)}}
+	benchClientService(b, svc)
+}
+
+func benchClientService(b *testing.B, svc service.Config) {
+	r := newRig(b, 1, svc, Config{Timeout: 10 * time.Second, Open: open(800)})
 	var ended, target int64 = 0, 100_000 // warm up: grow the slabs, queues and heap
 	r.obs = func(_, _ sim.Time, _ results.Outcome) { ended++ }
 	more := func() bool { return ended < target }

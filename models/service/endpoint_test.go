@@ -118,18 +118,21 @@ func TestEndpointParallelCalls(t *testing.T) {
 }
 
 // TestCallToNamedEndpoint: a call naming the callee's endpoint gets that
-// endpoint's service time, every time.
+// endpoint's service time, every time, sent at once or after the
+// protocol's overhead (a delayed send).
 func TestCallToNamedEndpoint(t *testing.T) {
-	back := constService("back", 0.001)
-	back.Workers = 4
-	back.Endpoints = []Endpoint{{Name: "cheap"}, {Name: "dear", ServiceTime: constSpec(0.050)}}
-	g := newGraph(t, 1, calling(constService("front", 0), Call{Service: "back", Endpoint: "dear"}), back)
-	for id := range int64(5) {
-		g.c.sendAt(time.Duration(id)*time.Second, g.svc["front"].Instance(0), id)
-	}
-	g.k.Run()
-	for id := range int64(5) {
-		assert.Equal(t, sim.At(time.Duration(id)*time.Second+50*time.Millisecond), g.c.reply(id).at, "request %d", id)
+	for _, overhead := range []time.Duration{0, 3 * time.Millisecond} {
+		back := constService("back", 0.001)
+		back.Workers = 4
+		back.Endpoints = []Endpoint{{Name: "cheap"}, {Name: "dear", ServiceTime: constSpec(0.050)}}
+		g := newGraph(t, 1, calling(constService("front", 0), Call{Service: "back", Endpoint: "dear", Overhead: overhead}), back)
+		for id := range int64(5) {
+			g.c.sendAt(time.Duration(id)*time.Second, g.svc["front"].Instance(0), id)
+		}
+		g.k.Run()
+		for id := range int64(5) {
+			assert.Equal(t, sim.At(time.Duration(id)*time.Second+overhead+50*time.Millisecond), g.c.reply(id).at, "overhead %v, request %d", overhead, id)
+		}
 	}
 }
 
@@ -289,4 +292,37 @@ func TestCallEndpointUnknown(t *testing.T) {
 	err = s.Connect(func(n string) *Service { return svcs[n] }, nil)
 	assert.EqualError(t, err, `calls[0].endpoint: service "back" has no endpoint "two"`)
 	assert.True(t, errors.Is(err, ErrConfig))
+}
+
+// TestEndpointsAcrossRollout: a new version without its own service time
+// keeps each endpoint's; one with its own serves every endpoint with it.
+func TestEndpointsAcrossRollout(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spec  sim.DistSpec
+		wants [2]time.Duration
+	}{
+		{"endpoints kept", sim.DistSpec{}, [2]time.Duration{10 * time.Millisecond, 30 * time.Millisecond}},
+		{"new version's time", constSpec(0.050), [2]time.Duration{50 * time.Millisecond, 50 * time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := constService("api", 0.010)
+			cfg.Workers = 2
+			cfg.Endpoints = []Endpoint{{Name: "a"}, {Name: "b", ServiceTime: constSpec(0.030)}}
+			cfg.Rollout = &RolloutConfig{At: time.Second, ServiceTime: tc.spec}
+			r := newRig(t, cfg)
+			r.k.AtFunc(sim.At(time.Second), r.svc.StartRollout)
+			r.k.AtFunc(sim.At(10*time.Second), func() {
+				_, neu := r.svc.VersionCounts()
+				require.Equal(t, 1, neu, "the rollout is done")
+				in := r.svc.Instance(r.svc.Ready()[0])
+				r.c.sendEp(in, 0, 1)
+				r.c.sendEp(in, 1, 2)
+			})
+			r.k.Run()
+			for i, want := range tc.wants {
+				assert.Equal(t, sim.At(10*time.Second+want), r.c.reply(int64(i+1)).at, "endpoint %d", i)
+			}
+		})
+	}
 }
