@@ -326,3 +326,26 @@ func TestEndpointsAcrossRollout(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointSpans: a traced request's server spans name the endpoint of
+// a service with endpoints, service/endpoint, down the call graph.
+func TestEndpointSpans(t *testing.T) {
+	g := gatewayGraph(t, Sequential)
+	tr := NewTracer(10)
+	for _, s := range g.svc {
+		s.UseTracer(tr)
+	}
+	g.k.AtFunc(0, func() {
+		root := tr.StartTrace("client", 0)
+		tr.StartClient(root, g.c.id, 1, "client", "gateway", 1, 0)
+		g.c.sendEp(g.svc["gateway"].Instance(0), 1, 1)
+	})
+	g.k.Run()
+	var names []string
+	for _, s := range tr.Spans() {
+		if s.Kind == SpanServer {
+			names = append(names, s.Name)
+		}
+	}
+	assert.Equal(t, []string{"gateway/checkout", "payments", "shipping"}, names)
+}

@@ -221,7 +221,7 @@ func (in *Instance) KindName(kind uint32) string {
 }
 
 func (in *Instance) arrive(r Request) {
-	in.tracer.arrive(r, in.owner.cfg.Name, in.net.Name(in.node), in.k.Now())
+	in.tracer.arrive(r, in.owner.cfg.Name, in.endpointName(r), in.net.Name(in.node), in.k.Now())
 	in.stats.Received++
 	in.inbound = max(0, in.inbound-1)
 	switch {
@@ -266,6 +266,15 @@ func (in *Instance) start(r Request) {
 	in.arm(w, in.coldStart(sim.Seconds(in.serviceTime(r).Sample(in.r)))) // coldstart.go
 	in.setRunning(in.running + 1)
 	in.setPresent(in.present + 1)
+}
+
+// endpointName is the name of r's endpoint, "" for a service without
+// endpoints.
+func (in *Instance) endpointName(r Request) string {
+	if eps := in.owner.cfg.Endpoints; len(eps) > 0 {
+		return eps[r.Endpoint].Name
+	}
+	return ""
 }
 
 // serviceTime is the distribution of r's service time: its endpoint's,

@@ -86,7 +86,7 @@ func (t *Tracer) End(id int, now sim.Time, status string) {
 
 // arrive opens the server span of request r at instance in, if its
 // caller traced it.
-func (t *Tracer) arrive(r Request, service, instance string, now sim.Time) {
+func (t *Tracer) arrive(r Request, service, endpoint, instance string, now sim.Time) {
 	if t == nil {
 		return
 	}
@@ -94,9 +94,13 @@ func (t *Tracer) arrive(r Request, service, instance string, now sim.Time) {
 	if !ok {
 		return
 	}
+	name := service
+	if endpoint != "" {
+		name += "/" + endpoint
+	}
 	p := &t.spans[parent-1]
 	t.server[deadlineKey{r.Caller, r.ID}] = t.add(Span{Trace: p.Trace, Parent: parent, Kind: SpanServer,
-		Name: service, Service: service, Instance: instance, Start: now, Queued: -1})
+		Name: name, Service: service, Instance: instance, Start: now, Queued: -1})
 }
 
 // started marks when a worker took request r.
