@@ -36,6 +36,21 @@ type Endpoint struct {
 	Calls []Call `yaml:"calls"`
 }
 
+// MarshalYAML writes calls only when the endpoint has its own, so that
+// "the service's calls" (nil) and "no calls" ([]) survive a round trip.
+func (e Endpoint) MarshalYAML() (any, error) {
+	out := struct {
+		Name        string       `yaml:"name"`
+		Weight      *float64     `yaml:"weight,omitempty"`
+		ServiceTime sim.DistSpec `yaml:"service_time"`
+		Calls       *[]Call      `yaml:"calls,omitempty"`
+	}{Name: e.Name, Weight: e.Weight, ServiceTime: e.ServiceTime}
+	if e.Calls != nil {
+		out.Calls = &e.Calls
+	}
+	return out, nil
+}
+
 // WeightOrDefault returns the endpoint's weight, 1 if it gives none.
 func (e Endpoint) WeightOrDefault() float64 {
 	if e.Weight == nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 	"pgregory.net/rapid"
 
 	"faultline/models/resilience"
@@ -348,4 +349,21 @@ func TestEndpointSpans(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"gateway/checkout", "payments", "shipping"}, names)
+}
+
+// TestEndpointYAMLRoundTrip: the service's calls (calls not written) and
+// no calls ([]) stay apart through yaml.
+func TestEndpointYAMLRoundTrip(t *testing.T) {
+	in := []Endpoint{{Name: "inherit", ServiceTime: constSpec(0.01)}, {Name: "none", Calls: []Call{}}, {Name: "own", Weight: weight(2), Calls: []Call{{Service: "b"}}}}
+	b, err := yaml.Marshal(in)
+	require.NoError(t, err)
+	var out []Endpoint
+	require.NoError(t, yaml.Unmarshal(b, &out), "%s", b)
+	require.Len(t, out, 3)
+	assert.Nil(t, out[0].Calls, "%s", b)
+	assert.NotNil(t, out[1].Calls, "%s", b)
+	assert.Empty(t, out[1].Calls)
+	assert.Equal(t, "b", out[2].Calls[0].Service)
+	assert.Equal(t, 2.0, *out[2].Weight)
+	assert.Equal(t, 0.01, out[0].ServiceTime.Value)
 }

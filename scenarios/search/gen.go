@@ -66,6 +66,7 @@ func ServiceWorld(opt ServiceOptions) *rapid.Generator[*scenarios.Scenario] {
 		for i := range rapid.IntRange(0, 4).Draw(t, "faults") {
 			sc.Faults = append(sc.Faults, drawServiceFault(t, i, sc, opt))
 		}
+		drawEndpoints(t, sc.Topology.Services, opt)
 		return finish(t, sc)
 	})
 }
@@ -88,6 +89,55 @@ func drawCallGraph(t *rapid.T, svcs []service.Config) {
 		}
 		svcs[i].HonorDeadlines = rapid.Bool().Draw(t, svcs[i].Name+".honor_deadlines")
 	}
+}
+
+// drawEndpoints gives some services endpoints, each with its own service
+// time and weight and the service's calls, none, or its own copy of them
+// (in reverse order, with policies of their own); then some calls name an
+// endpoint of their callee. It draws after everything else, so that the
+// worlds drawn before endpoints existed keep their other settings.
+func drawEndpoints(t *rapid.T, svcs []service.Config, opt ServiceOptions) {
+	for i := range svcs {
+		s := &svcs[i]
+		for e := range rapid.IntRange(0, 3).Draw(t, s.Name+".endpoints") {
+			label := fmt.Sprintf("%s.endpoints[%d]", s.Name, e)
+			w := float64(rapid.IntRange(0, 3).Draw(t, label+".weight"))
+			if e == 0 {
+				w = max(w, 1) // some endpoint gets requests
+			}
+			ep := service.Endpoint{Name: fmt.Sprintf("ep%d", e), Weight: &w,
+				ServiceTime: drawDist(t, 1, 20, label+".service_time", opt.Constant)}
+			switch rapid.IntRange(0, 2).Draw(t, label+".calls") {
+			case 1:
+				ep.Calls = []service.Call{}
+			case 2:
+				for j := len(s.Calls) - 1; j >= 0; j-- {
+					ep.Calls = append(ep.Calls, s.Calls[j])
+				}
+			}
+			s.Endpoints = append(s.Endpoints, ep)
+		}
+	}
+	for i := range svcs {
+		for j := range svcs[i].Calls {
+			c := &svcs[i].Calls[j]
+			callee := svcs[indexOf(svcs, c.Service)]
+			if n := len(callee.Endpoints); n > 0 {
+				if e := rapid.IntRange(-1, n-1).Draw(t, svcs[i].Name+".calls."+c.Service+".endpoint"); e >= 0 {
+					c.Endpoint = callee.Endpoints[e].Name
+				}
+			}
+		}
+	}
+}
+
+func indexOf(svcs []service.Config, name string) int {
+	for i, s := range svcs {
+		if s.Name == name {
+			return i
+		}
+	}
+	panic("search: a call to no service: " + name)
 }
 
 // drawCall draws a call to target with any mix of policies.
