@@ -81,7 +81,8 @@ func (c *cluster) nodeConfigs(ctx context.Context, rc *scenarios.Store) ([]kv.No
 	for i, id := range c.ids {
 		cfg := kv.NodeConfig{ID: id, RaftBind: c.raft[i], HTTPBind: c.http[i],
 			HeartbeatTimeout: rc.Raft.HeartbeatTimeout, ElectionTimeout: rc.Raft.ElectionTimeout,
-			LeaderLeaseTimeout: rc.Raft.LeaderLeaseTimeout, ReadMode: rc.Raft.ReadMode}
+			LeaderLeaseTimeout: rc.Raft.LeaderLeaseTimeout, ReadMode: rc.Raft.ReadMode,
+			PreVoteDisabled: rc.Raft.PreVoteDisabled}
 		for j, peer := range c.ids {
 			p := kv.Peer{ID: peer, Raft: c.raft[j], HTTP: c.http[j]}
 			if j != i {

@@ -51,6 +51,8 @@ type NodeConfig struct {
 	HeartbeatTimeout   time.Duration `json:"heartbeat_timeout"`
 	ElectionTimeout    time.Duration `json:"election_timeout"`
 	LeaderLeaseTimeout time.Duration `json:"leader_lease_timeout"`
+	// PreVoteDisabled is raft's: false keeps the pre-vote round.
+	PreVoteDisabled bool `json:"pre_vote_disabled,omitempty"`
 	// ReadMode is ReadLog (default), ReadLease or ReadLocal.
 	ReadMode string `json:"read_mode"`
 	// ApplyTimeout bounds how long a request waits for its entry to

@@ -90,6 +90,7 @@ func start(cfg NodeConfig) (*node, error) {
 	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
 	rc.ElectionTimeout = cfg.ElectionTimeout
 	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.PreVoteDisabled = cfg.PreVoteDisabled
 	rc.CommitTimeout = min(rc.CommitTimeout, cfg.HeartbeatTimeout/2)
 	// No compaction: the snapshot store discards, so a follower must
 	// always be able to catch up from the log (runs are minutes long).

@@ -41,6 +41,15 @@ type Config struct {
 	// commit and apply before answering StatusUnknown. Default 5s; must
 	// be > 0.
 	ApplyTimeout time.Duration `yaml:"apply_timeout"`
+	// PreVoteDisabled turns off the pre-vote round, hashicorp/raft's
+	// default since v1.7: with it, a replica that stops hearing the
+	// leader first asks the others whether they would vote for it, and
+	// moves to a new term only when a majority would, so a replica cut
+	// off from the majority does not inflate its term and depose the
+	// leader when the cut heals. Without it, every election timeout of
+	// such a replica starts a real election in a higher term. Default
+	// false (pre-vote on).
+	PreVoteDisabled bool `yaml:"pre_vote_disabled"`
 	// NoJitter makes every timeout exactly its base T instead of a draw in
 	// [T, 2T): the no-randomness comparison of the Raft paper (§9.3). For
 	// experiments only; not part of the scenario language.

@@ -22,40 +22,111 @@ func (r *replica) campaign() {
 		r.resetElection(r.c.cfg.HeartbeatTimeout)
 		return
 	}
-	r.term++
-	r.role, r.leader, r.votedFor, r.votes = candidate, -1, r.i, 1
+	r.role, r.leader = candidate, -1
+	r.round++
+	if r.c.cfg.PreVoteDisabled {
+		r.electSelf()
+		return
+	}
+	// Pre-vote (hashicorp/raft's default since v1.7): ask whether the
+	// others would vote for us in the next term before moving to it, so
+	// that a replica cut off from the majority does not inflate terms
+	// and depose the leader when the cut heals. A refused pre-vote waits
+	// for the election timer and asks again.
+	r.preVote, r.votes = true, 1
 	r.resetElection(r.c.cfg.ElectionTimeout)
 	last := r.lastIndex()
-	for j := range r.c.replicas {
-		if j != r.i {
-			r.c.send(r.i, j, message{kind: msgVote, from: r.i, term: r.term, index: last, logTerm: r.log[last].term})
-		}
+	r.sendAll(message{kind: msgPreVote, from: r.i, term: r.term + 1, index: last, logTerm: r.log[last].term, round: r.round})
+	if r.votes >= r.c.majority() {
+		r.electSelf()
 	}
+}
+
+// electSelf moves to the next term and asks everyone for their vote.
+func (r *replica) electSelf() {
+	r.term++
+	r.votedFor, r.votes, r.preVote = r.i, 1, false
+	r.resetElection(r.c.cfg.ElectionTimeout)
+	last := r.lastIndex()
+	r.sendAll(message{kind: msgVote, from: r.i, term: r.term, index: last, logTerm: r.log[last].term, round: r.round})
 	if r.votes >= r.c.majority() {
 		r.becomeLeader()
 	}
 }
 
-// onVote grants a vote at most once per term, and only to a candidate
-// whose log is at least as up to date as this replica's (Raft §5.4.1).
-func (r *replica) onVote(m *message) {
+func (r *replica) sendAll(m message) {
+	for j := range r.c.replicas {
+		if j != r.i {
+			r.c.send(r.i, j, m)
+		}
+	}
+}
+
+// upToDate reports whether a candidate whose last entry is (index,
+// logTerm) has a log at least as up to date as this replica's (Raft
+// §5.4.1).
+func (r *replica) upToDate(index, logTerm uint64) bool {
 	last := r.lastIndex()
-	upToDate := m.logTerm > r.log[last].term || (m.logTerm == r.log[last].term && m.index >= last)
-	grant := m.term == r.term && (r.votedFor < 0 || r.votedFor == m.from) && upToDate
+	return logTerm > r.log[last].term || (logTerm == r.log[last].term && index >= last)
+}
+
+// refuse turns down a vote or pre-vote: the answer of a replica that
+// knows a leader.
+func (r *replica) refuse(m *message) {
+	kind := msgVoteResp
+	if m.kind == msgPreVote {
+		kind = msgPreVoteResp
+	}
+	r.c.send(r.i, m.from, message{kind: kind, from: r.i, term: r.term, round: m.round})
+}
+
+// onVote grants a vote at most once per term, and only to a candidate
+// whose log is at least as up to date as this replica's.
+func (r *replica) onVote(m *message) {
+	grant := m.term == r.term && (r.votedFor < 0 || r.votedFor == m.from) && r.upToDate(m.index, m.logTerm)
 	if grant {
 		r.votedFor = m.from
 		r.lastContact = r.c.k.Now()
 	}
-	r.c.send(r.i, m.from, message{kind: msgVoteResp, from: r.i, term: r.term, ok: grant})
+	r.c.send(r.i, m.from, message{kind: msgVoteResp, from: r.i, term: r.term, ok: grant, round: m.round})
 }
 
 func (r *replica) onVoteResp(m *message) {
-	if r.role != candidate || m.term != r.term || !m.ok {
+	if r.role != candidate || r.preVote || m.term != r.term || m.round != r.round || !m.ok {
 		return
 	}
 	r.votes++
 	if r.votes >= r.c.majority() {
 		r.becomeLeader()
+	}
+}
+
+// onPreVote grants a pre-vote, as hashicorp/raft does, to a candidate
+// whose proposed term is not behind this replica's and whose log is at
+// least as up to date; it records nothing (the voter's term and vote
+// stay as they are), so it may grant several candidates.
+func (r *replica) onPreVote(m *message) {
+	grant := m.term >= r.term && r.upToDate(m.index, m.logTerm)
+	r.c.send(r.i, m.from, message{kind: msgPreVoteResp, from: r.i, term: max(r.term, m.term), ok: grant, round: m.round})
+}
+
+// onPreVoteResp counts the answers of this round's pre-vote; a majority
+// of grants starts the election, a higher term sends the candidate back
+// to following.
+func (r *replica) onPreVoteResp(m *message) {
+	if r.role != candidate || !r.preVote || m.round != r.round {
+		return
+	}
+	if m.term > r.term+1 {
+		r.becomeFollower(m.term, -1)
+		return
+	}
+	if !m.ok {
+		return
+	}
+	r.votes++
+	if r.votes >= r.c.majority() {
+		r.electSelf()
 	}
 }
 

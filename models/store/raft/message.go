@@ -11,10 +11,12 @@ const (
 	msgAppend
 	msgAppendResp
 	msgForward // a client op a follower passes to the leader
+	msgPreVote // a pre-vote: would you vote for me in term?
+	msgPreVoteResp
 )
 
 func (k msgKind) String() string {
-	return [...]string{"vote", "vote-resp", "append", "append-resp", "forward"}[k]
+	return [...]string{"vote", "vote-resp", "append", "append-resp", "forward", "pre-vote", "pre-vote-resp"}[k]
 }
 
 // entry is one log entry. Index 0 of every log is a sentinel of term 0.
@@ -56,15 +58,19 @@ type message struct {
 	from int
 	term uint64
 
-	// msgVote: the candidate's last log entry. msgAppend: the entry
+	// msgVote, msgPreVote: the candidate's last log entry. msgAppend: the entry
 	// before Entries (prevIndex, prevTerm).
 	index, logTerm uint64
 	entries        []entry
 	commit         uint64 // msgAppend: the leader's commit index
-	ok             bool   // msgVoteResp: granted; msgAppendResp: success
+	ok             bool   // msgVoteResp, msgPreVoteResp: granted; msgAppendResp: success
 	// msgAppendResp: on success the follower's match index, on failure
 	// its last index (a hint for the leader's nextIndex).
 	match uint64
+
+	// msgVote, msgPreVote and their answers: the candidate's campaign
+	// round, echoed so that a late answer counts in no later round.
+	round uint32
 
 	op     int32 // msgForward: the op's index in the OpTable
 	caller int64 // msgForward: the client, as store.Caller packs it

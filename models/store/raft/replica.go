@@ -58,7 +58,9 @@ type replica struct {
 	commit  uint64
 	applied uint64
 	kv      map[int]int64
-	votes   int
+	votes   int       // candidate: votes (or pre-votes) granted, its own included
+	preVote bool      // candidate: still in the pre-vote of this round
+	round   uint32    // candidate: campaigns started, to tell late answers apart
 	timer   sim.Timer // election timeout (follower, candidate)
 
 	lastContact sim.Time // last AppendEntries from the leader or vote granted; 0 for never
@@ -136,10 +138,26 @@ func (r *replica) step(m *message) {
 		r.clientOp(m.op, m.caller, true)
 		return
 	}
-	if m.term > r.term {
+	// As hashicorp/raft: a replica that knows a leader (itself, when it
+	// leads) turns down another's vote or pre-vote without even reading
+	// its term, so a candidate cannot win until a majority has noticed
+	// that the leader is gone, and cannot depose a leader that still
+	// leads. A pre-vote never changes the voter's term.
+	switch m.kind {
+	case msgVote, msgPreVote:
+		if r.leader >= 0 && r.leader != m.from {
+			r.refuse(m)
+			return
+		}
+	}
+	if m.term > r.term && m.kind != msgPreVote && m.kind != msgPreVoteResp {
 		r.becomeFollower(m.term, -1)
 	}
 	switch m.kind {
+	case msgPreVote:
+		r.onPreVote(m)
+	case msgPreVoteResp:
+		r.onPreVoteResp(m)
 	case msgVote:
 		r.onVote(m)
 	case msgVoteResp:
