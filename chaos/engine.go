@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -176,18 +175,14 @@ func (e *Engine) newRun(sc *scenarios.Scenario, seed uint64) (*run, error) {
 		return nil, fmt.Errorf("real engine: TimeScale must be in (0, 100], got %v", e.TimeScale)
 	}
 	r := &run{e: e, st: &st, seed: seed, scale: scale, dir: e.Dir, converged: -1}
-	cp := *sc
-	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
-	cp.Duration = s(sc.Duration)
-	cp.Interval = min(sc.Interval, cp.Duration)
+	cp, err := sc.Scaled(scale)
+	if err != nil {
+		return nil, err
+	}
 	if cp.Interval <= 0 {
 		cp.Interval = min(time.Second, cp.Duration)
 	}
-	cp.Faults = slices.Clone(sc.Faults)
-	for i := range cp.Faults {
-		cp.Faults[i].At, cp.Faults[i].For = s(sc.Faults[i].At), s(sc.Faults[i].For)
-	}
-	r.sc, r.settle = &cp, s(st.Settle)
+	r.sc, r.settle = cp, cp.Topology.Stores[0].Settle
 	for i, l := range sc.Load {
 		if l.Target != st.Name || l.Open == nil || l.Ops == nil {
 			return nil, fmt.Errorf("load[%d] (%s): only open-loop clients of the store are real: %w", i, l.Name, ErrNoRealCounterpart)

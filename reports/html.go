@@ -32,7 +32,8 @@ type page struct {
 }
 
 type calibrationRow struct {
-	Variant, Metric, Sim, Real, Diff string
+	Variant, Metric, Sim, Range, Real, Diff, Scale, Target, Within string
+	Miss                                                           bool
 }
 
 type banner struct{ Class, Text string }
@@ -468,10 +469,10 @@ footer{margin-top:3em;color:#666;font-size:13px}
 {{end}}</table>{{else}}<p>None stated.</p>{{end}}
 
 {{if .Calibration}}<h2>Simulation vs reality</h2>
-<p>Each metric as the simulator predicted it and as the real run measured it (mean over seeds), and the difference (real minus simulated). Real runs may use a shorter schedule (time_scale); their time series are drawn stretched to the scenario's time.</p>
+<p>Each metric as the simulator predicted it and as the real run measured it, and the difference (real minus simulated). A real run that runs the scenario's schedule faster (time scale below 1: fault times and durations shortened, service times, timeouts and Raft's timers not) is compared with the simulator on that same shortened schedule, over the report's seeds (mean, and the range over seeds); its time series are drawn stretched to the scenario's time. Targets: availability within 0.05, the time to a new leader within 30%, of the simulated mean. One real run is one sample, and some outcomes are chance in both engines (which replica leads when a cut comes, for one): a real value off the mean but within the target of the range the simulated seeds span is marked as such; a miss outside that range is marked in red.</p>
 <table>
-<tr><th>variant</th><th>metric</th><th>simulated</th><th>real</th><th>real − sim</th></tr>
-{{range .Calibration}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Sim}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td></tr>
+<tr><th>variant</th><th>metric</th><th>time scale</th><th>simulated</th><th>range over seeds</th><th>real</th><th>real − sim</th><th>target</th><th>met</th></tr>
+{{range .Calibration}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Scale}}</td><td class="num">{{.Sim}}</td><td class="num">{{.Range}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td><td>{{.Target}}</td>{{if .Miss}}<td class="fail">{{.Within}}</td>{{else}}<td>{{.Within}}</td>{{end}}</tr>
 {{end}}</table>{{end}}
 
 <h2>Fault timeline</h2>
@@ -526,7 +527,21 @@ func calibrationRows(r *results.Report) []calibrationRow {
 			name += " (" + string(c.Phase) + ")"
 		}
 		f := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
-		out = append(out, calibrationRow{Variant: c.Variant, Metric: name, Sim: f(c.Sim), Real: f(c.Real), Diff: f(c.Diff)})
+		row := calibrationRow{Variant: c.Variant, Metric: name, Sim: f(c.Sim), Real: f(c.Real), Diff: f(c.Diff),
+			Scale: f(c.TimeScale), Target: c.Target}
+		if c.SimSeeds > 1 {
+			row.Range = f(c.SimMin) + " – " + f(c.SimMax)
+		}
+		switch {
+		case c.Within == nil:
+		case *c.Within:
+			row.Within = "yes"
+		case c.InSimRange:
+			row.Within = "within the seeds' range"
+		default:
+			row.Within, row.Miss = "no", true
+		}
+		out = append(out, row)
 	}
 	return out
 }

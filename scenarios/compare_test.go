@@ -3,7 +3,9 @@ package scenarios_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
+	"time"
 
 	"faultline/models/world"
 	"faultline/reports/results"
@@ -15,8 +17,9 @@ import (
 
 var errNoCounterpart = errors.New("no counterpart")
 
-// fakeReal stands in for the real engine: it reruns the simulator, halves
-// time (a time scale) and has no counterpart for one variant.
+// fakeReal stands in for the real engine: it reruns the simulator on the
+// scenario's schedule at half length (a time scale of 0.5) and has no
+// counterpart for one variant.
 type fakeReal struct{}
 
 func (fakeReal) Name() string { return "real" }
@@ -25,6 +28,11 @@ func (fakeReal) Run(ctx context.Context, c scenarios.Case, seed uint64) (results
 	if c.Variant == "round-robin" {
 		return results.Run{}, errNoCounterpart
 	}
+	sc, err := c.Scenario.Scaled(0.5)
+	if err != nil {
+		return results.Run{}, err
+	}
+	c.Scenario = sc
 	r, err := world.Engine{}.Run(ctx, c, seed)
 	r.Metrics["time_scale"] = 0.5
 	return r, err
@@ -35,7 +43,7 @@ func TestCompareAddsTheSecondEngineAndCalibrates(t *testing.T) {
 	require.NoError(t, err)
 	rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{Seeds: 1})
 	require.NoError(t, err)
-	skipped, err := scenarios.Compare(context.Background(), rep, sc, fakeReal{}, scenarios.Options{Seeds: 1},
+	skipped, err := scenarios.Compare(context.Background(), rep, sc, fakeReal{}, world.Engine{}, scenarios.Options{Seeds: 1},
 		func(err error) bool { return errors.Is(err, errNoCounterpart) })
 	require.NoError(t, err)
 	assert.Equal(t, []string{"round-robin: no counterpart"}, skipped)
@@ -47,5 +55,47 @@ func TestCompareAddsTheSecondEngineAndCalibrates(t *testing.T) {
 	c := rep.Calibration[0]
 	assert.Equal(t, "random", c.Variant)
 	assert.Equal(t, "availability", c.Metric)
-	assert.InDelta(t, 0, c.Diff, 1e-12, "the same simulator on the same seed must agree exactly")
+	assert.Equal(t, 0.5, c.TimeScale)
+	assert.InDelta(t, 0, c.Diff, 1e-12, "the same simulator on the same seed and schedule must agree exactly")
+	assert.Equal(t, "±0.05", c.Target)
+	require.NotNil(t, c.Within)
+	assert.True(t, *c.Within)
+}
+
+// TestCompareWithoutReferenceUsesTheReport: with no reference engine the
+// rows compare the run at half length with the report's full-length
+// runs, which differ.
+func TestCompareWithoutReferenceUsesTheReport(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{Seeds: 1})
+	require.NoError(t, err)
+	_, err = scenarios.Compare(context.Background(), rep, sc, fakeReal{}, nil, scenarios.Options{Seeds: 1},
+		func(err error) bool { return errors.Is(err, errNoCounterpart) })
+	require.NoError(t, err)
+	diff := 0.0
+	for _, c := range rep.Calibration {
+		diff += math.Abs(c.Diff)
+	}
+	assert.Greater(t, diff, 0.0, "a half-length run should not match the full-length one exactly")
+}
+
+func TestScaled(t *testing.T) {
+	sc, err := scenarios.Load("partition")
+	require.NoError(t, err)
+	half, err := sc.Scaled(0.5)
+	require.NoError(t, err)
+	assert.Equal(t, sc.Duration/2, half.Duration)
+	for i := range sc.Faults {
+		assert.Equal(t, sc.Faults[i].At/2, half.Faults[i].At, "faults[%d].at", i)
+		assert.Equal(t, sc.Faults[i].For/2, half.Faults[i].For, "faults[%d].for", i)
+	}
+	assert.Equal(t, sc.Topology.Stores[0].Settle/2, half.Topology.Stores[0].Settle)
+	assert.Equal(t, sc.Topology.Stores[0].Raft, half.Topology.Stores[0].Raft, "Raft's timers are the system's, not the schedule's")
+	assert.Equal(t, sc.Load[0].Timeout, half.Load[0].Timeout)
+	assert.Equal(t, sc.Topology.Stores[0].Settle, 10*time.Second, "the original is untouched")
+	for _, f := range []float64{0, -1, 101, math.NaN()} {
+		_, err := sc.Scaled(f)
+		assert.ErrorContains(t, err, "time scale: must be in (0, 100]", "factor %v", f)
+	}
 }

@@ -47,5 +47,43 @@ func printSummary(w io.Writer, r *results.Report, index string) {
 		}
 		fmt.Fprintf(w, "%s  %-20s %-40s %s\n", mark, v.Variant, v.Expr, detail)
 	}
+	printCalibration(w, r)
 	fmt.Fprintf(w, "\nreport: %s\n", index)
+}
+
+// printCalibration prints the calibration rows that have a target: the
+// simulator's prediction (on the real run's schedule), the measurement,
+// and whether they agree.
+func printCalibration(w io.Writer, r *results.Report) {
+	var rows []results.Calibration
+	for _, c := range r.Calibration {
+		if c.Within != nil {
+			rows = append(rows, c)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	met, inRange := 0, 0
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nsim vs real\tmetric\ttime scale\tsimulated (range)\treal\ttarget\tmet\t")
+	for _, c := range rows {
+		name := c.Metric
+		if c.Phase != results.All {
+			name += " (" + string(c.Phase) + ")"
+		}
+		mark := "no"
+		switch {
+		case *c.Within:
+			mark = "yes"
+			met++
+		case c.InSimRange:
+			mark = "in seeds' range"
+			inRange++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%g\t%.4g (%.4g..%.4g)\t%.4g\t%s\t%s\t\n", c.Variant, name, c.TimeScale, c.Sim, c.SimMin, c.SimMax, c.Real, c.Target, mark)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "calibration: %d of %d targets met against the simulated mean; %d more within the range of the simulated seeds (chance outcomes, e.g. which replica leads); %d missed\n",
+		met, len(rows), inRange, len(rows)-met-inRange)
 }

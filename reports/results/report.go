@@ -66,9 +66,26 @@ type Calibration struct {
 	Variant string  `json:"variant"`
 	Metric  string  `json:"metric"`
 	Phase   Phase   `json:"phase"`
-	Sim     float64 `json:"sim"`
-	Real    float64 `json:"real"`
-	Diff    float64 `json:"diff"` // Real - Sim
+	Sim     float64 `json:"sim"` // the mean over the simulated seeds
+	// SimMin and SimMax are the simulated seeds' range, SimSeeds their
+	// count.
+	SimMin   float64 `json:"sim_min"`
+	SimMax   float64 `json:"sim_max"`
+	SimSeeds int     `json:"sim_seeds"`
+	Real     float64 `json:"real"`
+	Diff     float64 `json:"diff"` // Real - Sim
+	// TimeScale is the schedule both engines ran at for this row (the
+	// real run's; 1 = the scenario's own).
+	TimeScale float64 `json:"time_scale"`
+	// Target is the agreement wanted for this metric, if any (e.g.
+	// "±0.05", "±30%"), and Within whether Real met it (against Sim, the
+	// mean). InSimRange is whether Real is within the target of the
+	// simulated seeds' range: a miss that is in range is an outcome the
+	// simulator gives on some seeds (which replica leads, for one), which
+	// one real run cannot tell from a model error.
+	Target     string `json:"target,omitempty"`
+	Within     *bool  `json:"within,omitempty"`
+	InSimRange bool   `json:"in_sim_range,omitempty"`
 }
 
 // Variant returns the summary of the named variant, or nil.
