@@ -66,6 +66,9 @@ func (r *run) results() (results.Run, error) {
 		run.Metrics["real_"+p+"end_s"] = f.End.Seconds()
 		run.Metrics["failover_ms_"+strings.TrimSuffix(p, "_")] = failover(samples, f)
 	}
+	if ms, ok := scenarios.LeaderFailoverMS(r.sc, r.st.Name, "", run.Metrics); ok {
+		run.Metrics[scenarios.LeaderFailoverMetric] = ms
+	}
 	run.Metrics["leader_changes"] = float64(leaderChanges(samples))
 	run.Metrics["time_scale"] = r.scale
 	r.mu.Lock()

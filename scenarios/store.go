@@ -100,3 +100,33 @@ func (s *Scenario) validateStoreClient(i int) error {
 	}
 	return nil
 }
+
+// LeaderFailoverMetric names the mean time to a new leader over the
+// faults that cut a store's leader off alone; see LeaderFailoverMS.
+const LeaderFailoverMetric = "leader_failover_ms"
+
+// LeaderFailoverMS averages a store's failover_ms_fault<i> metrics (named
+// after prefix, as both engines name them) over the faults that cut its
+// leader off alone (isolate: <store>.leader), where a new election is
+// certain, leaving out those after which no leader was elected before the
+// cut healed (-1); -1 if every one of them was. ok is false when the
+// scenario has no such fault. One number over several cuts is a steadier
+// estimate than any one cut, whose time depends on where the followers'
+// timers stood.
+func LeaderFailoverMS(sc *Scenario, store, prefix string, metrics map[string]float64) (ms float64, ok bool) {
+	sum, n := 0.0, 0
+	for i, f := range sc.Faults {
+		if f.Type != "partition" || f.Isolate != store+LeaderSuffix {
+			continue
+		}
+		ok = true
+		if v, has := metrics[fmt.Sprintf("%sfailover_ms_fault%d", prefix, i+1)]; has && v >= 0 {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return -1, ok
+	}
+	return sum / float64(n), ok
+}

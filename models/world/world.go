@@ -9,6 +9,7 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/service"
+	"faultline/models/store/raft"
 	"faultline/reports/results"
 	"faultline/scenarios"
 	"faultline/sim"
@@ -284,6 +285,14 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 	w.rolloutMetrics(&run)
 	for name, ms := range w.failovers { // into a map: order does not matter
 		run.Metrics[name] = ms
+	}
+	for _, s := range w.stores {
+		if _, isRaft := s.cluster.(*raft.Cluster); !isRaft {
+			continue
+		}
+		if ms, ok := scenarios.LeaderFailoverMS(w.sc, s.cfg.Name, w.prefix(s), run.Metrics); ok {
+			run.Metrics[w.prefix(s)+scenarios.LeaderFailoverMetric] = ms
+		}
 	}
 	if err := w.traceResults(&run); err != nil {
 		return results.Run{}, err
