@@ -312,6 +312,34 @@ func (c *cluster) waitLeader(ctx context.Context, limit time.Duration) (int, err
 	}
 }
 
+// moveLeader makes replica want the leader, by leadership transfer from
+// whichever replica leads, and waits until every node knows it; a few
+// tries, as a transfer can lose to an election.
+func (c *cluster) moveLeader(ctx context.Context, want int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last error
+	for time.Now().Before(deadline) {
+		l, err := c.waitLeader(ctx, time.Until(deadline))
+		if err != nil {
+			return err
+		}
+		if l == want {
+			return nil
+		}
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		last = c.control[l].TransferLeadership(tctx, c.ids[want])
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if last == nil {
+			// Wait for the new leader to be known to every node.
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return fmt.Errorf("%w: leadership not moved to %s within %v (last error: %v)", ErrHarness, c.ids[want], limit, last)
+}
+
 func allKnow(sts []kv.Status, id string) bool {
 	for _, st := range sts {
 		if st.Leader != id {

@@ -15,6 +15,7 @@ import (
 	"faultline/chaos/kv"
 	"faultline/chaos/proxy"
 	"faultline/models/store"
+	"faultline/models/store/raft"
 	"faultline/reports/results"
 	"faultline/scenarios"
 )
@@ -237,6 +238,14 @@ func (r *run) execute(ctx context.Context) (res results.Run, err error) {
 	}
 	if _, err := r.c.waitLeader(ctx, leaderWait); err != nil {
 		return res, err
+	}
+	if r.st.Raft.ReadMode == raft.ReadLocal {
+		r.note("read_mode local: a hashicorp/raft leader steps down when its lease runs out, so a deposed leader serves local reads for at most leader_lease_timeout, where the simulated one (etcd/raft without CheckQuorum) keeps leading")
+	}
+	if want := r.st.FirstLeaderIndex(); want >= 0 {
+		if err := r.c.moveLeader(ctx, want, leaderWait); err != nil {
+			return res, err
+		}
 	}
 	if r.e.hooks != nil && r.e.hooks.started != nil {
 		r.e.hooks.started(r)

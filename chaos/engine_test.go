@@ -206,7 +206,7 @@ func TestPartitionScenarioFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"cp", "cp-local-reads"} {
+	for _, v := range []string{"cp", "cp-stale-reads"} {
 		c, err := sc.Case(v)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"faultline/models/broker"
@@ -103,6 +104,24 @@ type Store struct {
 	// Settle is how long the run goes on after the load stops, with no
 	// faults, so replicas can converge before the final checks.
 	Settle time.Duration `yaml:"settle"`
+	// FirstLeader is, for a Raft store, the replica (e.g. kv-3) that
+	// leads when the run starts; "" draws it from the seed. The real
+	// engine transfers leadership to it before its load starts. Other
+	// designs ignore it, as they do the raft settings.
+	FirstLeader string `yaml:"first_leader"`
+}
+
+// FirstLeaderIndex returns the replica index FirstLeader names, or -1
+// for none.
+func (st *Store) FirstLeaderIndex() int {
+	if st.FirstLeader == "" {
+		return -1
+	}
+	i, err := strconv.Atoi(strings.TrimPrefix(st.FirstLeader, st.Name+"-"))
+	if err != nil || !strings.HasPrefix(st.FirstLeader, st.Name+"-") || i < 0 || i >= st.Replicas {
+		return -1
+	}
+	return i
 }
 
 // Store designs.

@@ -33,6 +33,8 @@ func (st *Store) validate() error {
 		return fmt.Errorf("replicas: must be in [1, 15], got %d", st.Replicas)
 	case st.Settle < 0:
 		return fmt.Errorf("settle: must be >= 0, got %v", st.Settle)
+	case st.FirstLeader != "" && st.FirstLeaderIndex() < 0:
+		return fmt.Errorf("first_leader: must be one of %s-0 .. %s-%d, got %q", st.Name, st.Name, st.Replicas-1, st.FirstLeader)
 	}
 	switch st.Design {
 	case DesignRaft:

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,6 +85,26 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 func (c *Client) Dump(ctx context.Context) (map[int]int64, error) {
 	m := map[int]int64{}
 	return m, c.getJSON(ctx, "/dump", &m)
+}
+
+// TransferLeadership asks the node, which must lead, to hand leadership
+// to the node with that id (raft's LeadershipTransferToServer), and
+// waits for raft to say whether it did.
+func (c *Client) TransferLeadership(ctx context.Context, id string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/transfer/"+id, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
 }
 
 func (c *Client) getJSON(ctx context.Context, path string, v any) error {

@@ -20,6 +20,9 @@ const (
 	// ReadLocal has the leader (as far as it knows) answer from its local
 	// state without any check: stale reads are possible.
 	ReadLocal = "local"
+	// ReadStale has every node, follower or leader, answer from its own
+	// applied state at once (Consul's stale reads).
+	ReadStale = "stale"
 )
 
 // Peer is how one node reaches another.
@@ -101,8 +104,8 @@ func (c *NodeConfig) Validate() error {
 		return fmt.Errorf("heartbeat_timeout, election_timeout: must be >= 5ms (raft's minimum), got %v, %v", c.HeartbeatTimeout, c.ElectionTimeout)
 	case c.LeaderLeaseTimeout < 5*time.Millisecond || c.LeaderLeaseTimeout > c.HeartbeatTimeout:
 		return fmt.Errorf("leader_lease_timeout: must be in [5ms, heartbeat_timeout %v], got %v", c.HeartbeatTimeout, c.LeaderLeaseTimeout)
-	case c.ReadMode != ReadLog && c.ReadMode != ReadLease && c.ReadMode != ReadLocal:
-		return fmt.Errorf("read_mode: must be log, lease or local, got %q", c.ReadMode)
+	case c.ReadMode != ReadLog && c.ReadMode != ReadLease && c.ReadMode != ReadLocal && c.ReadMode != ReadStale:
+		return fmt.Errorf("read_mode: must be log, lease, local or stale, got %q", c.ReadMode)
 	}
 	return nil
 }

@@ -163,6 +163,7 @@ func (n *node) routes() http.Handler {
 	mux.HandleFunc("POST /cas/{key}", n.handleCAS)
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("GET /dump", n.handleDump)
+	mux.HandleFunc("POST /transfer/{id}", n.handleTransfer)
 	return mux
 }
 
@@ -171,6 +172,33 @@ func (n *node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	st := Status{ID: n.cfg.ID, State: n.raft.State().String(), Leader: string(leader), Applied: n.raft.AppliedIndex()}
 	st.Term, _ = strconv.ParseUint(n.raft.Stats()["term"], 10, 64)
 	writeJSON(w, st)
+}
+
+// handleTransfer hands this node's leadership to the node whose id the
+// path names: 200 once raft has done it, 409 if this node does not lead,
+// 404 for an id not in the configuration, 500 if raft failed.
+func (n *node) handleTransfer(w http.ResponseWriter, r *http.Request) {
+	id := raft.ServerID(r.PathValue("id"))
+	if n.raft.State() != raft.Leader {
+		http.Error(w, "not the leader", http.StatusConflict)
+		return
+	}
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for _, srv := range cf.Configuration().Servers {
+		if srv.ID == id {
+			if err := n.raft.LeadershipTransferToServer(srv.ID, srv.Address).Error(); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	http.Error(w, "no such server: "+string(id), http.StatusNotFound)
 }
 
 func (n *node) handleDump(w http.ResponseWriter, _ *http.Request) { writeJSON(w, n.fsm.dump()) }
@@ -184,6 +212,10 @@ func (n *node) handleGet(w http.ResponseWriter, r *http.Request) {
 	key, err := strconv.Atoi(r.PathValue("key"))
 	if err != nil {
 		http.Error(w, "bad key", http.StatusBadRequest)
+		return
+	}
+	if n.cfg.ReadMode == ReadStale {
+		fmt.Fprint(w, n.fsm.get(key))
 		return
 	}
 	if n.raft.State() != raft.Leader {

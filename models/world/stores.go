@@ -48,7 +48,18 @@ func (w *World) buildStores() error {
 		var err error
 		switch cfg.Design {
 		case scenarios.DesignRaft:
-			s.cluster, err = raft.New(w.k, w.net, cfg.Name, cfg.Replicas, &s.ops, cfg.Raft)
+			var cl *raft.Cluster
+			if cl, err = raft.New(w.k, w.net, cfg.Name, cfg.Replicas, &s.ops, cfg.Raft); err == nil {
+				// A run starts from a cluster in service, with a leader
+				// drawn from the seed, as a real run starts its load once
+				// the first election is over.
+				first := cfg.FirstLeaderIndex()
+				if first < 0 {
+					first = w.k.Stream("store/" + cfg.Name + "/first-leader").IntN(cfg.Replicas)
+				}
+				cl.StartWithLeader(first)
+				s.cluster = cl
+			}
 		case scenarios.DesignQuorum:
 			s.cluster, err = dynamo.New(w.k, w.net, cfg.Name, cfg.Replicas, &s.ops, cfg.Quorum)
 		case scenarios.DesignAsync:

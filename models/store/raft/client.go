@@ -10,6 +10,11 @@ const replyBytes = 64
 // clientOp handles op i from caller, received from the client or, when
 // forwarded, from a follower.
 func (r *replica) clientOp(i int32, caller int64, forwarded bool) {
+	if r.c.cfg.ReadMode == ReadStale && r.c.ops.Get(i).Kind == store.Get {
+		// Any replica, leader or not, answers from what it has applied.
+		r.answer(i, caller, store.StatusOK, r.kv[r.c.ops.Get(i).Key], int64(r.applied))
+		return
+	}
 	if r.role != leader {
 		if forwarded || r.leader < 0 {
 			r.answer(i, caller, store.StatusUnavailable, 0, 0)

@@ -69,6 +69,22 @@ func New(k *sim.Kernel, net *sim.Network, name string, replicas int, ops *store.
 	return c, nil
 }
 
+// StartWithLeader makes replica i the leader of term 1 now, every other
+// replica its follower, as if it had won the first election before the
+// run began: a run then starts from a cluster in service, as the real
+// engine's does (it starts the load once a leader is elected). Call it
+// before the kernel runs; a cluster left alone elects its first leader
+// itself.
+func (c *Cluster) StartWithLeader(i int) {
+	for j, r := range c.replicas {
+		r.term, r.votedFor = 1, i
+		if j != i {
+			r.leader, r.lastContact = i, c.k.Now()
+		}
+	}
+	c.replicas[i].becomeLeader()
+}
+
 // Name implements store.Cluster.
 func (c *Cluster) Name() string { return c.name }
 

@@ -10,6 +10,7 @@ const (
 	ReadLog   = "log"
 	ReadLease = "lease"
 	ReadLocal = "local"
+	ReadStale = "stale"
 )
 
 // Config is a Raft store's settings. The zero value, after SetDefaults,
@@ -35,7 +36,10 @@ type Config struct {
 	// (at once from its own state, without a lease: in this mode a leader
 	// does not step down when it loses its majority either, but leads
 	// until it hears of a higher term, so a deposed leader serves stale
-	// reads). Default "log".
+	// reads), or "stale" (any replica, follower or leader, answers at
+	// once from what it has applied, as Consul's stale reads: available
+	// on both sides of a partition, stale on the side without the
+	// leader; the leader keeps its lease as in "log"). Default "log".
 	ReadMode string `yaml:"read_mode"`
 	// ApplyTimeout is how long the leader waits for an op's entry to
 	// commit and apply before answering StatusUnknown. Default 5s; must
@@ -85,8 +89,8 @@ func (c Config) Validate() error {
 	case c.LeaderLeaseTimeout <= 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout:
 		return fmt.Errorf("leader_lease_timeout: must be in (0, heartbeat_timeout (%v)], got %v",
 			c.HeartbeatTimeout, c.LeaderLeaseTimeout)
-	case c.ReadMode != ReadLog && c.ReadMode != ReadLease && c.ReadMode != ReadLocal:
-		return fmt.Errorf("read_mode: must be log, lease or local, got %q", c.ReadMode)
+	case c.ReadMode != ReadLog && c.ReadMode != ReadLease && c.ReadMode != ReadLocal && c.ReadMode != ReadStale:
+		return fmt.Errorf("read_mode: must be log, lease, local or stale, got %q", c.ReadMode)
 	case c.ApplyTimeout <= 0:
 		return fmt.Errorf("apply_timeout: must be > 0, got %v", c.ApplyTimeout)
 	}

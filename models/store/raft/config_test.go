@@ -33,8 +33,8 @@ func TestConfigValidate(t *testing.T) {
 			"leader_lease_timeout: must be in (0, heartbeat_timeout (1s)], got 2s"},
 		{"negative lease", func(c *Config) { c.LeaderLeaseTimeout = -time.Millisecond },
 			"leader_lease_timeout: must be in (0, heartbeat_timeout (1s)], got -1ms"},
-		{"unknown read mode", func(c *Config) { c.ReadMode = "stale" },
-			`read_mode: must be log, lease or local, got "stale"`},
+		{"unknown read mode", func(c *Config) { c.ReadMode = "eventual" },
+			`read_mode: must be log, lease, local or stale, got "eventual"`},
 		{"negative apply timeout", func(c *Config) { c.ApplyTimeout = -time.Second },
 			"apply_timeout: must be > 0, got -1s"},
 		{"lease equal to heartbeat", func(c *Config) { c.LeaderLeaseTimeout = c.HeartbeatTimeout }, ""},
@@ -67,5 +67,5 @@ func TestNewRejectsBadInput(t *testing.T) {
 	_, err = New(k, net, "kv", 3, nil, Config{})
 	assert.EqualError(t, err, "store kv: nil op table")
 	_, err = New(k, net, "kv", 3, ops, Config{ReadMode: "x"})
-	assert.EqualError(t, err, `store kv: read_mode: must be log, lease or local, got "x"`)
+	assert.EqualError(t, err, `store kv: read_mode: must be log, lease, local or stale, got "x"`)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"faultline/models/store"
 	"faultline/sim"
 )
 
@@ -206,4 +207,20 @@ func TestStickyLeaderAndPreVote(t *testing.T) {
 			assert.Greater(t, e.c.Term(), term+5, "the returning follower's term deposes the leader")
 		}
 	}
+}
+
+// TestStartWithLeader: a cluster started with a leader serves at once,
+// keeps that leader while nothing fails, and elects another when it
+// crashes.
+func TestStartWithLeader(t *testing.T) {
+	e := newEnv(t, 11, 3, paperConfig(false), time.Millisecond, 0)
+	e.c.StartWithLeader(2)
+	cl := e.newClient("c")
+	assert.Equal(t, store.StatusOK, cl.do(0, put(1, 7), 100*time.Millisecond).Status, "a write through a follower at once")
+	e.run(5 * time.Second)
+	assert.Equal(t, 2, e.c.Leader())
+	assert.Equal(t, uint64(1), e.c.Term(), "no election while the leader is in service")
+	e.c.Crash(2)
+	require.GreaterOrEqual(t, e.awaitLeader(2*time.Second), 0)
+	assert.Equal(t, uint64(2), e.c.Term())
 }

@@ -125,3 +125,30 @@ func TestFollowerWithoutLeaderAnswersUnavailable(t *testing.T) {
 	got := cl.do(0, put(1, 1), 100*time.Millisecond) // before any election
 	assert.Equal(t, store.StatusUnavailable, got.Status, "seed %d", seed)
 }
+
+// TestStaleReadsFromAFollowerCutOff: in "stale" mode a follower cut off
+// from the leader still answers reads, from what it had applied: after
+// the majority has written a newer value, the follower's answer is the
+// old one.
+func TestStaleReadsFromAFollowerCutOff(t *testing.T) {
+	cfg := paperConfig(false)
+	cfg.ReadMode = ReadStale
+	e := newEnv(t, 2, 3, cfg, time.Millisecond, 0)
+	e.c.StartWithLeader(0)
+	cl := e.newClient("c")
+	require.Equal(t, store.StatusOK, cl.do(1, put(1, 1), time.Second).Status)
+	e.run(100 * time.Millisecond)
+	cut, err := e.net.Cut(sim.Partition{Groups: [][]sim.NodeID{e.nodesOf([]int{2}), e.nodesOf([]int{0, 1}, cl.node)}, OneWay: false})
+	require.NoError(t, err)
+	require.Equal(t, store.StatusOK, cl.do(1, put(1, 2), time.Second).Status, "the majority writes")
+	e.net.Heal(cut)
+	cut, err = e.net.Cut(sim.Partition{Groups: [][]sim.NodeID{e.nodesOf([]int{2}, cl.node), e.nodesOf([]int{0, 1})}})
+	require.NoError(t, err)
+	got := cl.do(2, get(1), time.Second)
+	assert.Equal(t, store.StatusOK, got.Status, "the cut-off follower answers")
+	assert.Equal(t, int64(1), got.Out, "with the value it had")
+	e.net.Heal(cut)
+	e.run(time.Second)
+	got = cl.do(2, get(1), time.Second)
+	assert.Equal(t, int64(2), got.Out, "and the newer one once it has caught up")
+}
