@@ -69,10 +69,20 @@ func (r *run) results() (results.Run, error) {
 	if ms, ok := scenarios.LeaderFailoverMS(r.sc, r.st.Name, "", run.Metrics); ok {
 		run.Metrics[scenarios.LeaderFailoverMetric] = ms
 	}
+	if r.sc.Stop != nil {
+		r.mu.Lock()
+		stopped := r.stoppedAt
+		r.mu.Unlock()
+		run.Metrics["stopped"] = 0
+		if stopped > 0 {
+			run.Metrics["stopped"], run.Metrics["stopped_at_s"] = 1, stopped.Seconds()
+		}
+	}
 	run.Metrics["leader_changes"] = float64(leaderChanges(samples))
 	run.Metrics["time_scale"] = r.scale
 	r.mu.Lock()
 	run.Metrics["real_settings_not_as_simulated"] = float64(len(r.notes))
+	run.Notes = slices.Clone(r.notes)
 	r.mu.Unlock()
 	return run, r.artefacts(&run, h, faults)
 }

@@ -23,7 +23,7 @@
 //     scenario. Read modes: log (raft.Apply of a read), lease
 //     (VerifyLeader, then a local read: hashicorp/raft has no clock-only
 //     lease read), local (the node that believes it leads answers from its
-//     own state). Non-leaders forward to the leader over HTTP.
+//     own state), stale (every node answers from its own state). Non-leaders forward to the leader over HTTP.
 //   - The network: an embedded Toxiproxy v2.5.0 (package chaos/proxy), with
 //     one proxy per direction per pair of replicas for raft and one for
 //     HTTP forwarding, and one per load client to its replica. The engine
@@ -86,8 +86,10 @@
 //     the majority value of the replicas after the settle time, divergence,
 //     convergence time, availability by client and fault window, plus
 //     failover_ms_fault<i> (the time from a fault's start until a replica
-//     on the majority side leads in a newer term, from samples every 20 ms)
-//     and leader_changes.
+//     on the majority side leads in a newer term, from samples every 20 ms),
+//     leader_failover_ms (their mean over cuts of the leader alone) and
+//     leader_changes. A run with first_leader set moves leadership there
+//     (LeadershipTransferToServer) before its load starts.
 //
 // # Safety
 //
@@ -102,17 +104,23 @@
 // process, so nothing outlives a harness killed with SIGKILL. Each run has
 // a hard deadline (duration + settle + client timeout + 30 s).
 //
-// # Not real yet
+// Stop condition: a scenario's stop section (error_rate over a window)
+// is watched every 100 ms while the load runs; when it holds, the load
+// and the faults end at once (faults reverted), the run settles and is
+// checked as any other, and it is recorded as stopped (metrics stopped,
+// stopped_at_s, and a note), not failed.
 //
-//   - Services: the HTTP service chain (breakers, retries, cascades,
-//     retry storms) is not built; scenarios with services are refused.
+// # Not real
+//
 //   - Store designs quorum (Dynamo-style) and async (primary with async
-//     followers): refused.
-//   - Packet loss (see loss above) and the links' own loss.
-//   - Crash and pause of services (no services yet).
+//     followers): refused (ErrNoRealCounterpart), as are sagas, brokers
+//     and meshes among service scenarios (see runChain).
+//   - Per-message loss: loss is per-connection toxicity (see above).
 //   - Overlapping refuse faults on the same proxy: the first to end
 //     re-enables it.
-//   - Stop conditions and a dry run.
-//   - TimeScale scales the schedule (duration, faults, settle) but not
-//     raft timeouts, client timeouts or rates.
+//   - read_mode local: a hashicorp/raft leader steps down when its lease
+//     runs out, so it cannot keep serving local reads after losing its
+//     majority as the simulated etcd-style leader does; a run notes it.
+//   - TimeScale scales the schedule (duration, faults, settle, rate
+//     schedules) but not raft timeouts, client timeouts or rates.
 package chaos

@@ -109,8 +109,14 @@ type run struct {
 	links     []linkSetting // how topology.links were applied
 	notes     []string      // settings approximated or not applied
 	samples   []sample
-	converged time.Duration // first time divergence was 0 after the last fault, or -1
+	converged time.Duration     // first time divergence was 0 after the last fault, or -1
+	window    *scenarios.Window // the stop condition's, nil without one
+	stoppedAt time.Duration     // when the stop condition stopped the run; 0: it did not
 }
+
+// errStopCondition is the cause of a run's load and faults ending early
+// because the scenario's stop condition held.
+var errStopCondition = errors.New("stop condition")
 
 type sample struct {
 	at  time.Duration
@@ -265,18 +271,27 @@ func (r *run) drive(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.sc.Duration+r.settle+longest+runSlack)
 	defer cancel()
+	// The load and the faults end early if the stop condition holds; the
+	// settle time and the checks still run.
+	lctx, stopLoad := context.WithCancelCause(ctx)
+	defer stopLoad(nil)
 	r.t0 = time.Now()
 	r.h.SetStart(r.t0)
 	var wg sync.WaitGroup
 	sctx, stopSampler := context.WithCancel(ctx)
 	wg.Add(1)
 	go func() { defer wg.Done(); r.sample(sctx) }()
+	if r.sc.Stop != nil {
+		r.window = scenarios.NewWindow(*r.sc.Stop)
+		wg.Add(1)
+		go func() { defer wg.Done(); r.watchStop(sctx, stopLoad) }()
+	}
 	var fwg sync.WaitGroup
 	for i := range r.sc.Faults {
 		fwg.Add(1)
-		go func() { defer fwg.Done(); r.fault(ctx, i) }()
+		go func() { defer fwg.Done(); r.fault(lctx, i) }()
 	}
-	r.runLoad(ctx)
+	r.runLoad(lctx)
 	fwg.Wait()
 	if err := ctx.Err(); err != nil {
 		stopSampler()
@@ -288,13 +303,44 @@ func (r *run) drive(ctx context.Context) error {
 		wg.Wait()
 		return fmt.Errorf("node %s exited during the run (see %s.log)", id, id)
 	}
-	wait(ctx, r.t0.Add(r.sc.Duration+r.settle))
+	if errors.Is(context.Cause(lctx), errStopCondition) {
+		wait(ctx, time.Now().Add(r.settle))
+	} else {
+		wait(ctx, r.t0.Add(r.sc.Duration+r.settle))
+	}
 	stopSampler()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("real run stopped: %w", context.Cause(ctx))
 	}
 	return nil
+}
+
+// watchStop checks the stop condition every 100 ms and, when it holds,
+// notes it and ends the load and the faults (stop).
+func (r *run) watchStop(ctx context.Context, stop context.CancelCauseFunc) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Since(r.t0)
+		r.mu.Lock()
+		tripped, rate := r.window.Tripped(now)
+		if tripped {
+			r.stoppedAt = now
+		}
+		r.mu.Unlock()
+		if tripped {
+			st := r.sc.Stop
+			r.note("stopped by the stop condition at %.1f s: %.1f%% of the requests that ended in the last %v failed (more than %.1f%%); faults reverted, the run settled and was checked", now.Seconds(), 100*rate, st.Over, 100*st.ErrorRate)
+			stop(errStopCondition)
+			return
+		}
+	}
 }
 
 // wait sleeps until t or until ctx is done.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -224,4 +225,33 @@ func TestPartitionScenarioFull(t *testing.T) {
 		all, _ := run.Phase("all")
 		t.Logf("%s: %d requests, p50 %.1f ms, p99 %.1f ms", v, all.Requests, all.Latency.P50, all.Latency.P99)
 	}
+}
+
+// TestStopConditionStopsTheRun: with a stop condition of 30% errors over
+// 1 s, cutting off the minority (half of the load) stops the run soon
+// after the cut: no operation is sent after the stop, the cut is reverted
+// then, and the run still settles and is checked (linearizable, no lost
+// writes) and is recorded as stopped, not failed.
+func TestStopConditionStopsTheRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real processes: skipped with -short")
+	}
+	const seed = 3
+	c := partitionCase(t, partition3+"stop: {error_rate: 0.3, over: 1s}\n")
+	run, err := (&Engine{Dir: t.TempDir()}).Run(context.Background(), c, seed)
+	require.NoError(t, err, "seed %d: a stopped run is not a failed one", seed)
+	m := run.Metrics
+	t.Logf("seed %d: stopped=%v at %.2f s; fault1 %.2f..%.2f s; notes %q", seed, m["stopped"], m["stopped_at_s"], m["real_fault1_start_s"], m["real_fault1_end_s"], run.Notes)
+	require.Equal(t, 1.0, m["stopped"], "seed %d", seed)
+	at := m["stopped_at_s"]
+	assert.Greater(t, at, m["real_fault1_start_s"], "seed %d: stops after the cut", seed)
+	assert.Less(t, at, m["real_fault1_start_s"]+2.5, "seed %d: within the window and a timeout of the cut", seed)
+	assert.InDelta(t, at, m["real_fault1_end_s"], 0.3, "seed %d: the cut is reverted at the stop", seed)
+	_, has := m["real_fault2_start_s"]
+	assert.False(t, has, "seed %d: the second fault never starts", seed)
+	all, _ := run.Phase("all")
+	assert.Less(t, all.Requests, int64(400), "seed %d: about 3 s of load at 100 req/s, not 10 s (1000)", seed)
+	assert.Equal(t, 1.0, m["linearizable"], "seed %d", seed)
+	assert.Equal(t, 0.0, m["lost_writes"], "seed %d", seed)
+	assert.Contains(t, strings.Join(run.Notes, "\n"), "stopped by the stop condition", "seed %d", seed)
 }

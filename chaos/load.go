@@ -132,5 +132,8 @@ func (r *run) client(ctx context.Context, ci int) {
 func (r *run) record(rec store.Record) {
 	r.mu.Lock()
 	r.history = append(r.history, rec)
+	if r.window != nil {
+		r.window.Add(time.Duration(rec.Return), rec.Outcome != store.OK)
+	}
 	r.mu.Unlock()
 }

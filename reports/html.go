@@ -78,6 +78,7 @@ type runRow struct {
 	Variant, Engine, Seed, TraceHash, Events, Requests, Availability string
 	Color                                                            int
 	Files                                                            []results.File
+	Notes                                                            []string
 }
 
 // tableMetrics are the columns of the per-phase summary tables.
@@ -384,7 +385,7 @@ func runRowsHTML(r *results.Report) []runRow {
 		row := runRow{
 			Variant: run.Variant, Color: variantIndex(r, run.Variant), Engine: run.Engine,
 			Seed: strconv.FormatUint(run.Seed, 10), TraceHash: run.TraceHash, Events: "–", Requests: "–", Availability: "–",
-			Files: run.Files,
+			Files: run.Files, Notes: run.Notes,
 		}
 		if run.Events > 0 {
 			row.Events = strconv.FormatUint(run.Events, 10)
@@ -507,7 +508,7 @@ footer{margin-top:3em;color:#666;font-size:13px}
 <p>Seeds: {{.Seeds}}. Every run replays from its seed: a simulated run with the same seed and version gives the same trace hash.</p>
 <table>
 <tr><th>variant</th><th>engine</th><th>seed</th><th>trace hash</th><th>events</th><th>requests</th><th>availability</th><th>files</th></tr>
-{{range .Runs}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td><td>{{.Engine}}</td><td class="num">{{.Seed}}</td><td><code>{{.TraceHash}}</code></td><td class="num">{{.Events}}</td><td class="num">{{.Requests}}</td><td class="num">{{.Availability}}</td><td>{{range .Files}}<a href="{{.Path}}">{{.Label}}</a> {{end}}</td></tr>
+{{range .Runs}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td><td>{{.Engine}}</td><td class="num">{{.Seed}}</td><td><code>{{.TraceHash}}</code></td><td class="num">{{.Events}}</td><td class="num">{{.Requests}}</td><td class="num">{{.Availability}}</td><td>{{range .Files}}<a href="{{.Path}}">{{.Label}}</a> {{end}}{{range .Notes}}<br><small>{{.}}</small>{{end}}</td></tr>
 {{end}}</table>
 <p>Data: <a href="summary.json">summary.json</a> (everything on this page), <a href="runs.csv">runs.csv</a> (a row per run and phase), <a href="timeseries.csv">timeseries.csv</a> (the mean series).</p>
 

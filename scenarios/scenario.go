@@ -39,6 +39,8 @@ type Scenario struct {
 	// Mesh puts a sidecar proxy beside every instance and client; nil has
 	// no mesh.
 	Mesh *service.MeshConfig `yaml:"mesh"`
+	// Stop is the real engine's stop condition; nil never stops early.
+	Stop *Stop `yaml:"stop"`
 
 	// source is the file as written, for the report; file names it in
 	// errors.
@@ -192,6 +194,9 @@ func (s *Scenario) SetDefaults() {
 	}
 	if s.Mesh != nil {
 		s.Mesh.SetDefaults()
+	}
+	if s.Stop != nil {
+		s.Stop.setDefaults()
 	}
 	if s.TraceSample == nil {
 		v := DefaultTraceSample

@@ -71,6 +71,8 @@ func (s *Scenario) Validate() error {
 		return &FieldError{"trace_sample", fmt.Sprintf("must be in [0, 1] (a share of requests), got %v", *s.TraceSample)}
 	case s.Mesh != nil && s.Mesh.Validate() != nil:
 		return fieldErr("", s.Mesh.Validate())
+	case s.Stop != nil && s.Stop.validate(s.Duration) != nil:
+		return s.Stop.validate(s.Duration)
 	}
 	nodes, err := s.validateTopology()
 	if err != nil {

@@ -76,6 +76,10 @@ type Run struct {
 	CDF       []Quantile         `json:"cdf"`
 	Files     []File             `json:"files,omitempty"`          // per-run artefacts, e.g. a history's visualisation
 	Traces    [][]Span           `json:"slowest_traces,omitempty"` // the slowest traced requests, spans in order
+	// Notes say what a reader of the run must know: a real run stopped
+	// by its stop condition, settings the real engine could not apply as
+	// simulated.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // File is a per-run artefact written beside the report.
