@@ -64,6 +64,7 @@ Examples:
   simulate -scenario balancer -json | jq '.variants[].stats["during.availability"]'
   simulate -scenario partition -real              # simulation and real raft nodes, one report
   simulate -scenario cascade -real -time-scale 0.1  # and a real HTTP service chain
+  simulate -scenario partition -real -dry-run     # what the real runs would do, starting nothing
   simulate -scenario my.yaml -search -budget 200  # find and shrink a case that breaks a hypothesis
 
 Flags:
@@ -79,6 +80,7 @@ const (
 type options struct {
 	scenario, validate, out string
 	list, json, trace, real bool
+	dryRun                  bool
 	search                  bool
 	budget                  int
 	seed                    uint64
@@ -101,6 +103,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return list(stdout)
 	case opt.validate != "":
 		return validate(opt.validate, stdout, stderr)
+	}
+	if opt.dryRun {
+		return dryRun(opt, stdout, stderr)
 	}
 	if opt.search {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -135,6 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.BoolVar(&opt.real, "real", false, "also run the variants that have a real counterpart against real processes and Toxiproxy")
 	fs.Float64Var(&opt.timeScale, "time-scale", 0.2, "with -real: multiply the scenario's times by this, in (0, 1]")
 	fs.StringVar(&opt.toxiproxy, "toxiproxy", "", "with -real: an external Toxiproxy `HOST:PORT` (default: embedded)")
+	fs.BoolVar(&opt.dryRun, "dry-run", false, "with -real: print what the real runs would do (processes, proxies, links, faults, load, stop condition) and exit, starting nothing")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return opt, exitOK
@@ -162,6 +168,8 @@ func check(opt options, extra int) error {
 		return fmt.Errorf("-budget must be in [1, 100000], got %d", opt.budget)
 	case !(opt.timeScale > 0 && opt.timeScale <= 1):
 		return fmt.Errorf("-time-scale must be in (0, 1], got %v", opt.timeScale)
+	case opt.dryRun && !opt.real:
+		return errors.New("-dry-run goes with -real: it prints what the real runs would do")
 	}
 	return nil
 }

@@ -75,12 +75,41 @@ func TestBadInputExitsTwoWithAMessage(t *testing.T) {
 		{[]string{"-validate", bad}, `bad.yaml:2: duration: must be a duration with a unit`},
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"-scenario", "balancer", "extra"}, "simulate: unexpected arguments after the flags"},
+		{[]string{"-scenario", "partition", "-dry-run"}, "simulate: -dry-run goes with -real"},
 	}
 	for _, c := range cases {
 		code, _, errs := runCLI(c.args...)
 		assert.Equal(t, 2, code, "%v: %s", c.args, errs)
 		assert.Contains(t, errs, c.want, "%v", c.args)
 	}
+}
+
+// TestDryRunPrintsThePlanAndStartsNothing: -real -dry-run prints each
+// variant's real plan (or why it has none) at the time scale, and writes
+// no report.
+func TestDryRunPrintsThePlanAndStartsNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report")
+	code, stdout, errs := runCLI("-scenario", "partition", "-real", "-dry-run", "-out", out)
+	require.Equal(t, 0, code, errs)
+	for _, want := range []string{
+		"nothing is started",
+		"cp: real run at time scale 0.2, seed 1",
+		"5 hashicorp/raft nodes kv-0 .. kv-4",
+		"leadership moved to kv-4 before the load starts",
+		"proxies: 42 in the embedded Toxiproxy",
+		"faults[0] 4s .. 10s: partition",
+		"faults[1] 12s .. 14s: isolate kv.leader",
+		"quorum: no real run: design quorum has no real counterpart",
+		"lasts: start-up (a few seconds) + load 18s + settle 2s",
+	} {
+		assert.Contains(t, stdout, want)
+	}
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "a dry run writes no report")
+	code, stdout, errs = runCLI("-scenario", "cascade", "-real", "-dry-run", "-time-scale", "0.1")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, stdout, "service tier3: 2 process(es)")
+	assert.Contains(t, stdout, "fault 12s .. 18s: crash on tier3")
 }
 
 func TestValidateAcceptsAGoodFile(t *testing.T) {

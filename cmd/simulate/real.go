@@ -24,3 +24,35 @@ func runReal(ctx context.Context, opt options, sc *scenarios.Scenario, rep *resu
 	}
 	return err
 }
+
+// dryRun prints the plan of every variant's real run, or why it has
+// none, and starts nothing.
+func dryRun(opt options, stdout, stderr io.Writer) int {
+	sc, err := scenarios.Load(opt.scenario)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	cases, err := sc.Cases()
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	seed := sc.Seed
+	if opt.seed != 0 {
+		seed = opt.seed
+	}
+	eng := &chaos.Engine{TimeScale: opt.timeScale, Toxiproxy: opt.toxiproxy}
+	fmt.Fprintf(stdout, "dry run of %s -real: nothing is started; times are the real run's (time scale %g)\n\n", sc.Name, opt.timeScale)
+	for _, c := range cases {
+		if err := eng.Plan(stdout, c, seed); err != nil {
+			if !errors.Is(err, chaos.ErrNoRealCounterpart) {
+				fmt.Fprintf(stderr, "simulate: %s: %v\n", c.Name, err)
+				return exitUsage
+			}
+			fmt.Fprintf(stdout, "%s: no real run: %v\n", c.Name, err)
+		}
+		fmt.Fprintln(stdout)
+	}
+	return exitOK
+}
