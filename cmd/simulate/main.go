@@ -85,6 +85,7 @@ type options struct {
 	budget                  int
 	seed                    uint64
 	seeds, parallel         int
+	realSeeds               int
 	timeScale               float64
 	toxiproxy               string
 }
@@ -138,6 +139,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.BoolVar(&opt.search, "search", false, "search random seeds and fault times for a violation of the scenario's hypotheses")
 	fs.IntVar(&opt.budget, "budget", 100, "with -search: cases to try, in [1, 100000]")
 	fs.BoolVar(&opt.real, "real", false, "also run the variants that have a real counterpart against real processes and Toxiproxy")
+	fs.IntVar(&opt.realSeeds, "real-seeds", 1, "with -real: real runs per variant, on the report's first seeds, in [1, 20]")
 	fs.Float64Var(&opt.timeScale, "time-scale", 0.2, "with -real: multiply the scenario's times by this, in (0, 1]")
 	fs.StringVar(&opt.toxiproxy, "toxiproxy", "", "with -real: an external Toxiproxy `HOST:PORT` (default: embedded)")
 	fs.BoolVar(&opt.dryRun, "dry-run", false, "with -real: print what the real runs would do (processes, proxies, links, faults, load, stop condition) and exit, starting nothing")
@@ -168,6 +170,8 @@ func check(opt options, extra int) error {
 		return fmt.Errorf("-budget must be in [1, 100000], got %d", opt.budget)
 	case !(opt.timeScale > 0 && opt.timeScale <= 1):
 		return fmt.Errorf("-time-scale must be in (0, 1], got %v", opt.timeScale)
+	case opt.realSeeds < 1 || opt.realSeeds > 20:
+		return fmt.Errorf("-real-seeds must be in [1, 20], got %d", opt.realSeeds)
 	case opt.dryRun && !opt.real:
 		return errors.New("-dry-run goes with -real: it prints what the real runs would do")
 	}

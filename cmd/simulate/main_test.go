@@ -76,6 +76,7 @@ func TestBadInputExitsTwoWithAMessage(t *testing.T) {
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"-scenario", "balancer", "extra"}, "simulate: unexpected arguments after the flags"},
 		{[]string{"-scenario", "partition", "-dry-run"}, "simulate: -dry-run goes with -real"},
+		{[]string{"-scenario", "partition", "-real", "-real-seeds", "0"}, "simulate: -real-seeds must be in [1, 20], got 0"},
 	}
 	for _, c := range cases {
 		code, _, errs := runCLI(c.args...)
