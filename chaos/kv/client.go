@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -91,7 +90,18 @@ func (c *Client) Dump(ctx context.Context) (map[int]int64, error) {
 // to the node with that id (raft's LeadershipTransferToServer), and
 // waits for raft to say whether it did.
 func (c *Client) TransferLeadership(ctx context.Context, id string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/transfer/"+id, nil)
+	return c.request(ctx, http.MethodPost, "/transfer/"+id, nil)
+}
+
+func (c *Client) getJSON(ctx context.Context, path string, v any) error {
+	return c.request(ctx, http.MethodGet, path, v)
+}
+
+// request sends a control request to the node and decodes its JSON answer
+// into v (unless v is nil); an answer other than 200 is an error with its
+// status and the start of its body.
+func (c *Client) request(ctx context.Context, method, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, nil)
 	if err != nil {
 		return err
 	}
@@ -104,21 +114,8 @@ func (c *Client) TransferLeadership(ctx context.Context, id string) error {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
-	return nil
-}
-
-func (c *Client) getJSON(ctx context.Context, path string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return errors.New(resp.Status)
+	if v == nil {
+		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
