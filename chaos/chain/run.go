@@ -378,6 +378,7 @@ func (e *experiment) results() results.Run {
 	if n := len(e.samples); n > 0 {
 		sums, _ := e.samples[n-1].services(e.c.cfg)
 		for _, st := range sums {
+			e.workerMetrics(run.Metrics, st)
 			for _, cs := range st.Calls {
 				link := Link(st.Name, cs.Target)
 				// The simulator's transformation of the link's name, kept
@@ -400,6 +401,38 @@ func (e *experiment) results() results.Run {
 	}
 	e.writeArtefacts()
 	return run
+}
+
+// workerMetrics adds what a service's workers measured (its final
+// status, summed over instances), in ms, suffixed ".<name>" when the chain
+// has several services, as its series are: per request served
+// worker_hold_mean_ms (from taking a worker to releasing it),
+// service_time_mean_ms (drawn), work_overshoot_mean_ms (the work's end
+// past its drawn time), worker_calls_mean_ms (with calls) and
+// worker_overhead_mean_ms (the hold beyond the drawn time and the calls);
+// and, once a request waited for a worker, worker_handoffs and
+// worker_handoff_mean_ms (from a worker's release to the next queued
+// request's taking it).
+func (e *experiment) workerMetrics(m map[string]float64, st Status) {
+	if st.Served == 0 {
+		return
+	}
+	suffix := ""
+	if len(e.c.cfg.Services) > 1 {
+		suffix = "." + st.Name
+	}
+	perServed := func(ns float64) float64 { return ns / float64(st.Served) / 1e6 }
+	m["worker_hold_mean_ms"+suffix] = perServed(float64(st.HeldNs))
+	m["service_time_mean_ms"+suffix] = perServed(float64(st.ServiceNs))
+	m["work_overshoot_mean_ms"+suffix] = perServed(float64(st.WorkNs) - float64(st.ServiceNs))
+	m["worker_overhead_mean_ms"+suffix] = perServed(float64(st.HeldNs) - float64(st.ServiceNs) - float64(st.CallsNs))
+	if len(st.Calls) > 0 {
+		m["worker_calls_mean_ms"+suffix] = perServed(float64(st.CallsNs))
+	}
+	if st.Handoffs > 0 {
+		m["worker_handoffs"+suffix] = float64(st.Handoffs)
+		m["worker_handoff_mean_ms"+suffix] = float64(st.HandoffNs) / float64(st.Handoffs) / 1e6
+	}
 }
 
 // openTimes sums, per call with a breaker, the time between samples

@@ -55,9 +55,27 @@ type Status struct {
 	Expired uint64 `json:"expired"`
 	// Active is the number of requests holding a worker, Waiting the
 	// number queued for one.
-	Active  int          `json:"active"`
-	Waiting int          `json:"waiting"`
-	Calls   []CallStatus `json:"calls"`
+	Active  int `json:"active"`
+	Waiting int `json:"waiting"`
+	// Worker time, measured. Served counts the requests that did their
+	// work and have released their worker; over them, HeldNs sums the
+	// time each held it (from taking it to releasing it), ServiceNs the
+	// service times drawn, WorkNs the time from taking the worker to the
+	// end of the work (the drawn time plus what delayed its end) and
+	// CallsNs the time spent in calls, so that HeldNs - WorkNs - CallsNs
+	// is the rest of the hold: building the answer and letting go.
+	// Handoffs counts the requests that were waiting when a worker was
+	// released to them, and HandoffNs sums the time from the release to
+	// their taking it: time the worker sat idle with work queued.
+	Served    uint64 `json:"served"`
+	HeldNs    uint64 `json:"held_ns"`
+	ServiceNs uint64 `json:"service_ns"`
+	WorkNs    uint64 `json:"work_ns"`
+	CallsNs   uint64 `json:"calls_ns"`
+	Handoffs  uint64 `json:"handoffs"`
+	HandoffNs uint64 `json:"handoff_ns"`
+
+	Calls []CallStatus `json:"calls"`
 }
 
 // Service is one running service instance's logic, as an http.Handler.
@@ -65,14 +83,15 @@ type Service struct {
 	cfg   ServiceConfig
 	work  sim.Dist // nil: no work
 	rl    *rate.Limiter
-	slots chan struct{} // one per busy worker
-	inSys atomic.Int64  // requests holding or waiting for a worker
+	free  chan time.Time // one per idle worker: when it was last released
+	inSys atomic.Int64   // requests holding or waiting for a worker
 	calls []*caller
 
 	mu  sync.Mutex // guards rng
 	rng *rand.Rand
 
-	requests, ok, degraded, errs, rejected, rateLimited, expired atomic.Uint64
+	requests, ok, degraded, errs, rejected, rateLimited, expired    atomic.Uint64
+	served, heldNs, serviceNs, workNs, callsNs, handoffs, handoffNs atomic.Uint64
 }
 
 // NewService applies the defaults, validates cfg (every call needs its
@@ -87,7 +106,10 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	// (seed, instance<<32 | call+1) for each call's back-offs and
 	// (seed, instance<<32 | 1<<16 | call+1) for its balancer.
 	stream := func(k int) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.Instance)<<32|uint64(k))) }
-	s := &Service{cfg: cfg, slots: make(chan struct{}, cfg.Workers), rng: stream(0)}
+	s := &Service{cfg: cfg, free: make(chan time.Time, cfg.Workers), rng: stream(0)}
+	for range cfg.Workers {
+		s.free <- time.Time{} // never released: taking it is no handoff
+	}
 	if cfg.ServiceTime.Kind != "" {
 		s.work, _ = cfg.ServiceTime.Build() // validated
 	}
@@ -111,8 +133,10 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 // Status returns the service's counters and its calls' state.
 func (s *Service) Status() Status {
 	st := Status{Name: s.cfg.Name, Instance: s.cfg.Instance, Requests: s.requests.Load(), OK: s.ok.Load(), Degraded: s.degraded.Load(),
-		Errors: s.errs.Load(), Rejected: s.rejected.Load(), RateLimited: s.rateLimited.Load(), Expired: s.expired.Load()}
-	st.Active = len(s.slots)
+		Errors: s.errs.Load(), Rejected: s.rejected.Load(), RateLimited: s.rateLimited.Load(), Expired: s.expired.Load(),
+		Served: s.served.Load(), HeldNs: s.heldNs.Load(), ServiceNs: s.serviceNs.Load(), WorkNs: s.workNs.Load(),
+		CallsNs: s.callsNs.Load(), Handoffs: s.handoffs.Load(), HandoffNs: s.handoffNs.Load()}
+	st.Active = cap(s.free) - len(s.free)
 	st.Waiting = max(int(s.inSys.Load())-st.Active, 0)
 	for _, c := range s.calls {
 		st.Calls = append(st.Calls, c.status())
@@ -154,29 +178,64 @@ func (s *Service) handle(r *http.Request) (int, []string) {
 		s.rejected.Add(1)
 		return http.StatusServiceUnavailable, nil
 	}
+	queued := time.Now()
+	var t turn
 	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
+	case t.freed = <-s.free:
 	case <-ctx.Done():
 		s.expired.Add(1)
 		return http.StatusGatewayTimeout, nil
 	}
+	t.taken = time.Now()
+	defer s.release(queued, &t)
 	if ctx.Err() != nil {
 		s.expired.Add(1) // the deadline passed in the queue: dropped unserved
 		return http.StatusGatewayTimeout, nil
 	}
 	// The work is not cut short: a busy worker does not watch deadlines.
-	sleep(context.WithoutCancel(ctx), s.serviceTime())
+	t.service = s.serviceTime()
+	sleep(context.WithoutCancel(ctx), t.service)
+	t.work, t.served = time.Since(t.taken), true
 	if s.fails() {
 		s.errs.Add(1)
 		return http.StatusInternalServerError, nil
 	}
-	return s.answer(ctx)
+	return s.answer(ctx, &t)
+}
+
+// turn is one request's hold of a worker: when the worker was last
+// released (zero if never) and taken, the service time drawn, and how
+// long the work and the calls took.
+type turn struct {
+	freed, taken         time.Time
+	service, work, calls time.Duration
+	served               bool // the work was done
+}
+
+// release gives the worker back and accounts for the turn of a request
+// queued since queued.
+func (s *Service) release(queued time.Time, t *turn) {
+	now := time.Now()
+	s.free <- now
+	if t.freed.After(queued) {
+		s.handoffs.Add(1)
+		s.handoffNs.Add(uint64(t.taken.Sub(t.freed)))
+	}
+	if !t.served {
+		return
+	}
+	s.served.Add(1)
+	s.heldNs.Add(uint64(now.Sub(t.taken)))
+	s.serviceNs.Add(uint64(t.service))
+	s.workNs.Add(uint64(t.work))
+	s.callsNs.Add(uint64(t.calls))
 }
 
 // answer makes the calls and turns their results into the answer.
-func (s *Service) answer(ctx context.Context) (int, []string) {
+func (s *Service) answer(ctx context.Context, t *turn) (int, []string) {
+	start := time.Now()
 	degraded, failed := s.callAll(ctx)
+	t.calls = time.Since(start)
 	switch {
 	case failed && ctx.Err() != nil:
 		s.expired.Add(1)

@@ -19,6 +19,13 @@ func sum(sts []Status) Status {
 		out.Expired += st.Expired
 		out.Active += st.Active
 		out.Waiting += st.Waiting
+		out.Served += st.Served
+		out.HeldNs += st.HeldNs
+		out.ServiceNs += st.ServiceNs
+		out.WorkNs += st.WorkNs
+		out.CallsNs += st.CallsNs
+		out.Handoffs += st.Handoffs
+		out.HandoffNs += st.HandoffNs
 		for j := range min(len(out.Calls), len(st.Calls)) {
 			out.Calls[j] = out.Calls[j].plus(st.Calls[j])
 		}
