@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,8 +194,11 @@ func (s *Service) handle(r *http.Request) (int, []string) {
 		return http.StatusGatewayTimeout, nil
 	}
 	// The work is not cut short: a busy worker does not watch deadlines.
+	// It ends at a deadline counted from the taking of the worker, so
+	// that what the worker did before the sleep is part of the drawn time,
+	// not added to it.
 	t.service = s.serviceTime()
-	sleep(context.WithoutCancel(ctx), t.service)
+	workUntil(t.taken.Add(t.service))
 	t.work, t.served = time.Since(t.taken), true
 	if s.fails() {
 		s.errs.Add(1)
@@ -217,6 +221,10 @@ type turn struct {
 func (s *Service) release(queued time.Time, t *turn) {
 	now := time.Now()
 	s.free <- now
+	// A request waiting for the worker has just been made ready to run
+	// next on this thread, but only once this goroutine blocks, after
+	// writing its answer (0.08 ms later, measured): yield to it now.
+	runtime.Gosched()
 	if t.freed.After(queued) {
 		s.handoffs.Add(1)
 		s.handoffNs.Add(uint64(t.taken.Sub(t.freed)))
