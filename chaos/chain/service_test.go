@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -460,4 +461,60 @@ func TestBalancers(t *testing.T) {
 			tc.check(t, da.count(), db.count())
 		})
 	}
+}
+
+// TestWorkerTimeIsMeasured: ten requests at once on one worker with a
+// constant 20 ms of work and a call: /status reports every served
+// request's drawn time exactly, a hold at least the work plus the call,
+// the measured overshoot and overhead (logged, and small), and the
+// handoffs of the worker to the queued requests.
+func TestWorkerTimeIsMeasured(t *testing.T) {
+	const n, work = 10, 20 * time.Millisecond
+	_, depAddr := newRecorder(t, http.StatusOK)
+	_, addr := serve(t, ServiceConfig{Name: "a", Workers: 1, QueueLimit: n, ServiceTime: sim.DistSpec{Kind: "constant", Value: work.Seconds()},
+		Calls: []CallConfig{{Target: "b", Addrs: []string{depAddr}, Timeout: time.Second}}})
+	assert.Equal(t, map[int]int{http.StatusOK: n}, burst(t, addr, n))
+
+	resp, err := http.Get("http://" + addr + StatusPath)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var st Status
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	require.Equal(t, uint64(n), st.Served)
+	assert.Equal(t, uint64(n*work), st.ServiceNs, "the drawn times")
+	assert.GreaterOrEqual(t, st.WorkNs, st.ServiceNs, "the work is not cut short")
+	assert.Positive(t, st.CallsNs)
+	assert.GreaterOrEqual(t, st.HeldNs, st.WorkNs+st.CallsNs, "the hold covers the work and the calls")
+	mean := func(ns uint64) time.Duration { return time.Duration(ns / n) }
+	overshoot, overhead := mean(st.WorkNs-st.ServiceNs), mean(st.HeldNs-st.ServiceNs-st.CallsNs)
+	t.Logf("per request: hold %v, calls %v, overshoot %v, overhead %v; %d handoffs of %v",
+		mean(st.HeldNs), mean(st.CallsNs), overshoot, overhead, st.Handoffs, time.Duration(st.HandoffNs/max(st.Handoffs, 1)))
+	assert.Less(t, overhead, 5*time.Millisecond, "a sleep to a deadline ends close to it")
+	assert.GreaterOrEqual(t, overhead, overshoot)
+	require.Positive(t, st.Handoffs, "queued requests took the worker as it was released")
+	assert.Less(t, st.Handoffs, uint64(n))
+	assert.Less(t, time.Duration(st.HandoffNs/st.Handoffs), work)
+	assert.Zero(t, st.Active)
+}
+
+// TestWorkerMetrics: a service's worker counters become per-request
+// means in ms, named with the service's suffix in a chain of several.
+func TestWorkerMetrics(t *testing.T) {
+	st := Status{Name: "b", Served: 4, HeldNs: 4 * 12_500_000, ServiceNs: 4 * 10_000_000, WorkNs: 4 * 10_200_000,
+		CallsNs: 4 * 2_000_000, Handoffs: 2, HandoffNs: 2 * 50_000, Calls: []CallStatus{{Target: "c"}}}
+	e := &experiment{c: &Chain{cfg: Config{Services: []ServiceConfig{{Name: "a"}, {Name: "b"}}}}}
+	m := map[string]float64{}
+	e.workerMetrics(m, st)
+	want := map[string]float64{"worker_hold_mean_ms.b": 12.5, "service_time_mean_ms.b": 10, "work_overshoot_mean_ms.b": 0.2,
+		"worker_calls_mean_ms.b": 2, "worker_overhead_mean_ms.b": 0.5, "worker_handoffs.b": 2, "worker_handoff_mean_ms.b": 0.05}
+	require.Len(t, m, len(want))
+	for k, v := range want {
+		assert.InDelta(t, v, m[k], 1e-9, k)
+	}
+	e.c.cfg.Services = e.c.cfg.Services[1:]
+	m = map[string]float64{}
+	e.workerMetrics(m, Status{Name: "b"})
+	assert.Empty(t, m, "nothing served, nothing to say")
+	e.workerMetrics(m, st)
+	assert.InDelta(t, 0.5, m["worker_overhead_mean_ms"], 1e-9, "one service: no suffix")
 }
