@@ -9,7 +9,7 @@ func init() {
 	register(&FaultType{
 		Name:   "latency",
 		Fields: []string{"from", "to", "two_way", "latency", "jitter"},
-		Sim:    "Adds latency plus a uniform draw in [-jitter, +jitter] (never below zero in total) to every message on the targeted links.",
+		Sim:    "Adds latency plus a uniform draw in [-jitter, +jitter] (never below zero in total) to every message on the targeted links. When the fault ends, the messages it still holds arrive at once: the end of a slowdown comes as a burst, as a congested queue drains and as Toxiproxy's latency toxic passes on what it holds when removed.",
 		Real:   "Toxiproxy latency toxic (latency, jitter in ms), toxicity 1.0, on the targeted proxies and streams.",
 		check: func(f *Fault) error {
 			if err := checkLinkTargets(f); err != nil {

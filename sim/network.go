@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -98,6 +99,16 @@ type link struct {
 	rng      *rand.Rand
 	busyTill Time
 	faults   []activeFault
+	held     []heldMsg // messages a Flush fault delays, until it is removed
+}
+
+// heldMsg is a message in flight whose delay includes a Flush fault's:
+// its arrival timer, and when it would arrive without the faults.
+type heldMsg struct {
+	fault LinkFaultID
+	timer Timer
+	slot  int32
+	bare  Time // the arrival without any fault's latency
 }
 
 // LinkFault is a temporary change to a directed link, as a fault injects
@@ -116,6 +127,13 @@ type LinkFault struct {
 	// about one round trip when After is 0.
 	Reset bool
 	After time.Duration
+	// Flush delivers, when the fault is removed, the messages its latency
+	// still holds at once (or when they would have arrived without any
+	// fault's latency, if later), as Toxiproxy's latency toxic does when
+	// it is removed and as a congested queue drains: the end of a
+	// slowdown comes as a burst. Without it each message keeps the delay
+	// it was sent with.
+	Flush bool
 }
 
 // Validate reports the first field out of range.
@@ -233,8 +251,7 @@ func (n *Network) link(from, to NodeID) *link {
 
 // delay draws the link's one-way delay for a message of size bytes that
 // starts now, and books the link's bandwidth for it.
-func (l *link) delay(now Time, size int) time.Duration {
-	var d time.Duration
+func (l *link) delay(now Time, size int) (d, added time.Duration) {
 	if l.cfg.Latency != nil {
 		d = Seconds(l.cfg.Latency.Sample(l.rng))
 	}
@@ -243,6 +260,7 @@ func (l *link) delay(now Time, size int) time.Duration {
 		d = max(d, 0)
 	}
 	bw := l.cfg.Bandwidth
+	base := d
 	for i := range l.faults {
 		f := &l.faults[i].f
 		d += f.Latency
@@ -253,12 +271,13 @@ func (l *link) delay(now Time, size int) time.Duration {
 			bw = f.Bandwidth
 		}
 	}
+	added = max(d-base, 0)
 	if bw > 0 && size > 0 {
 		start := max(now, l.busyTill)
 		l.busyTill = start.Add(Seconds(float64(size) / bw))
 		d += l.busyTill.Sub(now)
 	}
-	return d
+	return d, added
 }
 
 // lost draws the link's own loss and every fault's.
@@ -303,13 +322,47 @@ func (n *Network) Send(m Message) {
 		n.faulted(m, f)
 		return
 	}
-	d := l.delay(n.k.now, m.Size)
+	d, added := l.delay(n.k.now, m.Size)
 	if l.lost() {
 		n.stats.Lost++
 		return
 	}
 	slot := n.park(m)
+	if id, ok := l.flushing(); ok && added > 0 {
+		if len(l.held) >= 64 && len(l.held) == cap(l.held) {
+			l.held = slices.DeleteFunc(l.held, func(h heldMsg) bool { return !n.k.Pending(h.timer) })
+		}
+		t := n.k.AfterTimer(d, n.id, netArrive, int64(slot), 0)
+		l.held = append(l.held, heldMsg{fault: id, timer: t, slot: slot, bare: n.k.now.Add(d - added)})
+		return
+	}
 	n.k.After(d, n.id, netArrive, int64(slot), 0)
+}
+
+// flushing returns the latest active Flush fault of the link, if any.
+func (l *link) flushing() (LinkFaultID, bool) {
+	for i := len(l.faults) - 1; i >= 0; i-- {
+		if l.faults[i].f.Flush {
+			return l.faults[i].id, true
+		}
+	}
+	return 0, false
+}
+
+// flush delivers now (or at their bare arrival, if later) the messages
+// fault id still holds on l, in the order they were sent.
+func (n *Network) flush(l *link, id LinkFaultID) {
+	kept := l.held[:0]
+	for _, h := range l.held {
+		switch {
+		case h.fault != id:
+			kept = append(kept, h)
+		case n.k.Cancel(h.timer):
+			n.k.Schedule(max(n.k.now, h.bare), n.id, netArrive, int64(h.slot), 0)
+		}
+	}
+	clear(l.held[len(kept):])
+	l.held = kept
 }
 
 func (n *Network) reject(m Message, mode CutMode) {
@@ -318,7 +371,9 @@ func (n *Network) reject(m Message, mode CutMode) {
 		return
 	}
 	n.stats.Refused++
-	rtt := n.link(m.From, m.To).delay(n.k.now, 0) + n.link(m.To, m.From).delay(n.k.now, 0)
+	there, _ := n.link(m.From, m.To).delay(n.k.now, 0)
+	back, _ := n.link(m.To, m.From).delay(n.k.now, 0)
+	rtt := there + back
 	n.k.ScheduleTarget(n.k.now.Add(rtt), m.Refused)
 }
 
@@ -357,7 +412,11 @@ func (n *Network) RemoveLinkFault(from, to NodeID, id LinkFaultID) bool {
 	}
 	for i := range l.faults {
 		if l.faults[i].id == id {
+			flush := l.faults[i].f.Flush
 			l.faults = append(l.faults[:i], l.faults[i+1:]...)
+			if flush {
+				n.flush(l, id)
+			}
 			return true
 		}
 	}

@@ -265,3 +265,40 @@ func TestLinkFaultLossAndBandwidth(t *testing.T) {
 		require.Equal(t, At(time.Duration(ev.A+1)*time.Millisecond), f.rec.at[j], "message %d", ev.A)
 	}
 }
+
+// TestLinkFaultFlush: under a latency fault of 500 ms that flushes, a
+// message sent 100 ms before the fault is removed arrives at the removal
+// (not 400 ms later), one sent just before arrives when it would have
+// without the fault (its bare 1 ms), a message sent before the fault
+// keeps its own delay, and without Flush every message keeps the delay it
+// was sent with. Messages arrive in the order they were sent.
+func TestLinkFaultFlush(t *testing.T) {
+	ms := func(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
+	for _, flush := range []bool{true, false} {
+		f := newNetFixture(t, 2, LinkConfig{Latency: constant(t, 0.001)})
+		a, b := f.n[0], f.n[1]
+		f.k.RunUntil(At(ms(10)))
+		id, err := f.net.AddLinkFault(a, b, LinkFault{Latency: ms(500), Flush: flush})
+		require.NoError(t, err)
+		f.k.RunUntil(At(ms(400)))
+		f.send(a, b, 0, 1) // at 400 ms: would arrive at 901 ms
+		f.k.RunUntil(At(ms(499.5)))
+		f.send(a, b, 0, 2) // at 499.5 ms: bare arrival 500.5 ms
+		f.k.RunUntil(At(ms(500)))
+		require.True(t, f.net.RemoveLinkFault(a, b, id))
+		f.send(a, b, 0, 3) // after the fault: 1 ms
+		f.k.Run()
+		require.Len(t, f.rec.seen, 3)
+		var got []int64
+		for _, ev := range f.rec.seen {
+			got = append(got, ev.A)
+		}
+		if flush {
+			assert.Equal(t, []int64{1, 2, 3}, got)
+			assert.Equal(t, []Time{At(ms(500)), At(ms(500.5)), At(ms(501))}, f.rec.at)
+		} else {
+			assert.Equal(t, []int64{3, 1, 2}, got)
+			assert.Equal(t, []Time{At(ms(501)), At(ms(901)), At(ms(1000.5))}, f.rec.at)
+		}
+	}
+}

@@ -117,7 +117,7 @@ func (w *World) others(nodes []sim.NodeID) []sim.NodeID {
 func linkFault(f *scenarios.Fault) sim.LinkFault {
 	switch f.Type {
 	case "latency":
-		return sim.LinkFault{Latency: f.Latency, Jitter: f.Jitter}
+		return sim.LinkFault{Latency: f.Latency, Jitter: f.Jitter, Flush: true}
 	case "loss":
 		return sim.LinkFault{Loss: f.Probability}
 	case "bandwidth":
