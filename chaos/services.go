@@ -47,6 +47,7 @@ func (e *Engine) runChain(ctx context.Context, c scenarios.Case, seed uint64) (r
 		res.Metrics = map[string]float64{}
 	}
 	res.Metrics["real_settings_not_as_simulated"] = float64(len(notes))
+	res.Notes = append(notes, res.Notes...)
 	res.Engine, res.Variant, res.Seed = e.Name(), c.Name, seed
 	if err != nil && errors.Is(err, chain.ErrHarness) {
 		return res, fmt.Errorf("%w: %w", ErrHarness, err)
@@ -100,6 +101,7 @@ func chainPlan(sc *scenarios.Scenario, seed uint64, scale float64) (chain.Config
 	}
 	rc.Load = chain.LoadConfig{Rate: l.Open.RPS, Duration: s(sc.Duration), Timeout: l.Timeout, Seed: seed, Retry: l.Retry.Clone()}
 	rc.Interval = max(min(s(sc.Interval), rc.Load.Duration), 100*time.Millisecond)
+	rc.Stop = sc.Stop
 	for i, f := range sc.Faults {
 		fs, note, err := chainFaults(sc, f)
 		if err != nil {

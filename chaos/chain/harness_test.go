@@ -21,6 +21,7 @@ import (
 	"faultline/models/load"
 	"faultline/models/resilience"
 	"faultline/reports/results"
+	"faultline/scenarios"
 	"faultline/sim"
 )
 
@@ -350,4 +351,39 @@ func TestStartFailureCleansUp(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 2, exit.ExitCode())
+}
+
+// TestStopConditionStopsTheChain: with a stop condition of 50% errors
+// over 300 ms, crashing a at 500 ms of a 3 s run stops the load soon
+// after: the run is not an error, is recorded as stopped, the crash is
+// reverted (a restarted) at the stop rather than at its end, and no
+// request starts after the stop.
+func TestStopConditionStopsTheChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	cfg := Config{Services: []ServiceConfig{
+		{Name: "gateway", Calls: []CallConfig{{Target: "a", Timeout: 100 * time.Millisecond}}},
+		{Name: "a"},
+	}}
+	c, err := Start(context.Background(), cfg, Options{Dir: t.TempDir()})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, c.Close()) }()
+	res, err := c.Run(context.Background(), RunConfig{
+		Load:     LoadConfig{Rate: 100, Duration: 3 * time.Second, Timeout: time.Second, Seed: 2},
+		Faults:   []Fault{{Service: "a", Type: FaultCrash, At: 500 * time.Millisecond, For: 2 * time.Second}},
+		Interval: 500 * time.Millisecond,
+		Stop:     &scenarios.Stop{ErrorRate: 0.5, Over: 300 * time.Millisecond, MinRequests: 5},
+	})
+	require.NoError(t, err, "a stopped run is not a failed one")
+	m := res.Metrics
+	t.Logf("stopped=%v at %.2f s; fault %.2f..%.2f s; notes %q", m["stopped"], m["stopped_at_s"], m["real_fault1_start_s"], m["real_fault1_end_s"], res.Notes)
+	require.Equal(t, 1.0, m["stopped"])
+	assert.Greater(t, m["stopped_at_s"], 0.5)
+	assert.Less(t, m["stopped_at_s"], 1.5, "stopped within the window after the crash")
+	assert.InDelta(t, m["stopped_at_s"], m["real_fault1_end_s"], 0.5, "the crash is reverted at the stop, not at 2.5 s")
+	all, _ := res.Phase(results.All)
+	assert.Less(t, all.Requests, int64(200), "about 1 s of load at 100 req/s, not 3 s")
+	require.Len(t, res.Notes, 1)
+	assert.Contains(t, res.Notes[0], "stopped by the stop condition")
 }

@@ -16,6 +16,7 @@ import (
 	"faultline/chaos/proxy"
 	"faultline/models/resilience"
 	"faultline/reports/results"
+	"faultline/scenarios"
 )
 
 // Run defaults.
@@ -41,7 +42,14 @@ type RunConfig struct {
 	// SampleEvery is how often every service's status is read. Default
 	// 100ms; must be >= 10ms.
 	SampleEvery time.Duration `yaml:"sample_every"`
+	// Stop, if set, ends the load and the faults early once its error
+	// rate holds over its window; the run is then recorded as stopped
+	// (metrics stopped, stopped_at_s, and a note), not failed.
+	Stop *scenarios.Stop `yaml:"stop"`
 }
+
+// errStopCondition is the cause of a load ended by RunConfig.Stop.
+var errStopCondition = errors.New("stop condition")
 
 // SetDefaults fills every zero field that has a default.
 func (c *RunConfig) SetDefaults() {
@@ -98,6 +106,9 @@ type experiment struct {
 	samples  []Sample
 	applied  [][2]time.Duration // each fault's real start and end; -1 if never applied
 	errs     []error
+	window   *scenarios.Window // the stop condition's, nil without one
+	stopped  time.Duration     // when the stop condition ended the load; 0: it did not
+	notes    []string
 }
 
 // Run drives the load and the faults on the chain (one Run at a time on
@@ -123,6 +134,9 @@ func (c *Chain) Run(ctx context.Context, rc RunConfig) (results.Run, error) {
 	ctx, cancel := context.WithTimeout(ctx, rc.Load.Duration+rc.Load.longest()+runSlack)
 	defer cancel()
 	e := &experiment{c: c, rc: rc, rec: rec, applied: make([][2]time.Duration, len(rc.Faults))}
+	if rc.Stop != nil {
+		e.window = scenarios.NewWindow(*rc.Stop)
+	}
 	e.t0 = time.Now()
 	c.h.SetStart(e.t0)
 	err = e.drive(ctx)
@@ -149,12 +163,20 @@ func faultSpan(rc RunConfig) (time.Duration, time.Duration) {
 func (e *experiment) drive(ctx context.Context) error {
 	sctx, stopSampler := context.WithCancel(ctx)
 	fctx, stopFaults := context.WithCancel(ctx)
+	lctx, stopLoad := context.WithCancelCause(ctx)
+	defer stopLoad(nil)
 	var sampler, faults sync.WaitGroup
 	sampler.Go(func() { e.sample(sctx) })
+	if e.window != nil {
+		sampler.Go(func() { e.watchStop(sctx, func() { stopLoad(errStopCondition); stopFaults() }) })
+	}
 	for i := range e.rc.Faults {
 		faults.Go(func() { e.fault(fctx, i) })
 	}
-	err := Generate(ctx, e.c.EntryAddrs(), e.rc.Load, e.t0, e.observe)
+	err := Generate(lctx, e.c.EntryAddrs(), e.rc.Load, e.t0, e.observe)
+	if errors.Is(context.Cause(lctx), errStopCondition) && ctx.Err() == nil {
+		err = nil // stopped by the stop condition, not failed
+	}
 	stopFaults() // a fault outlasting the load ends with it
 	faults.Wait()
 	stopSampler()
@@ -169,12 +191,43 @@ func (e *experiment) drive(ctx context.Context) error {
 	return nil
 }
 
+// watchStop checks the stop condition every 100 ms and, when it holds,
+// notes it and calls stop (which ends the load and the faults).
+func (e *experiment) watchStop(ctx context.Context, stop func()) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Since(e.t0)
+		e.mu.Lock()
+		tripped, rate := e.window.Tripped(now)
+		if tripped {
+			e.stopped = now
+			st := e.rc.Stop
+			e.notes = append(e.notes, fmt.Sprintf("stopped by the stop condition at %.1f s: %.1f%% of the requests that ended in the last %v failed (more than %.1f%%); faults reverted",
+				now.Seconds(), 100*rate, st.Over, 100*st.ErrorRate))
+		}
+		e.mu.Unlock()
+		if tripped {
+			stop()
+			return
+		}
+	}
+}
+
 // observe records a request; its retries count in the "retries" series
 // (the simulator's name for the client's retries) at its end.
 func (e *experiment) observe(r Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rec.Observe(r.Start, r.End, r.Outcome)
+	if e.window != nil {
+		e.window.Add(r.End, r.Outcome != results.OK)
+	}
 	if r.Degraded {
 		e.degraded++
 	}
@@ -365,6 +418,13 @@ func (e *experiment) results() results.Run {
 	run.Engine = "real"
 	run.Seed = e.rc.Load.Seed
 	run.Metrics["degraded"] = float64(e.degraded)
+	if e.rc.Stop != nil {
+		run.Metrics["stopped"] = 0
+		if e.stopped > 0 {
+			run.Metrics["stopped"], run.Metrics["stopped_at_s"] = 1, e.stopped.Seconds()
+		}
+	}
+	run.Notes = append(run.Notes, e.notes...)
 	if e.requests > 0 {
 		run.Metrics["retry_amplification"] = float64(e.attempts) / float64(e.requests)
 	}
