@@ -47,6 +47,7 @@ func (e *Engine) runChain(ctx context.Context, c scenarios.Case, seed uint64) (r
 		res.Metrics = map[string]float64{}
 	}
 	res.Metrics["real_settings_not_as_simulated"] = float64(len(notes))
+	res.Metrics["time_scale"] = scale
 	res.Notes = append(notes, res.Notes...)
 	res.Engine, res.Variant, res.Seed = e.Name(), c.Name, seed
 	if err != nil && errors.Is(err, chain.ErrHarness) {

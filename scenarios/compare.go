@@ -103,7 +103,8 @@ var calibrationMetrics = []struct {
 	name  string
 	phase results.Phase
 }{
-	{"availability", results.All}, {"availability", results.During}, {"p50", results.All}, {"p99", results.All},
+	{"availability", results.All}, {"availability", results.Before}, {"availability", results.During}, {"availability", results.After},
+	{"p50", results.All}, {"p99", results.All},
 }
 
 func calibrate(name string, sim, real *results.VariantSummary, scale float64) []results.Calibration {
