@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"faultline/chaos/internal/hostcpu"
 	"faultline/chaos/proxy"
 	"faultline/models/store"
 	"faultline/models/store/check"
@@ -45,6 +46,12 @@ func (r *run) results() (results.Run, error) {
 		if s.at < r.sc.Duration {
 			rec.Set("leader", "replica", s.at, float64(leader(s.sts)))
 		}
+	}
+	r.mu.Lock()
+	cpu := r.cpu
+	r.mu.Unlock()
+	if note := hostcpu.Record(rec, cpu, r.sc.Duration); note != "" {
+		r.note("%s", note)
 	}
 	run := rec.Finish()
 	r.storeMetrics(&run, h)

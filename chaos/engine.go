@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"faultline/chaos/internal/hostcpu"
 	"faultline/chaos/kv"
 	"faultline/chaos/proxy"
 	"faultline/models/store"
@@ -110,9 +111,13 @@ type run struct {
 	notes     []string      // settings approximated or not applied
 	samples   []sample
 	converged time.Duration     // first time divergence was 0 after the last fault, or -1
+	cpu       []hostcpu.Sample  // how busy the machine was
 	window    *scenarios.Window // the stop condition's, nil without one
 	stoppedAt time.Duration     // when the stop condition stopped the run; 0: it did not
 }
+
+// cpuPeriod is how often a real run reads how busy the machine is.
+const cpuPeriod = 250 * time.Millisecond
 
 // errStopCondition is the cause of a run's load and faults ending early
 // because the scenario's stop condition held.
@@ -277,6 +282,13 @@ func (r *run) drive(ctx context.Context) error {
 	defer stopLoad(nil)
 	r.t0 = time.Now()
 	r.h.SetStart(r.t0)
+	cpu := hostcpu.Start(ctx, r.t0, cpuPeriod)
+	defer func() {
+		samples := cpu.Stop()
+		r.mu.Lock()
+		r.cpu = samples
+		r.mu.Unlock()
+	}()
 	var wg sync.WaitGroup
 	sctx, stopSampler := context.WithCancel(ctx)
 	wg.Add(1)

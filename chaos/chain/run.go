@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"faultline/chaos/internal/hostcpu"
 	"faultline/chaos/proxy"
 	"faultline/models/resilience"
 	"faultline/reports/results"
@@ -107,6 +108,7 @@ type experiment struct {
 	applied  [][2]time.Duration // each fault's real start and end; -1 if never applied
 	errs     []error
 	window   *scenarios.Window // the stop condition's, nil without one
+	cpu      []hostcpu.Sample  // how busy the machine was
 	stopped  time.Duration     // when the stop condition ended the load; 0: it did not
 	notes    []string
 }
@@ -165,6 +167,13 @@ func (e *experiment) drive(ctx context.Context) error {
 	fctx, stopFaults := context.WithCancel(ctx)
 	lctx, stopLoad := context.WithCancelCause(ctx)
 	defer stopLoad(nil)
+	cpu := hostcpu.Start(ctx, e.t0, 250*time.Millisecond)
+	defer func() {
+		samples := cpu.Stop()
+		e.mu.Lock()
+		e.cpu = samples
+		e.mu.Unlock()
+	}()
 	var sampler, faults sync.WaitGroup
 	sampler.Go(func() { e.sample(sctx) })
 	if e.window != nil {
@@ -414,6 +423,9 @@ func prevCall(prev []Status, name string, j int) (CallStatus, bool) {
 func (e *experiment) results() results.Run {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if note := hostcpu.Record(e.rec, e.cpu, e.rc.Load.Duration); note != "" {
+		e.notes = append(e.notes, note)
+	}
 	run := e.rec.Finish()
 	run.Engine = "real"
 	run.Seed = e.rc.Load.Seed

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package hostcpu
+
+func read() (counters, bool) { return counters{}, false }
