@@ -90,6 +90,9 @@ func chainPlan(sc *scenarios.Scenario, seed uint64, scale float64) (chain.Config
 		return cfg, rc, nil, fmt.Errorf("the real chain takes one open-loop client at a constant rate: %w", ErrNoRealCounterpart)
 	}
 	l := sc.Load[0]
+	if l.OutlierDetection != nil {
+		return cfg, rc, nil, fmt.Errorf("load.outlier_detection has %w yet", ErrNoRealCounterpart)
+	}
 	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
 	entry := slices.IndexFunc(sc.Topology.Services, func(c service.Config) bool { return c.Name == l.Target })
 	order := append([]int{entry}, deleteIndex(len(sc.Topology.Services), entry)...)
@@ -153,6 +156,9 @@ func chainService(c service.Config, seed uint64) (chain.ServiceConfig, error) {
 	for j, call := range c.Calls {
 		if call.FallbackTo != "" {
 			return chain.ServiceConfig{}, fmt.Errorf("calls[%d].fallback_to has %w", j, ErrNoRealCounterpart)
+		}
+		if call.OutlierDetection != nil {
+			return chain.ServiceConfig{}, fmt.Errorf("calls[%d].outlier_detection has %w yet", j, ErrNoRealCounterpart)
 		}
 		out.Calls = append(out.Calls, chain.CallConfig{Target: call.Service, Balancer: call.Balancer, Timeout: call.Timeout,
 			Retry: call.Retry.Clone(), Breaker: call.Breaker, WindowBreaker: call.WindowBreaker, Bulkhead: call.Bulkhead,

@@ -116,7 +116,7 @@ func TestDryRunPrintsThePlanAndStartsNothing(t *testing.T) {
 func TestValidateAcceptsAGoodFile(t *testing.T) {
 	code, out, errs := runCLI("-validate", "../../scenarios/balancer.yaml")
 	require.Equal(t, 0, code, errs)
-	assert.Equal(t, "../../scenarios/balancer.yaml: ok (3 variants, 2 faults, 3 expectations)\n", out)
+	assert.Equal(t, "../../scenarios/balancer.yaml: ok (4 variants, 2 faults, 5 expectations)\n", out)
 }
 
 func TestHelpShowsExamples(t *testing.T) {

@@ -59,6 +59,7 @@ type Client struct {
 	until   sim.Time
 
 	retry    *service.Retrier // nil: no retries
+	outlier  *service.Outlier // nil: no outlier detection
 	attempts int64            // attempts sent, first ones included
 	retries  int64            // retries sent
 	denied   int64            // retries the policy wanted but the budget or throttle refused
@@ -117,6 +118,9 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 		observe = func(sim.Time, sim.Time, results.Outcome) {}
 	}
 	c := &Client{k: k, net: net, node: node, name: name, cfg: cfg, target: target, bal: bal, observe: observe}
+	if cfg.OutlierDetection != nil {
+		c.outlier = service.NewOutlier(*cfg.OutlierDetection, k.Now())
+	}
 	if cfg.Open != nil {
 		c.arrivals, c.max = k.Stream(prefix+"/arrivals"), cfg.Open.Max()
 	} else {
@@ -223,6 +227,18 @@ func (c *Client) Retries() int64 { return c.retries }
 // RetriesDenied returns the number of retries the policy called for but
 // the retry budget or throttle refused.
 func (c *Client) RetriesDenied() int64 { return c.denied }
+
+// Config returns the client's configuration, defaults filled.
+func (c *Client) Config() Config { return c.cfg }
+
+// Ejections returns how many instances the client's outlier detection
+// ejected (0 without it).
+func (c *Client) Ejections() int64 {
+	if c.outlier == nil {
+		return 0
+	}
+	return c.outlier.Ejections()
+}
 
 // Amplification is attempts per logical request sent: 1 without retries,
 // up to max_attempts. It is 0 before the first request.
@@ -345,6 +361,9 @@ func (c *Client) attempt(slot int32) {
 		c.k.After(0, c.id, service.KindReply, id, int64(service.StatusRefused))
 		return
 	}
+	if c.outlier != nil {
+		ready = c.outlier.Filter(ready, c.k.Now())
+	}
 	r.inst = int32(c.bal.Pick(ready))
 	r.span = c.tracer.StartClient(r.root, c.id, id, c.name, c.target.Name(), int(r.attempt), c.k.Now())
 	c.deadlines.Set(c.id, id, c.k.Now().Add(c.cfg.Timeout))
@@ -358,6 +377,9 @@ func (c *Client) attemptDone(slot int32, o results.Outcome) {
 	r := &c.reqs[slot]
 	if r.inst >= 0 {
 		c.bal.Done(int(r.inst))
+		if c.outlier != nil {
+			c.outlier.Observe(int(r.inst), o == results.OK, c.k.Now(), len(c.target.Ready()))
+		}
 	}
 	c.tracer.End(r.span, c.k.Now(), o.String())
 	r.span = 0

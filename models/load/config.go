@@ -38,6 +38,10 @@ type Config struct {
 	Closed *Closed `yaml:"closed"`
 	// Retry retries failed attempts; nil never retries.
 	Retry *RetryConfig `yaml:"retry"`
+	// OutlierDetection ejects an instance that fails attempts in a row
+	// from the client's balancing for a while (Envoy's outlier
+	// detection); nil never ejects.
+	OutlierDetection *service.OutlierConfig `yaml:"outlier_detection"`
 }
 
 // Closed is a closed loop: Users users, each sending a request, waiting
@@ -90,6 +94,9 @@ func (c *Config) SetDefaults() {
 	if c.Closed != nil && c.Closed.ThinkTime.Kind == "" {
 		c.Closed.ThinkTime = DefaultThinkTime
 	}
+	if c.OutlierDetection != nil {
+		c.OutlierDetection.SetDefaults()
+	}
 	if c.Retry != nil {
 		c.Retry.SetDefaults()
 	}
@@ -113,6 +120,11 @@ func (c Config) Validate() error {
 	if c.Retry != nil {
 		if err := c.Retry.Validate(); err != nil {
 			return &configErr{msg: "retry." + err.Error(), cause: err}
+		}
+	}
+	if c.OutlierDetection != nil {
+		if err := c.OutlierDetection.Validate(); err != nil {
+			return &configErr{msg: "outlier_detection." + err.Error(), cause: err}
 		}
 	}
 	if c.Open != nil {

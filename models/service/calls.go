@@ -32,6 +32,7 @@ type CallStats struct {
 	Fallbacks      int64 // failed calls answered by the fallback
 	Rerouted       int64 // failed calls sent on to their fallback_to service
 	MeshRetries    int64 // retries made by the caller's sidecar
+	Ejections      int64 // instances outlier detection ejected
 	// Violations counts broken promises of the policies, checked as the
 	// calls run: a half-open breaker admitting more trials than
 	// max_requests, a bulkhead holding more calls than max_concurrent.
@@ -53,6 +54,7 @@ func (s *CallStats) add(o CallStats) {
 	s.Fallbacks += o.Fallbacks
 	s.Rerouted += o.Rerouted
 	s.MeshRetries += o.MeshRetries
+	s.Ejections += o.Ejections
 	s.Violations += o.Violations
 }
 
@@ -67,6 +69,7 @@ type dependency struct {
 	bulkhead     *resilience.Bulkhead
 	waiting      []int32 // ops waiting for a bulkhead slot, oldest first
 	limiter      *resilience.RateLimiter
+	outlier      *Outlier // nil: no outlier detection
 	stats        CallStats
 	reroute      int32 // the dependency of cfg.FallbackTo, or -1
 	compensation int32 // the dependency of cfg.Compensate, or -1
@@ -292,6 +295,9 @@ func newDependency(k *sim.Kernel, prefix, field string, call Call, target *Servi
 		return nil, err
 	}
 	d.bal = bal
+	if call.OutlierDetection != nil {
+		d.outlier = NewOutlier(*call.OutlierDetection, k.Now())
+	}
 	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
 		return nil, prefixErr(field+".retry.", err)
 	}
@@ -537,6 +543,9 @@ func (c *caller) dispatch(slot int32) {
 		c.k.After(0, c.id, KindReply, id, int64(StatusRefused))
 		return
 	}
+	if d.outlier != nil {
+		ready = d.outlier.Filter(ready, c.k.Now())
+	}
 	o.inst = int32(d.bal.Pick(ready))
 	if t := c.in.tracer; t != nil {
 		parent := t.serverSpan(c.fans[o.worker].req)
@@ -593,6 +602,7 @@ func (c *caller) attemptEnded(slot int32, out results.Outcome) {
 	d := c.deps[o.dep]
 	now := c.k.Now()
 	ok := out == results.OK
+	c.observeOutlier(o, d, now, ok)
 	c.offWire(o, d, now, out.String())
 	o.meshTries = 0
 	if o.sent {
@@ -627,6 +637,17 @@ func (c *caller) attemptEnded(slot int32, out results.Outcome) {
 	o.gen++ // answers to the attempt that ended no longer match
 	o.backoff = rt.Delay(o.attempt, o.backoff)
 	c.k.After(o.backoff, c.id, kindCallRetry, c.opID(slot), 0)
+}
+
+// observeOutlier tells d's outlier detector how the op's attempt on the
+// wire ended.
+func (c *caller) observeOutlier(o *op, d *dependency, now sim.Time, ok bool) {
+	if d.outlier == nil || !o.wire || o.inst < 0 {
+		return
+	}
+	before := d.outlier.Ejections()
+	d.outlier.Observe(int(o.inst), ok, now, len(d.target.Ready()))
+	d.stats.Ejections += d.outlier.Ejections() - before
 }
 
 // popWaiting removes and returns the oldest op waiting for d's bulkhead.

@@ -49,6 +49,10 @@ type Call struct {
 	// RateLimit is a token bucket on the attempts to this dependency from
 	// one instance (golang.org/x/time/rate's semantics); nil has none.
 	RateLimit *resilience.RateLimitConfig `yaml:"rate_limit"`
+	// OutlierDetection ejects an instance that fails attempts in a row
+	// from this caller's balancing for a while (Envoy's outlier
+	// detection); nil never ejects.
+	OutlierDetection *OutlierConfig `yaml:"outlier_detection"`
 	// Fallback answers a failed call with a degraded response (a cached
 	// or default value) instead of failing the request. Default false.
 	Fallback bool `yaml:"fallback"`
@@ -154,6 +158,9 @@ func (c *Call) setDefaults() {
 	if c.RateLimit != nil {
 		c.RateLimit.SetDefaults()
 	}
+	if c.OutlierDetection != nil {
+		c.OutlierDetection.SetDefaults()
+	}
 }
 
 // validate reports the first invalid field of calls[i].
@@ -196,6 +203,7 @@ func (c *Call) validate(i int) error {
 		{"window_breaker.", c.WindowBreaker != nil, func() error { return c.WindowBreaker.Validate() }},
 		{"bulkhead.", c.Bulkhead != nil, func() error { return c.Bulkhead.Validate() }},
 		{"rate_limit.", c.RateLimit != nil, func() error { return c.RateLimit.Validate() }},
+		{"outlier_detection.", c.OutlierDetection != nil, func() error { return c.OutlierDetection.Validate() }},
 	}
 	for _, ch := range checks {
 		if !ch.on {

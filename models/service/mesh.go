@@ -102,6 +102,7 @@ func (c *caller) meshRetry(slot int32, st Status) bool {
 	}
 	d := c.deps[o.dep]
 	d.stats.MeshRetries++
+	c.observeOutlier(o, d, now, false)
 	c.offWire(o, d, now, st.String())
 	c.k.Cancel(o.timer)
 	o.gen++ // the retry is a new request; its answers are the op's now

@@ -83,6 +83,9 @@ func (w *World) callMetrics(run *results.Run) {
 		run.Metrics[p+"short_circuited"] = float64(st.ShortCircuited)
 		run.Metrics[p+"fallbacks"] = float64(st.Fallbacks)
 		run.Metrics["policy_violations"] += float64(st.Violations)
+		if cs.cfg.OutlierDetection != nil {
+			run.Metrics[p+"ejections"] = float64(st.Ejections)
+		}
 		if w.sc.Mesh != nil && w.sc.Mesh.Retry != nil {
 			run.Metrics[p+"mesh_retries"] = float64(st.MeshRetries)
 		}

@@ -278,6 +278,9 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 			run.Metrics[w.clientPrefix(i)+"retry_amplification"] = c.Amplification()
 			run.Metrics[w.clientPrefix(i)+"retries_denied"] = float64(c.RetriesDenied())
 		}
+		if c.Config().OutlierDetection != nil {
+			run.Metrics[w.clientPrefix(i)+"ejections"] = float64(c.Ejections())
+		}
 	}
 	w.callMetrics(&run)
 	w.brokerMetrics(&run)
