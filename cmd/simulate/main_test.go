@@ -45,7 +45,7 @@ func TestJSONOnStdout(t *testing.T) {
 	var rep results.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	assert.Equal(t, "balancer", rep.Scenario)
-	assert.Len(t, rep.Variants, 3)
+	assert.Len(t, rep.Variants, 4)
 }
 
 func TestFailedHypothesisExitsOneAndPrintsReplay(t *testing.T) {
