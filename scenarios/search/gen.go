@@ -165,7 +165,23 @@ func drawCall(t *rapid.T, label, target string) service.Call {
 		c.RateLimit = &resilience.RateLimitConfig{Rate: float64(rapid.IntRange(1, 200).Draw(t, label+".rate_limit.rate")),
 			Burst: rapid.IntRange(1, 20).Draw(t, label+".rate_limit.burst")}
 	}
+	if rapid.IntRange(0, 3).Draw(t, label+".outlier_detection?") == 0 {
+		c.OutlierDetection = drawOutlier(t, label)
+	}
 	return c
+}
+
+// drawOutlier draws outlier detection with short times, so that
+// ejections and returns happen within a generated run.
+func drawOutlier(t *rapid.T, label string) *service.OutlierConfig {
+	base := ms(t, 10, 2000, label+".outlier_detection.base_ejection_time")
+	return &service.OutlierConfig{
+		ConsecutiveErrors:  rapid.IntRange(1, 5).Draw(t, label+".outlier_detection.consecutive_errors"),
+		Interval:           ms(t, 10, 2000, label+".outlier_detection.interval"),
+		BaseEjectionTime:   base,
+		MaxEjectionTime:    base * time.Duration(rapid.IntRange(1, 10).Draw(t, label+".outlier_detection.max_factor")),
+		MaxEjectionPercent: float64(rapid.IntRange(1, 100).Draw(t, label+".outlier_detection.max_ejection_percent")),
+	}
 }
 
 func clientName(i int) string {
@@ -235,6 +251,9 @@ func drawServiceClient(t *rapid.T, i int, svc service.Config, dur time.Duration,
 	}}
 	if !opt.NoRetry && rapid.IntRange(0, 3).Draw(t, name+".retry?") == 0 {
 		c.Retry = &load.RetryConfig{MaxAttempts: rapid.IntRange(2, 4).Draw(t, name+".retry.max_attempts")}
+	}
+	if rapid.IntRange(0, 3).Draw(t, name+".outlier_detection?") == 0 {
+		c.OutlierDetection = drawOutlier(t, name)
 	}
 	return c
 }
