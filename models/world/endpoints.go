@@ -12,12 +12,15 @@ import (
 	"faultline/sim"
 )
 
-// endpointStats counts the load clients' requests per endpoint name over
-// the run, summed over clients and the services they call.
+// endpointStats counts the load clients' requests per endpoint name, over
+// the run and per phase, summed over clients and the services they call.
 type endpointStats struct {
-	names []string // metric suffixes, in the order endpoints were first seen
-	ok, n []int64
-	hist  []*hdrhistogram.Histogram
+	names  []string // metric suffixes, in the order endpoints were first seen
+	ok, n  []int64
+	hist   []*hdrhistogram.Histogram
+	phases []*phaseStats
+	// The fault window, for the phases; set before the first watch.
+	faultStart, faultEnd time.Duration
 }
 
 // slot returns the index of the endpoint called name, adding it.
@@ -31,6 +34,7 @@ func (es *endpointStats) slot(name string) int {
 	es.names = append(es.names, name)
 	es.ok, es.n = append(es.ok, 0), append(es.n, 0)
 	es.hist = append(es.hist, hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3))
+	es.phases = append(es.phases, newPhaseStats(es.faultStart, es.faultEnd))
 	return len(es.names) - 1
 }
 
@@ -52,11 +56,13 @@ func (es *endpointStats) watch(c *load.Client, target *service.Service) {
 			es.ok[s]++
 		}
 		_ = es.hist[s].RecordValue(max(int64(end.Sub(start)/time.Microsecond), 1))
+		es.phases[s].observe(start, end, o)
 	})
 }
 
 // metrics adds availability_<endpoint> and p99_ms_<endpoint> for every
-// endpoint that had requests.
+// endpoint that had requests, and availability_<phase>_<endpoint> and
+// p99_ms_<phase>_<endpoint> for every phase in which it had some.
 func (es *endpointStats) metrics(run *results.Run) {
 	for i, name := range es.names {
 		if es.n[i] == 0 {
@@ -64,5 +70,6 @@ func (es *endpointStats) metrics(run *results.Run) {
 		}
 		run.Metrics["availability_"+name] = float64(es.ok[i]) / float64(es.n[i])
 		run.Metrics["p99_ms_"+name] = float64(es.hist[i].ValueAtQuantile(99)) / 1000
+		es.phases[i].metrics(run, name)
 	}
 }

@@ -70,4 +70,31 @@ func TestEndpointMetrics(t *testing.T) {
 	assert.Equal(t, calls, m["call_gateway_check_out_to_payments_failed"], "seed %d", seed)
 	n, p := float64(all.Requests), 0.25
 	assert.InDelta(t, n*p, calls, 5*math.Sqrt(n*p*(1-p)), "seed %d: check-out has weight 1 of 4", seed)
+	// Without faults every request is in the before phase.
+	assert.Equal(t, m["availability_browse"], m["availability_before_browse"], "seed %d", seed)
+	assert.Equal(t, m["p99_ms_check_out"], m["p99_ms_before_check_out"], "seed %d", seed)
+	_, has := m["availability_during_browse"]
+	assert.False(t, has, "seed %d: no during phase without faults", seed)
+}
+
+// TestEndpointMetricsPerPhase: in the endpoints scenario without
+// protection, checkout's dependency slows down during the fault, so
+// checkout fails during it and recovers after; both endpoints are whole
+// before.
+func TestEndpointMetricsPerPhase(t *testing.T) {
+	const seed = 1
+	sc, err := scenarios.Load("endpoints")
+	require.NoError(t, err)
+	c, err := sc.Case("no-protection")
+	require.NoError(t, err)
+	r, err := Engine{}.Run(context.Background(), c, seed)
+	require.NoError(t, err)
+	m := r.Metrics
+	t.Logf("seed %d: checkout before/during/after %.3f/%.3f/%.3f; browse %.3f/%.3f/%.3f", seed,
+		m["availability_before_checkout"], m["availability_during_checkout"], m["availability_after_checkout"],
+		m["availability_before_browse"], m["availability_during_browse"], m["availability_after_browse"])
+	assert.Greater(t, m["availability_before_checkout"], 0.99, "seed %d", seed)
+	assert.Less(t, m["availability_during_checkout"], m["availability_before_checkout"]-0.1, "seed %d", seed)
+	assert.Greater(t, m["availability_after_checkout"], m["availability_during_checkout"], "seed %d", seed)
+	assert.Greater(t, m["p99_ms_during_checkout"], m["p99_ms_before_checkout"], "seed %d", seed)
 }

@@ -124,6 +124,7 @@ func (w *World) service(name string) *service.Service {
 }
 
 func (w *World) buildClients() error {
+	w.endpoints.faultStart, w.endpoints.faultEnd = faultWindow(w.sc)
 	for i, l := range w.sc.Load {
 		node := w.net.AddNode(l.Name)
 		w.byName[l.Name] = []sim.NodeID{node}
