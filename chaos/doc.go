@@ -116,8 +116,6 @@
 //     followers): refused (ErrNoRealCounterpart), as are sagas, brokers
 //     and meshes among service scenarios (see runChain).
 //   - Per-message loss: loss is per-connection toxicity (see above).
-//   - Overlapping refuse faults on the same proxy: the first to end
-//     re-enables it.
 //   - read_mode local: a hashicorp/raft leader steps down when its lease
 //     runs out, so it cannot keep serving local reads after losing its
 //     majority as the simulated etcd-style leader does; a run notes it.

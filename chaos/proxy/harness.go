@@ -44,7 +44,11 @@ type Harness struct {
 	proxies  map[string]*toxiclient.Proxy // by short name
 	order    []string
 	toxics   map[[2]string]bool // (proxy, toxic) currently added
-	disabled map[string]bool
+	// disabled counts, per proxy, the faults that hold it disabled: it is
+	// enabled again only when the last of them lets go, so that
+	// overlapping cuts on one proxy do not end each other.
+	disabled map[string]int
+	switches map[string]*sync.Mutex // serialises each proxy's enable and disable calls
 	events   []Event
 }
 
@@ -52,7 +56,8 @@ type Harness struct {
 // run's proxy names unique on the server; times are recorded since start.
 func New(addr, prefix string, start time.Time) *Harness {
 	return &Harness{client: toxiclient.NewClient(addr), prefix: prefix, start: start, timeout: DefaultCallTimeout,
-		proxies: map[string]*toxiclient.Proxy{}, toxics: map[[2]string]bool{}, disabled: map[string]bool{}}
+		proxies: map[string]*toxiclient.Proxy{}, toxics: map[[2]string]bool{}, disabled: map[string]int{},
+		switches: map[string]*sync.Mutex{}}
 }
 
 // call runs f with a deadline: the Toxiproxy client has none. A call
@@ -161,17 +166,53 @@ func (h *Harness) RemoveToxic(ctx context.Context, name, toxic string) error {
 }
 
 // SetEnabled disables (refusing every connection and dropping the open
-// ones) or re-enables proxy name.
+// ones) or re-enables proxy name. Disables nest: a proxy disabled by two
+// overlapping faults stays disabled until both have re-enabled it.
 func (h *Harness) SetEnabled(ctx context.Context, name string, enabled bool) error {
+	return h.setEnabled(ctx, name, enabled, false)
+}
+
+// setEnabled is SetEnabled; force re-enables whatever holds the proxy
+// disabled (Heal).
+func (h *Harness) setEnabled(ctx context.Context, name string, enabled, force bool) error {
 	p, err := h.proxy(name)
 	if err != nil {
 		return err
 	}
+	h.mu.Lock()
+	sw, ok := h.switches[name]
+	if !ok {
+		sw = &sync.Mutex{}
+		h.switches[name] = sw
+	}
+	h.mu.Unlock()
+	sw.Lock()
+	defer sw.Unlock()
+	h.mu.Lock()
+	holds := h.disabled[name]
+	h.mu.Unlock()
 	action := "enable"
-	if !enabled {
-		action = "disable"
+	switch {
+	case !enabled && holds > 0:
 		h.mu.Lock()
-		h.disabled[name] = true
+		h.disabled[name]++
+		h.mu.Unlock()
+		h.record(Event{Action: "disable (already disabled)", Proxy: p.Name}, nil)
+		return nil
+	case !enabled:
+		action = "disable"
+	case holds == 0:
+		return nil // not disabled by this run
+	case holds > 1 && !force:
+		h.mu.Lock()
+		h.disabled[name]--
+		h.mu.Unlock()
+		h.record(Event{Action: "enable (still disabled by another fault)", Proxy: p.Name}, nil)
+		return nil
+	}
+	if !enabled {
+		h.mu.Lock()
+		h.disabled[name] = 1 // counted before the call: Heal re-enables it even if the call fails
 		h.mu.Unlock()
 	}
 	_, err = call(ctx, h.timeout, func() (struct{}, error) {
@@ -229,7 +270,7 @@ func (h *Harness) Heal(ctx context.Context) error {
 		errs = append(errs, h.RemoveToxic(ctx, t[0], t[1]))
 	}
 	for _, name := range disabled {
-		errs = append(errs, h.SetEnabled(ctx, name, true))
+		errs = append(errs, h.setEnabled(ctx, name, true, true))
 	}
 	return errors.Join(errs...)
 }

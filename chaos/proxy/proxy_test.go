@@ -106,3 +106,49 @@ func TestBlackHoleAndCleanup(t *testing.T) {
 		t.Errorf("events = %d, want 6 (create, 2 add, 2 remove, disable): %+v", n, h.Events())
 	}
 }
+
+// TestOverlappingDisablesNest: two faults that disable the same proxy
+// and overlap: the first to end does not re-enable it, the second does;
+// Heal re-enables a proxy whatever holds it.
+func TestOverlappingDisablesNest(t *testing.T) {
+	api, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h := New(api, "test-nest-", time.Now())
+	defer func() {
+		if err := h.Cleanup(); err != nil {
+			t.Error(err)
+		}
+	}()
+	listen, err := h.Create(ctx, "a-b", echo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(enabled bool, wantUp bool, what string) {
+		t.Helper()
+		if err := h.SetEnabled(ctx, "a-b", enabled); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		err := roundTrip(listen, 300*time.Millisecond)
+		if wantUp && err != nil {
+			t.Fatalf("%s: the proxy should pass traffic: %v", what, err)
+		}
+		if !wantUp && err == nil {
+			t.Fatalf("%s: the proxy should refuse", what)
+		}
+	}
+	step(false, false, "first fault disables")
+	step(false, false, "second fault disables too")
+	step(true, false, "first fault ends: the second still holds it")
+	step(true, true, "second fault ends")
+	step(false, false, "a third fault disables")
+	step(false, false, "and a fourth")
+	if err := h.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(listen, time.Second); err != nil {
+		t.Fatalf("after heal: %v", err)
+	}
+}
