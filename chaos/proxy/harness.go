@@ -40,10 +40,10 @@ type Harness struct {
 	start   time.Time
 	timeout time.Duration
 
-	mu       sync.Mutex
-	proxies  map[string]*toxiclient.Proxy // by short name
-	order    []string
-	toxics   map[[2]string]bool // (proxy, toxic) currently added
+	mu      sync.Mutex
+	proxies map[string]*toxiclient.Proxy // by short name
+	order   []string
+	toxics  map[[2]string]bool // (proxy, toxic) currently added
 	// disabled counts, per proxy, the faults that hold it disabled: it is
 	// enabled again only when the last of them lets go, so that
 	// overlapping cuts on one proxy do not end each other.
