@@ -153,6 +153,52 @@ func TestLinkFaultsReal(t *testing.T) {
 	assert.Zero(t, run.Metrics["lost_writes"], "seed %d", seed)
 }
 
+// slicerLimit3 slices kv-0's answers to c0 into 8-byte slices 4 ms apart
+// and closes kv-1's connections to c1 after 64 bytes, from 1 s to 3 s.
+const slicerLimit3 = `
+name: real-slicer-limit
+duration: 4s
+seeds: 1
+topology:
+  stores:
+    - name: kv
+      replicas: 3
+      settle: 1s
+      raft: {heartbeat_timeout: 150ms, election_timeout: 150ms, leader_lease_timeout: 100ms, read_mode: log}
+load:
+  - {name: c0, target: kv, via: kv-0, timeout: 1s, open: {rps: 30}, ops: {read: 0.6, write: 0.3, cas: 0.1, keys: 10}}
+  - {name: c1, target: kv, via: kv-1, timeout: 1s, open: {rps: 30}, ops: {read: 0.6, write: 0.3, cas: 0.1, keys: 10}}
+faults:
+  - {at: 1s, for: 2s, type: slicer, from: kv-0, to: c0, average_size: 8, delay: 4ms}
+  - {at: 1s, for: 2s, type: limit_data, from: kv-1, to: c1, bytes: 64}
+`
+
+// TestSlicerAndLimitDataReal: slicing an answer of a hundred-odd bytes
+// into 8-byte slices 4 ms apart delays it by tens of ms (16 slices: 60
+// ms); closing a connection after 64 bytes, fewer than an answer, fails
+// c1's operations; both recover after.
+func TestSlicerAndLimitDataReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real processes: skipped with -short")
+	}
+	const seed = 1
+	var h store.History
+	e := &Engine{Dir: t.TempDir(), hooks: &hooks{finished: func(r *run) { h = slices.Clone(r.history) }}}
+	_, err := e.Run(context.Background(), parseCase(t, slicerLimit3), seed)
+	require.NoError(t, err, "seed %d", seed)
+	ms := time.Millisecond
+	before0 := summarise(h, 0, 200*ms, 900*ms)
+	sliced0, limited1 := summarise(h, 0, 1200*ms, 2800*ms), summarise(h, 1, 1200*ms, 2800*ms)
+	after0, after1 := summarise(h, 0, 3300*ms, 4*time.Second), summarise(h, 1, 3300*ms, 4*time.Second)
+	t.Logf("seed %d: c0 p50 before %v, sliced %v; c1 availability limited %.2f; after c0 %.2f c1 %.2f",
+		seed, before0.p50, sliced0.p50, limited1.availability(), after0.availability(), after1.availability())
+	assert.GreaterOrEqual(t, sliced0.p50-before0.p50, 30*ms, "seed %d: sliced answers arrive late", seed)
+	assert.Greater(t, sliced0.availability(), 0.9, "seed %d: but they arrive", seed)
+	assert.Less(t, limited1.availability(), 0.2, "seed %d: a connection closed before the answer is whole", seed)
+	assert.Greater(t, after0.availability(), 0.9, "seed %d", seed)
+	assert.Greater(t, after1.availability(), 0.9, "seed %d", seed)
+}
+
 // processFaults3 crashes a follower, pauses the leader and crashes the
 // leader; the test picks the follower once a leader is known.
 const processFaults3 = `

@@ -44,6 +44,11 @@ func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[stri
 	case "slow_close":
 		ms, n := whole("delay", f.Delay)
 		return "slow_close", 1, map[string]any{"delay": ms}, n
+	case "slicer":
+		return "slicer", 1, map[string]any{"average_size": f.AverageSize, "size_variation": f.SizeVariation,
+			"delay": f.Delay.Microseconds()}, []string{"the slices' sizes vary at random by up to size_variation (the simulator halves evenly), and Toxiproxy slices the bytes of each connection, not whole messages"}
+	case "limit_data":
+		return "limit_data", 1, map[string]any{"bytes": f.Bytes}, nil
 	}
 	panic("linkToxic: not a link fault: " + f.Type) // faultKinds routes only link faults here
 }

@@ -33,6 +33,9 @@ func TestLinkToxic(t *testing.T) {
 		{scenarios.Fault{Type: "timeout", Timeout: 250 * ms}, "timeout", 1, map[string]any{"timeout": int64(250)}, 0},
 		{scenarios.Fault{Type: "reset_peer", Timeout: 10 * ms}, "reset_peer", 1, map[string]any{"timeout": int64(10)}, 1},
 		{scenarios.Fault{Type: "slow_close", Delay: 300 * ms}, "slow_close", 1, map[string]any{"delay": int64(300)}, 0},
+		{scenarios.Fault{Type: "slicer", AverageSize: 64, SizeVariation: 8, Delay: 2 * ms}, "slicer", 1,
+			map[string]any{"average_size": 64, "size_variation": 8, "delay": int64(2000)}, 1},
+		{scenarios.Fault{Type: "limit_data", Bytes: 4096}, "limit_data", 1, map[string]any{"bytes": int64(4096)}, 0},
 	} {
 		t.Run(tc.f.Type, func(t *testing.T) {
 			typ, toxicity, attrs, notes := linkToxic(&tc.f)

@@ -111,6 +111,8 @@ var faultKinds = map[string]faultKind{
 	"timeout":    linkFault,
 	"reset_peer": linkFault,
 	"slow_close": linkFault,
+	"slicer":     linkFault,
+	"limit_data": linkFault,
 	"crash":      crashFault,
 	"pause":      pauseFault,
 	"window":     windowFault,

@@ -16,7 +16,8 @@ type Fault struct {
 	Type string        `yaml:"type"`
 
 	// Link targets (latency, loss, bandwidth, timeout, reset_peer,
-	// slow_close): messages from From to To; TwoWay adds the reverse.
+	// slow_close, slicer, limit_data): messages from From to To; TwoWay
+	// adds the reverse.
 	From   string `yaml:"from"`
 	To     string `yaml:"to"`
 	TwoWay bool   `yaml:"two_way"`
@@ -37,6 +38,11 @@ type Fault struct {
 	Bandwidth   float64       `yaml:"bytes_per_s"`
 	Timeout     time.Duration `yaml:"timeout"`
 	Delay       time.Duration `yaml:"delay"`
+	// Slicer: the average slice and its variation, in bytes.
+	AverageSize   int `yaml:"average_size"`
+	SizeVariation int `yaml:"size_variation"`
+	// Limit_data: the bytes a connection may carry.
+	Bytes int64 `yaml:"bytes"`
 }
 
 // FaultType documents and validates one kind of fault. Each lives in its
@@ -122,6 +128,9 @@ func (f *Fault) setFields() []string {
 	add("bytes_per_s", f.Bandwidth != 0)
 	add("timeout", f.Timeout != 0)
 	add("delay", f.Delay != 0)
+	add("average_size", f.AverageSize != 0)
+	add("size_variation", f.SizeVariation != 0)
+	add("bytes", f.Bytes != 0)
 	return out
 }
 

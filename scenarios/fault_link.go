@@ -110,4 +110,43 @@ func init() {
 		},
 		label: func(f *Fault) string { return fmt.Sprintf("slow_close %v %s", f.Delay, linkLabel(f)) },
 	})
+	register(&FaultType{
+		Name:   "slicer",
+		Fields: []string{"from", "to", "two_way", "average_size", "size_variation", "delay"},
+		Sim:    "Each message on the targeted links is cut into slices, as Toxiproxy's slicer cuts a chunk: halved until a piece is at most average_size + size_variation bytes (the simulator halves evenly, ignoring the variation's randomness); the slices leave one after another with delay between them, so a message of n slices arrives (n-1) x delay late. Messages are not queued behind each other (Toxiproxy slices each connection on its own).",
+		Real:   "Toxiproxy slicer toxic (average_size, size_variation in bytes, delay in µs), toxicity 1.0.",
+		check: func(f *Fault) error {
+			if err := checkLinkTargets(f); err != nil {
+				return err
+			}
+			switch {
+			case f.AverageSize <= 0:
+				return fmt.Errorf("average_size: must be > 0 bytes, got %d", f.AverageSize)
+			case f.SizeVariation < 0 || f.SizeVariation >= f.AverageSize:
+				return fmt.Errorf("size_variation: must be in [0, average_size (%d)) bytes, got %d", f.AverageSize, f.SizeVariation)
+			case f.Delay < 0:
+				return fmt.Errorf("delay: must be >= 0, got %v", f.Delay)
+			}
+			return nil
+		},
+		label: func(f *Fault) string {
+			return fmt.Sprintf("slicer %dB/%v %s", f.AverageSize, f.Delay, linkLabel(f))
+		},
+	})
+	register(&FaultType{
+		Name:   "limit_data",
+		Fields: []string{"from", "to", "two_way", "bytes"},
+		Sim:    "A connection on the targeted links carries at most bytes: the message that would pass the limit is cut, so it fails (the sender gets a connection reset after about one round trip), and the next message opens a new connection with a fresh count (one connection per direction of a link).",
+		Real:   "Toxiproxy limit_data toxic (bytes), which closes each connection once it has carried that many bytes.",
+		check: func(f *Fault) error {
+			if err := checkLinkTargets(f); err != nil {
+				return err
+			}
+			if f.Bytes <= 0 {
+				return fmt.Errorf("bytes: must be > 0, got %d", f.Bytes)
+			}
+			return nil
+		},
+		label: func(f *Fault) string { return fmt.Sprintf("limit_data %dB %s", f.Bytes, linkLabel(f)) },
+	})
 }

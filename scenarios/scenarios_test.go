@@ -120,7 +120,7 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 		{"out of range", "      workers: 1", "      workers: -2", "bad.yaml:25: topology.services[0].workers: must be >= 1, got -2"},
 		{"duration without unit", "duration: 120s", "duration: 120", `bad.yaml:19: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "120"`},
 		{"bad distribution", "{kind: exponential, mean: 10ms}", "{kind: exponential, mean: -10ms}", "bad.yaml:27: topology.services[0].service_time.mean: must be in (0, +Inf), got -0.01"},
-		{"unknown fault type", "type: latency", "type: slowness", `bad.yaml:42: faults[0].type: must be one of bandwidth, crash, latency, loss, partition, pause, reset_peer, slow_close, timeout, window, got "slowness"`},
+		{"unknown fault type", "type: latency", "type: slowness", `bad.yaml:42: faults[0].type: must be one of bandwidth, crash, latency, limit_data, loss, partition, pause, reset_peer, slicer, slow_close, timeout, window, got "slowness"`},
 		{"fault past the end", "    for: 20s\n    type: partition", "    for: 60s\n    type: partition", "bad.yaml:47: faults[1].for: fault ends at 2m10s, after the scenario's duration 2m0s"},
 		{"field the fault does not read", "    latency: 100ms", "    latency: 100ms\n    probability: 0.5", "bad.yaml:46: faults[0].probability: not read by fault type latency (it reads: from, to, two_way, latency, jitter)"},
 		{"unknown node", "isolate: api-2", "isolate: api-9", "bad.yaml:49: faults[1].isolate: \"api-9\" is not a service, instance or load of this scenario (known: *, api, api-0, api-1, api-2, api-3, client)"},

@@ -127,6 +127,20 @@ type LinkFault struct {
 	// about one round trip when After is 0.
 	Reset bool
 	After time.Duration
+	// SliceBytes and SliceDelay slice every message as Toxiproxy's slicer
+	// does: halved until a piece is at most SliceBytes (its average size
+	// plus its variation), the slices sent SliceDelay apart, so a message
+	// of n slices arrives (n-1)·SliceDelay late. Messages are not queued
+	// behind each other: Toxiproxy slices each connection on its own, and
+	// a link's concurrent requests travel on separate connections. 0
+	// slices nothing.
+	SliceBytes int
+	SliceDelay time.Duration
+	// LimitBytes closes the link's connection once it has carried that
+	// many bytes, as Toxiproxy's limit_data: the message that would pass
+	// the limit is refused (the sender learns after about a round trip)
+	// and the next one starts a new connection. 0 has no limit.
+	LimitBytes int64
 	// Flush delivers, when the fault is removed, the messages its latency
 	// still holds at once (or when they would have arrived without any
 	// fault's latency, if later), as Toxiproxy's latency toxic does when
@@ -147,6 +161,8 @@ func (f LinkFault) Validate() error {
 		return fmt.Errorf("bandwidth must be in [0, +Inf) bytes/s (0 = no cap), got %v", f.Bandwidth)
 	case f.Drop && f.Reset:
 		return errors.New("a link fault cannot both drop and reset")
+	case f.SliceBytes < 0 || f.SliceDelay < 0 || f.LimitBytes < 0:
+		return fmt.Errorf("slice bytes, slice delay and limit bytes must be >= 0, got %d, %v, %d", f.SliceBytes, f.SliceDelay, f.LimitBytes)
 	}
 	return nil
 }
@@ -155,8 +171,9 @@ func (f LinkFault) Validate() error {
 type LinkFaultID int
 
 type activeFault struct {
-	id LinkFaultID
-	f  LinkFault
+	id   LinkFaultID
+	f    LinkFault
+	used int64 // LimitBytes: bytes the current connection has carried
 }
 
 type cut struct {
@@ -271,6 +288,12 @@ func (l *link) delay(now Time, size int) (d, added time.Duration) {
 			bw = f.Bandwidth
 		}
 	}
+	for i := range l.faults {
+		f := &l.faults[i].f
+		if f.SliceBytes > 0 && size > 0 {
+			d += time.Duration(sliceCount(size, f.SliceBytes)-1) * f.SliceDelay
+		}
+	}
 	added = max(d-base, 0)
 	if bw > 0 && size > 0 {
 		start := max(now, l.busyTill)
@@ -278,6 +301,33 @@ func (l *link) delay(now Time, size int) (d, added time.Duration) {
 		d += l.busyTill.Sub(now)
 	}
 	return d, added
+}
+
+// sliceCount counts the pieces Toxiproxy's slicer cuts size bytes into:
+// halves, until a piece is at most limit bytes.
+func sliceCount(size, limit int) int {
+	if size <= limit {
+		return 1
+	}
+	return sliceCount(size/2, limit) + sliceCount(size-size/2, limit)
+}
+
+// overLimit counts a message of size bytes against every limit fault's
+// connection and reports whether one of them closes on it (its count
+// starts again: the next message opens a new connection).
+func (l *link) overLimit(size int) bool {
+	over := false
+	for i := range l.faults {
+		af := &l.faults[i]
+		if af.f.LimitBytes <= 0 {
+			continue
+		}
+		af.used += int64(size)
+		if af.used > af.f.LimitBytes {
+			af.used, over = 0, true
+		}
+	}
+	return over
 }
 
 // lost draws the link's own loss and every fault's.
@@ -320,6 +370,10 @@ func (n *Network) Send(m Message) {
 	l := n.link(m.From, m.To)
 	if f := l.blocked(); f != nil {
 		n.faulted(m, f)
+		return
+	}
+	if l.overLimit(m.Size) {
+		n.reject(m, Refuse)
 		return
 	}
 	d, added := l.delay(n.k.now, m.Size)

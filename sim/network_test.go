@@ -302,3 +302,37 @@ func TestLinkFaultFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkFaultSlicerAndLimit: a slicer of 100-byte slices 1 ms apart
+// delays a 1024-byte message (halved to 16 slices of 64 bytes) by 15 ms
+// and a 50-byte one not at all; a 2000-byte limit lets the first 1024-byte
+// message through, refuses the second (it would pass the limit: the
+// connection closes), and lets the third through on a new connection.
+func TestLinkFaultSlicerAndLimit(t *testing.T) {
+	f := newNetFixture(t, 2, LinkConfig{Latency: constant(t, 0.001)})
+	a, b := f.n[0], f.n[1]
+	id, err := f.net.AddLinkFault(a, b, LinkFault{SliceBytes: 100, SliceDelay: time.Millisecond})
+	require.NoError(t, err)
+	f.send(a, b, 1024, 1)
+	f.send(a, b, 50, 2)
+	f.k.Run()
+	assert.Equal(t, []Time{At(time.Millisecond), At(16 * time.Millisecond)}, f.rec.at, "the small one first, the sliced one 15 ms late")
+	require.True(t, f.net.RemoveLinkFault(a, b, id))
+
+	f = newNetFixture(t, 2, LinkConfig{Latency: constant(t, 0.001)})
+	a, b = f.n[0], f.n[1]
+	_, err = f.net.AddLinkFault(a, b, LinkFault{LimitBytes: 2000})
+	require.NoError(t, err)
+	for i := range 3 {
+		f.send(a, b, 1024, int64(i))
+	}
+	f.k.Run()
+	require.Len(t, f.rec.seen, 3)
+	kinds := []uint32{f.rec.seen[0].Kind, f.rec.seen[1].Kind, f.rec.seen[2].Kind}
+	nums := []int64{f.rec.seen[0].A, f.rec.seen[1].A, f.rec.seen[2].A}
+	assert.Equal(t, []int64{0, 2, 1}, nums, "the refusal comes a round trip later")
+	assert.Equal(t, []uint32{1, 1, 2}, kinds, "delivered, delivered, refused")
+	assert.Equal(t, sliceCount(1024, 100), 16)
+	assert.Equal(t, sliceCount(100, 100), 1)
+	assert.Equal(t, sliceCount(101, 100), 2)
+}

@@ -34,7 +34,7 @@ func (w *World) scheduleFault(f *scenarios.Fault) error {
 			return err
 		}
 		return w.net.ScheduleCut(at, f.For, p)
-	case "latency", "loss", "bandwidth", "timeout", "reset_peer":
+	case "latency", "loss", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data":
 		return w.scheduleLinkFault(f)
 	case "slow_close", "window":
 		return nil // no effect on simulated requests: see their FaultType docs
@@ -124,6 +124,10 @@ func linkFault(f *scenarios.Fault) sim.LinkFault {
 		return sim.LinkFault{Bandwidth: f.Bandwidth}
 	case "timeout":
 		return sim.LinkFault{Drop: true, After: f.Timeout}
+	case "slicer":
+		return sim.LinkFault{SliceBytes: f.AverageSize + f.SizeVariation, SliceDelay: f.Delay}
+	case "limit_data":
+		return sim.LinkFault{LimitBytes: f.Bytes}
 	}
 	return sim.LinkFault{Reset: true, After: f.Timeout} // reset_peer
 }

@@ -299,7 +299,7 @@ func drawServiceFault(t *rapid.T, i int, sc *scenarios.Scenario, opt ServiceOpti
 	k := rapid.IntRange(0, len(sc.Topology.Services)-1).Draw(t, label+".service")
 	svc := sc.Topology.Services[k]
 	target := instanceOrService(t, svc, label+".target")
-	f.Type = rapid.SampledFrom([]string{"partition", "latency", "loss", "timeout", "reset_peer", "crash", "pause"}).Draw(t, label+".type")
+	f.Type = rapid.SampledFrom([]string{"partition", "latency", "loss", "timeout", "reset_peer", "slicer", "limit_data", "crash", "pause"}).Draw(t, label+".type")
 	switch f.Type {
 	case "partition":
 		f.Mode = rapid.SampledFrom([]string{"black-hole", "refuse"}).Draw(t, label+".mode")
@@ -318,6 +318,11 @@ func drawServiceFault(t *rapid.T, i int, sc *scenarios.Scenario, opt ServiceOpti
 			f.Latency = ms(t, 1, 500, label+".latency")
 		case "loss":
 			f.Probability = rapid.SampledFrom([]float64{0.1, 0.5, 1}).Draw(t, label+".probability")
+		case "slicer":
+			f.AverageSize = rapid.IntRange(16, 1024).Draw(t, label+".average_size")
+			f.Delay = ms(t, 0, 20, label+".delay")
+		case "limit_data":
+			f.Bytes = int64(rapid.IntRange(100, 100000).Draw(t, label+".bytes"))
 		default:
 			if !opt.Constant {
 				f.Timeout = ms(t, 0, 500, label+".timeout")
