@@ -72,8 +72,9 @@
 //     pause: SIGSTOP to its process group, SIGCONT at the end; requests
 //     sent to it wait in the kernel and are served after SIGCONT if the
 //     client still waits.
-//     window: nothing. Toxiproxy's slicer and limit_data have no fault
-//     type in the scenario language, so they are not used.
+//     slicer (average_size, size_variation, delay in µs) and limit_data
+//     (bytes): the toxics of those names, as the link faults above.
+//     window: nothing.
 //     Every toxic added or removed and every fault's real start and end
 //     (the real-faults-*.json artefact, and metrics real_fault<i>_start_s
 //     / _end_s) are recorded with their wall-clock time since the start
