@@ -52,10 +52,30 @@ func Compare(ctx context.Context, rep *results.Report, s *Scenario, eng, ref Eng
 			}
 		}
 		if base != nil {
-			rep.Calibration = append(rep.Calibration, calibrate(c.Name, base, &v, scale)...)
+			rows := calibrate(c.Name, base, &v, scale)
+			if stopped(runs) {
+				// A run its stop condition ended early is not the
+				// scenario's run: show the numbers, judge none.
+				for i := range rows {
+					if rows[i].Target != "" {
+						rows[i].Target, rows[i].Within, rows[i].InSimRange = "none: stopped early", nil, false
+					}
+				}
+			}
+			rep.Calibration = append(rep.Calibration, rows...)
 		}
 	}
 	return skipped, nil
+}
+
+// stopped reports whether a stop condition ended any of the runs early.
+func stopped(runs []results.Run) bool {
+	for _, r := range runs {
+		if r.Metrics["stopped"] == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // atScale runs case c on eng with its schedule scaled, on seeds, and

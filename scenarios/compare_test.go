@@ -82,6 +82,36 @@ func TestCompareWithoutReferenceUsesTheReport(t *testing.T) {
 	assert.Greater(t, diff, 0.0, "a half-length run should not match the full-length one exactly")
 }
 
+// stoppedReal is fakeReal whose runs its stop condition ended early.
+type stoppedReal struct{ fakeReal }
+
+func (e stoppedReal) Run(ctx context.Context, c scenarios.Case, seed uint64) (results.Run, error) {
+	r, err := e.fakeReal.Run(ctx, c, seed)
+	if err == nil {
+		r.Metrics["stopped"] = 1
+	}
+	return r, err
+}
+
+// TestCompareJudgesNoStoppedRun: rows of a run stopped early keep their
+// numbers but have no verdict.
+func TestCompareJudgesNoStoppedRun(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{Seeds: 1})
+	require.NoError(t, err)
+	_, err = scenarios.Compare(context.Background(), rep, sc, stoppedReal{}, world.Engine{}, scenarios.Options{Seeds: 1},
+		func(err error) bool { return errors.Is(err, errNoCounterpart) })
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Calibration)
+	for _, c := range rep.Calibration {
+		assert.Nil(t, c.Within, "%s %s", c.Variant, c.Metric)
+		if c.Metric == "availability" {
+			assert.Equal(t, "none: stopped early", c.Target)
+		}
+	}
+}
+
 func TestScaled(t *testing.T) {
 	sc, err := scenarios.Load("partition")
 	require.NoError(t, err)

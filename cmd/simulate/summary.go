@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -56,10 +57,17 @@ func printSummary(w io.Writer, r *results.Report, index string) {
 // and whether they agree.
 func printCalibration(w io.Writer, r *results.Report) {
 	var rows []results.Calibration
+	var stopped []string
 	for _, c := range r.Calibration {
 		if c.Within != nil {
 			rows = append(rows, c)
 		}
+		if c.Target == "none: stopped early" && !slices.Contains(stopped, c.Variant) {
+			stopped = append(stopped, c.Variant)
+		}
+	}
+	for _, v := range stopped {
+		fmt.Fprintf(w, "\ncalibration of %s not judged: its real run was stopped early by the scenario's stop condition\n", v)
 	}
 	if len(rows) == 0 {
 		return
