@@ -296,7 +296,16 @@ func (r *run) drive(ctx context.Context) error {
 	if r.sc.Stop != nil {
 		r.window = scenarios.NewWindow(*r.sc.Stop)
 		wg.Add(1)
-		go func() { defer wg.Done(); r.watchStop(sctx, stopLoad) }()
+		go func() {
+			defer wg.Done()
+			r.window.Watch(sctx, r.t0, 100*time.Millisecond, &r.mu, func(at time.Duration, rate float64) {
+				r.mu.Lock()
+				r.stoppedAt = at
+				r.mu.Unlock()
+				r.note("%s; the run settled and was checked", r.sc.Stop.Note(at, rate))
+				stopLoad(errStopCondition)
+			})
+		}()
 	}
 	var fwg sync.WaitGroup
 	for i := range r.sc.Faults {
@@ -326,33 +335,6 @@ func (r *run) drive(ctx context.Context) error {
 		return fmt.Errorf("real run stopped: %w", context.Cause(ctx))
 	}
 	return nil
-}
-
-// watchStop checks the stop condition every 100 ms and, when it holds,
-// notes it and ends the load and the faults (stop).
-func (r *run) watchStop(ctx context.Context, stop context.CancelCauseFunc) {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		now := time.Since(r.t0)
-		r.mu.Lock()
-		tripped, rate := r.window.Tripped(now)
-		if tripped {
-			r.stoppedAt = now
-		}
-		r.mu.Unlock()
-		if tripped {
-			st := r.sc.Stop
-			r.note("stopped by the stop condition at %.1f s: %.1f%% of the requests that ended in the last %v failed (more than %.1f%%); faults reverted, the run settled and was checked", now.Seconds(), 100*rate, st.Over, 100*st.ErrorRate)
-			stop(errStopCondition)
-			return
-		}
-	}
 }
 
 // wait sleeps until t or until ctx is done.

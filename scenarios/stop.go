@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -99,4 +101,35 @@ func (w *Window) Tripped(now time.Duration) (bool, float64) {
 	}
 	rate := float64(w.nFail) / float64(n)
 	return n >= w.st.MinRequests && rate > w.st.ErrorRate, rate
+}
+
+// Watch checks the condition every period from t0 until ctx is done,
+// holding mu (which guards w: Add is called under it) while it looks.
+// When the condition holds it calls stop, once, with the time since t0
+// and the failed share, and returns.
+func (w *Window) Watch(ctx context.Context, t0 time.Time, period time.Duration, mu sync.Locker, stop func(at time.Duration, rate float64)) {
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		at := time.Since(t0)
+		mu.Lock()
+		tripped, rate := w.Tripped(at)
+		mu.Unlock()
+		if tripped {
+			stop(at, rate)
+			return
+		}
+	}
+}
+
+// Note says, for a run's notes, that the condition stopped the run at at
+// with rate failed.
+func (st Stop) Note(at time.Duration, rate float64) string {
+	return fmt.Sprintf("stopped by the stop condition at %.1f s: %.1f%% of the requests that ended in the last %v failed (more than %.1f%%); faults reverted",
+		at.Seconds(), 100*rate, st.Over, 100*st.ErrorRate)
 }
