@@ -48,6 +48,9 @@ type CallStatus struct {
 	BreakerTransitions uint64 `json:"breaker_transitions"`
 	BulkheadActive     int    `json:"bulkhead_active"`
 	BulkheadWaiting    int    `json:"bulkhead_waiting"`
+	// Ejections counts the instances the call's outlier detection
+	// ejected.
+	Ejections uint64 `json:"ejections"`
 }
 
 // refused is the number of attempts turned away before being sent: by
@@ -66,22 +69,20 @@ type callCounters struct {
 // policies. The resilience state machines are not safe for concurrent
 // use: mu guards them and the random stream.
 type caller struct {
-	cfg         CallConfig
-	urls        []string       // one per instance of the target
-	outstanding []atomic.Int64 // attempts in flight, per instance
-	client      *http.Client
-	origin      time.Time // the zero of the sim.Time fed to the state machines
-	cb          *gobreaker.TwoStepCircuitBreaker
-	rl          *rate.Limiter
-	n           callCounters
+	cfg    CallConfig
+	urls   []string // one per instance of the target
+	picker *picker  // the balancer and the outlier detection
+	client *http.Client
+	origin time.Time // the zero of the sim.Time fed to the state machines
+	cb     *gobreaker.TwoStepCircuitBreaker
+	rl     *rate.Limiter
+	n      callCounters
 	// log receives the breaker's state changes; nil discards them. Set
 	// before the service serves.
 	log *log.Logger
 
 	mu      sync.Mutex
 	retrier *service.Retrier // nil: no retries; owns the call's random stream
-	rng     *rand.Rand       // the balancer's picks
-	next    int              // round robin's next instance
 	window  *resilience.WindowBreaker
 	// windowState is the window breaker's state at the last look.
 	windowState resilience.State
@@ -92,16 +93,19 @@ type caller struct {
 // newCaller builds the caller of a validated, defaulted config.
 // retry draws the back-offs, balance the balancer's picks.
 func newCaller(cfg CallConfig, retry, balance *rand.Rand, origin time.Time, maxConns int) (*caller, error) {
-	c := &caller{cfg: cfg, origin: origin, outstanding: make([]atomic.Int64, len(cfg.Addrs)), rng: balance}
+	c := &caller{cfg: cfg, origin: origin}
 	for _, a := range cfg.Addrs {
 		c.urls = append(c.urls, "http://"+a+"/")
+	}
+	var err error
+	if c.picker, err = newPicker(cfg.Balancer, len(c.urls), balance, cfg.OutlierDetection, origin); err != nil {
+		return nil, err
 	}
 	c.client = &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // never an HTTP proxy from the environment
 		MaxIdleConnsPerHost: maxConns,
 		DisableCompression:  true,
 	}}
-	var err error
 	if c.retrier, err = service.NewRetrier(cfg.Retry, retry); err != nil {
 		return nil, err
 	}
@@ -362,47 +366,13 @@ func (c *caller) releaseLocked() {
 	}
 }
 
-// pick chooses the instance of an attempt with the call's balancer.
-func (c *caller) pick() int {
-	n := len(c.urls)
-	if n == 1 {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch c.cfg.Balancer {
-	case Random:
-		return c.rng.IntN(n)
-	case LeastOutstanding:
-		best := 0
-		for i := 1; i < n; i++ {
-			if c.outstanding[i].Load() < c.outstanding[best].Load() {
-				best = i
-			}
-		}
-		return best
-	case PowerOfTwo:
-		a, b := c.rng.IntN(n), c.rng.IntN(n-1)
-		if b >= a {
-			b++
-		}
-		if c.outstanding[b].Load() < c.outstanding[a].Load() {
-			return b
-		}
-		return a
-	}
-	i := c.next
-	c.next = (c.next + 1) % n
-	return i
-}
-
 // send sends one request to an instance of the dependency with the
 // attempt's remaining time in HeaderTimeout, classifies the answer and
-// returns its HeaderDegraded.
-func (c *caller) send(ctx context.Context) (results.Outcome, string) {
-	i := c.pick()
-	c.outstanding[i].Add(1)
-	defer c.outstanding[i].Add(-1)
+// returns its HeaderDegraded. The balancer picks the instance, and
+// learns with the outlier detection how the attempt ended.
+func (c *caller) send(ctx context.Context) (o results.Outcome, degraded string) {
+	i := c.picker.pick()
+	defer func() { c.picker.done(i, o == results.OK) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.urls[i], nil)
 	if err != nil {
 		return results.Error, ""
@@ -472,5 +442,6 @@ func (c *caller) status() CallStatus {
 	s.Timeouts, s.Rejected = c.n.outcomes[results.Timeout].Load(), c.n.outcomes[results.Rejected].Load()
 	s.BreakerRejected, s.BulkheadRejected = c.n.breakerRejected.Load(), c.n.bulkheadRejected.Load()
 	s.RateLimited, s.BackoffNs, s.BreakerTransitions = c.n.rateLimited.Load(), c.n.backoffNs.Load(), c.n.transitions.Load()
+	s.Ejections = uint64(c.picker.ejections())
 	return s
 }

@@ -150,6 +150,11 @@ type CallConfig struct {
 	// Fallback turns a failed call into a degraded success: the service
 	// still answers 200, with the header Degraded naming the target.
 	Fallback bool `yaml:"fallback"`
+	// OutlierDetection ejects an instance of Target that fails attempts
+	// in a row from this instance's balancing for a while: the
+	// simulator's service.Outlier (Envoy's semantics), its virtual time
+	// the real time since the service started. nil: none.
+	OutlierDetection *service.OutlierConfig `yaml:"outlier_detection"`
 }
 
 // clone deep-copies c, so that SetDefaults on the copy leaves the
@@ -164,6 +169,7 @@ func (c ServiceConfig) clone() ServiceConfig {
 		cc.Addrs = slices.Clone(cc.Addrs)
 		cc.Breaker, cc.WindowBreaker = clonePtr(cc.Breaker), clonePtr(cc.WindowBreaker)
 		cc.Bulkhead, cc.RateLimit = clonePtr(cc.Bulkhead), clonePtr(cc.RateLimit)
+		cc.OutlierDetection = clonePtr(cc.OutlierDetection)
 	}
 	return c
 }
@@ -230,6 +236,9 @@ func (c *CallConfig) SetDefaults() {
 	}
 	if c.RateLimit != nil {
 		c.RateLimit.SetDefaults()
+	}
+	if c.OutlierDetection != nil {
+		c.OutlierDetection.SetDefaults()
 	}
 }
 
@@ -300,6 +309,7 @@ func (c *CallConfig) Validate() error {
 		{"window_breaker", c.WindowBreaker != nil, c.WindowBreaker},
 		{"bulkhead", c.Bulkhead != nil, c.Bulkhead},
 		{"rate_limit", c.RateLimit != nil, c.RateLimit},
+		{"outlier_detection", c.OutlierDetection != nil, c.OutlierDetection},
 	} {
 		if !p.set {
 			continue

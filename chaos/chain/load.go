@@ -48,6 +48,16 @@ type LoadConfig struct {
 	// request's latency and outcome are those of the whole logical
 	// request. nil never retries.
 	Retry *service.RetryConfig `yaml:"retry"`
+	// Balancer picks the entry instance of each attempt, with the
+	// simulator's semantics (service.NewBalancer): round_robin (the
+	// default), random, least_outstanding (by the generator's attempts in
+	// flight) or p2c, its random stream drawn from Seed.
+	Balancer string `yaml:"balancer"`
+	// OutlierDetection ejects an entry instance that fails attempts in a
+	// row from the generator's balancing for a while: the simulator's
+	// service.Outlier, its virtual time the time since the load started.
+	// nil: none.
+	OutlierDetection *service.OutlierConfig `yaml:"outlier_detection"`
 }
 
 // longest bounds a request of a defaulted config: every attempt's
@@ -64,6 +74,7 @@ func (c *LoadConfig) longest() time.Duration {
 // leaves the caller's alone.
 func (c LoadConfig) clone() LoadConfig {
 	c.Retry = c.Retry.Clone()
+	c.OutlierDetection = clonePtr(c.OutlierDetection)
 	return c
 }
 
@@ -81,6 +92,12 @@ func (c *LoadConfig) SetDefaults() {
 	if c.Retry != nil {
 		c.Retry.SetDefaults()
 	}
+	if c.Balancer == "" {
+		c.Balancer = RoundRobin
+	}
+	if c.OutlierDetection != nil {
+		c.OutlierDetection.SetDefaults()
+	}
 }
 
 // Validate reports the first invalid field; run it after SetDefaults.
@@ -96,10 +113,17 @@ func (c *LoadConfig) Validate() error {
 		return invalid("timeout: must be > 0, got %v", c.Timeout)
 	case c.MaxInflight < 1:
 		return invalid("max_inflight: must be >= 1, got %d", c.MaxInflight)
+	case !slices.Contains(balancers, c.Balancer):
+		return invalid("balancer: must be one of %v, got %q", balancers, c.Balancer)
 	}
 	if c.Retry != nil {
 		if err := c.Retry.Validate(); err != nil {
 			return invalid("retry.%v", err)
+		}
+	}
+	if c.OutlierDetection != nil {
+		if err := c.OutlierDetection.Validate(); err != nil {
+			return invalid("outlier_detection.%v", err)
 		}
 	}
 	return nil
@@ -117,30 +141,53 @@ type Request struct {
 }
 
 // Generate sends requests to addrs (127.0.0.1:port, the entry's
-// instances, in turn) open-loop: arrivals
+// instances, each attempt to the one cfg.Balancer picks among those the
+// outlier detection, if any, has not ejected) open-loop: arrivals
 // are Poisson at cfg.Rate from cfg.Seed, each sent at its intended time
 // whatever the others are doing, its deadline and latency counted from
 // that time, so a stall shows as latency (no coordinated omission). It
 // calls observe (from many goroutines) for every request, and returns
 // once the last has ended. t0 is the start of the load.
 func Generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) error {
+	_, err := generate(ctx, addrs, cfg, t0, observe)
+	return err
+}
+
+// LoadStats is what the generator counted besides the requests.
+type LoadStats struct {
+	// Ejections is how many times the outlier detection ejected an entry
+	// instance.
+	Ejections int64
+}
+
+// generate is Generate, returning the generator's counts too.
+func generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) (LoadStats, error) {
 	cfg = cfg.clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
-		return err
+		return LoadStats{}, err
 	}
 	if len(addrs) == 0 || slices.ContainsFunc(addrs, func(a string) bool { return !loopback(a) }) {
-		return invalid("load targets: must be one or more 127.0.0.1:port, got %q", addrs)
+		return LoadStats{}, invalid("load targets: must be one or more 127.0.0.1:port, got %q", addrs)
 	}
 	g, err := newGenerator(addrs, cfg, t0)
 	if err != nil {
-		return err
+		return LoadStats{}, err
 	}
 	defer g.client.CloseIdleConnections()
+	wg := g.run(ctx, observe)
+	err = ctx.Err() // as the last arrival passed: a cancellation while the last requests end is not the load's
+	wg.Wait()
+	return LoadStats{Ejections: g.picker.ejections()}, err
+}
+
+// run starts the requests at their arrival times and returns once the
+// last has started; wait on the group for their ends.
+func (g *generator) run(ctx context.Context, observe func(Request)) *sync.WaitGroup {
+	cfg, t0 := g.cfg, g.t0
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x10ad))
 	sem := make(chan struct{}, cfg.MaxInflight)
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	wg := &sync.WaitGroup{}
 	var at time.Duration
 	for n := 0; cfg.MaxRequests == 0 || n < cfg.MaxRequests; n++ {
 		at += sim.Seconds(rng.ExpFloat64() / cfg.Rate)
@@ -154,13 +201,13 @@ func Generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time,
 			continue
 		}
 		wg.Add(1)
-		at, url := at, g.urls[n%len(g.urls)] // round robin over the entry's instances
+		at := at
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			observe(g.request(ctx, url, at))
+			observe(g.request(ctx, at))
 		}()
 	}
-	return ctx.Err()
+	return wg
 }
 
 // generator sends the load's requests; its retrier (budget, throttle and
@@ -171,6 +218,7 @@ type generator struct {
 	cfg     LoadConfig
 	t0      time.Time
 	client  *http.Client
+	picker  *picker // the balancer and the outlier detection (locked on their own)
 	mu      sync.Mutex
 	retrier *service.Retrier // nil: no retries
 }
@@ -182,6 +230,9 @@ func newGenerator(addrs []string, cfg LoadConfig, t0 time.Time) (*generator, err
 		g.urls = append(g.urls, "http://"+a+"/")
 	}
 	var err error
+	if g.picker, err = newPicker(cfg.Balancer, len(g.urls), rand.New(rand.NewPCG(cfg.Seed, 0xba1)), cfg.OutlierDetection, t0); err != nil {
+		return nil, err
+	}
 	g.retrier, err = service.NewRetrier(cfg.Retry, rand.New(rand.NewPCG(cfg.Seed, 0x7e7)))
 	return g, err
 }
@@ -189,16 +240,18 @@ func newGenerator(addrs []string, cfg LoadConfig, t0 time.Time) (*generator, err
 // request makes the logical request intended to start at t0+at: its
 // attempts, each with its own deadline (Timeout from the attempt's start,
 // the first's from the intended start) and the retry policy's back-off
-// between them. Its latency runs from the intended start to the end of
-// the last attempt.
-func (g *generator) request(ctx context.Context, url string, at time.Duration) Request {
+// between them, each to the instance the balancer picks then. Its
+// latency runs from the intended start to the end of the last attempt.
+func (g *generator) request(ctx context.Context, at time.Duration) Request {
 	rq := Request{Start: at}
 	start := g.t0.Add(at)
 	var prev time.Duration
 	for n := int32(1); ; n++ {
 		g.begin(n)
 		rq.Attempts++
-		rq.Outcome, rq.Degraded = g.attempt(ctx, url, start.Add(g.cfg.Timeout))
+		i := g.picker.pick()
+		rq.Outcome, rq.Degraded = g.attempt(ctx, g.urls[i], start.Add(g.cfg.Timeout))
+		g.picker.done(i, rq.Outcome == results.OK)
 		d, again := g.next(n, rq.Outcome, prev)
 		if !again || ctx.Err() != nil {
 			break

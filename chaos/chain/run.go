@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,6 +111,7 @@ type experiment struct {
 	window   *scenarios.Window // the stop condition's, nil without one
 	cpu      []hostcpu.Sample  // how busy the machine was
 	stopped  time.Duration     // when the stop condition ended the load; 0: it did not
+	load     LoadStats         // the generator's counts, once it has ended
 	notes    []string
 }
 
@@ -182,7 +184,10 @@ func (e *experiment) drive(ctx context.Context) error {
 	for i := range e.rc.Faults {
 		faults.Go(func() { e.fault(fctx, i) })
 	}
-	err := Generate(lctx, e.c.EntryAddrs(), e.rc.Load, e.t0, e.observe)
+	stats, err := generate(lctx, e.c.EntryAddrs(), e.rc.Load, e.t0, e.observe)
+	e.mu.Lock()
+	e.load = stats
+	e.mu.Unlock()
 	if errors.Is(context.Cause(lctx), errStopCondition) && ctx.Err() == nil {
 		err = nil // stopped by the stop condition, not failed
 	}
@@ -440,6 +445,9 @@ func (e *experiment) results() results.Run {
 	if e.requests > 0 {
 		run.Metrics["retry_amplification"] = float64(e.attempts) / float64(e.requests)
 	}
+	if e.rc.Load.OutlierDetection != nil {
+		run.Metrics["ejections"] = float64(e.load.Ejections)
+	}
 	for i, a := range e.applied {
 		if a[0] >= 0 {
 			run.Metrics[fmt.Sprintf("real_fault%d_start_s", i+1)] = a[0].Seconds()
@@ -463,6 +471,9 @@ func (e *experiment) results() results.Run {
 				run.Metrics[p+"fallbacks"] = float64(cs.Fallbacks)
 				if cs.Calls > 0 {
 					run.Metrics[p+"amplification"] = float64(cs.Attempts) / float64(cs.Calls)
+				}
+				if outlierDetection(e.c.cfg, st.Name, cs.Target) {
+					run.Metrics[p+"ejections"] = float64(cs.Ejections)
 				}
 				if cs.Breaker != "" {
 					run.Metrics[p+"breaker_open_s"] = open[link].Seconds()
@@ -577,4 +588,15 @@ func Execute(ctx context.Context, cfg Config, opt Options, rc RunConfig, onStart
 		onStart(c)
 	}
 	return c.Run(ctx, rc)
+}
+
+// outlierDetection reports whether service name's calls to target have
+// outlier detection.
+func outlierDetection(cfg Config, name, target string) bool {
+	for _, s := range cfg.Services {
+		if s.Name == name {
+			return slices.ContainsFunc(s.Calls, func(c CallConfig) bool { return c.Target == target && c.OutlierDetection != nil })
+		}
+	}
+	return false
 }

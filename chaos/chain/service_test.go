@@ -438,8 +438,9 @@ func TestCallQuorum(t *testing.T) {
 }
 
 // TestBalancers: round robin alternates; random reaches both instances;
-// least_outstanding sends to the instance with fewer attempts in flight
-// (the lower index on a tie).
+// least_outstanding sends to the instance with fewer attempts in flight,
+// a tie broken at random as in the simulator (one request at a time: all
+// ties).
 func TestBalancers(t *testing.T) {
 	for _, tc := range []struct {
 		balancer string
@@ -448,7 +449,7 @@ func TestBalancers(t *testing.T) {
 		{RoundRobin, func(t *testing.T, a, b int) { assert.Equal(t, [2]int{10, 10}, [2]int{a, b}) }},
 		{Random, func(t *testing.T, a, b int) { assert.Positive(t, a); assert.Positive(t, b); assert.Equal(t, 20, a+b) }},
 		{PowerOfTwo, func(t *testing.T, a, b int) { assert.Equal(t, 20, a+b) }},
-		{LeastOutstanding, func(t *testing.T, a, b int) { assert.Equal(t, [2]int{20, 0}, [2]int{a, b}) }},
+		{LeastOutstanding, func(t *testing.T, a, b int) { assert.Positive(t, a); assert.Positive(t, b); assert.Equal(t, 20, a+b) }},
 	} {
 		t.Run(tc.balancer, func(t *testing.T) {
 			da, addrA := newRecorder(t, http.StatusOK)

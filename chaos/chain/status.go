@@ -53,5 +53,6 @@ func (a CallStatus) plus(b CallStatus) CallStatus {
 	a.BreakerTransitions += b.BreakerTransitions
 	a.BulkheadActive += b.BulkheadActive
 	a.BulkheadWaiting += b.BulkheadWaiting
+	a.Ejections += b.Ejections
 	return a
 }
