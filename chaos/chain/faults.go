@@ -50,6 +50,11 @@ type Fault struct {
 	// Link is "caller->target", e.g. "b->c", or "client-><entry>", for
 	// the toxics and down.
 	Link string `yaml:"link"`
+	// Instances narrows a link fault to the proxies of these instances of
+	// the link's target (0 for "api-0"); empty: every instance. The
+	// instances of a caller share their proxies, so a fault cannot single
+	// out one of them.
+	Instances []int `yaml:"instances"`
 	// Service is what crash and pause act on: a service (every instance)
 	// or one instance of it ("api-1").
 	Service string `yaml:"service"`
@@ -99,6 +104,10 @@ func (f *Fault) Validate(links, services []string) error {
 		return invalid("link: must be one of %v, got %q", links, f.Link)
 	case !onService && f.Service != "":
 		return invalid("service: must be empty for %s (it acts on a link)", f.Type)
+	case onService && len(f.Instances) > 0:
+		return invalid("instances: must be empty for %s (name the instance in service)", f.Type)
+	case slices.ContainsFunc(f.Instances, func(i int) bool { return i < 0 }):
+		return invalid("instances: must be >= 0, got %v", f.Instances)
 	case !(f.Toxicity > 0 && f.Toxicity <= 1):
 		return invalid("toxicity: must be in (0, 1], got %v", f.Toxicity)
 	case f.Stream != "downstream" && f.Stream != "upstream":
@@ -125,8 +134,13 @@ func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func()
 	case FaultPause:
 		return c.pause(f.Service)
 	}
-	// Every proxy of the link (one per target instance); the reverts of
-	// what was applied are collected before each change.
+	// Every proxy of the link (one per target instance), or those of
+	// f.Instances; the reverts of what was applied are collected before
+	// each change.
+	proxies, err := c.linkProxies(f)
+	if err != nil {
+		return nil, err
+	}
 	var reverts []func() error
 	revert = func() error {
 		var errs []error
@@ -135,7 +149,7 @@ func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func()
 		}
 		return errors.Join(errs...)
 	}
-	for _, p := range c.proxies[f.Link] {
+	for _, p := range proxies {
 		if f.Type == FaultDown {
 			reverts = append(reverts, func() error { return c.h.SetEnabled(context.Background(), p, true) })
 			err = c.h.SetEnabled(ctx, p, false)
@@ -148,6 +162,23 @@ func (c *Chain) Inject(ctx context.Context, name string, f Fault) (revert func()
 		}
 	}
 	return revert, nil
+}
+
+// linkProxies returns the proxies a link fault acts on: the link's, or
+// those of f.Instances.
+func (c *Chain) linkProxies(f Fault) ([]string, error) {
+	all := c.proxies[f.Link]
+	if len(f.Instances) == 0 {
+		return all, nil
+	}
+	var out []string
+	for _, i := range f.Instances {
+		if i >= len(all) {
+			return nil, invalid("instances: %s has %d target instances, got %d", f.Link, len(all), i)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
 
 // crash kills the instances name designates (a service: all of them) and

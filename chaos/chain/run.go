@@ -130,6 +130,11 @@ func (c *Chain) Run(ctx context.Context, rc RunConfig) (results.Run, error) {
 	if err := rc.Validate(c.links, c.names()); err != nil {
 		return results.Run{}, err
 	}
+	for i, f := range rc.Faults {
+		if _, err := c.linkProxies(f); err != nil {
+			return results.Run{}, under(fmt.Sprintf("faults[%d].", i), err)
+		}
+	}
 	fs, fe := faultSpan(rc)
 	rec, err := results.NewRecorder(results.RecorderConfig{Duration: rc.Load.Duration, Interval: rc.Interval, FaultStart: fs, FaultEnd: fe})
 	if err != nil {
