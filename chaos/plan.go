@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"faultline/chaos/chain"
 	"faultline/scenarios"
 )
 
@@ -141,7 +142,7 @@ func (e *Engine) planChain(w io.Writer, c scenarios.Case, seed uint64) error {
 		var calls []string
 		for _, call := range s.Calls {
 			calls = append(calls, call.Target)
-			proxies += instances[s.Name] * instances[call.Target]
+			proxies += instances[call.Target]
 		}
 		desc := "calls nothing"
 		if len(calls) > 0 {
@@ -150,19 +151,33 @@ func (e *Engine) planChain(w io.Writer, c scenarios.Case, seed uint64) error {
 		fmt.Fprintf(w, "  service %s: %d process(es) on 127.0.0.1, %d workers each, queue limit %d, service time %s, %s\n",
 			s.Name, instances[s.Name], s.Workers, s.QueueLimit, s.ServiceTime.Kind, desc)
 	}
-	fmt.Fprintf(w, "  processes: %d; proxies: %d in the embedded Toxiproxy (one per caller instance per callee instance, and the client's)\n", procs, proxies)
+	fmt.Fprintf(w, "  processes: %d; proxies: %d in the embedded Toxiproxy (one per link per callee instance, the client's included; a caller's instances share them)\n", procs, proxies)
 	retry := "no retries"
 	if rc.Load.Retry != nil {
 		retry = fmt.Sprintf("up to %d attempts", rc.Load.Retry.MaxAttempts)
 	}
-	fmt.Fprintf(w, "  load: %g req/s (open loop) to %s for %v, timeout %v, %s\n", rc.Load.Rate, cfg.Services[0].Name, rc.Load.Duration, rc.Load.Timeout, retry)
+	balancer := rc.Load.Balancer
+	if balancer == "" {
+		balancer = chain.RoundRobin
+	}
+	if od := rc.Load.OutlierDetection; od != nil {
+		balancer += fmt.Sprintf(" with outlier detection (%d failures in a row eject for %v, sweeps every %v)", od.ConsecutiveErrors, od.BaseEjectionTime, od.Interval)
+	}
+	fmt.Fprintf(w, "  load: %g req/s (open loop) to %s for %v, timeout %v, %s, %s\n", rc.Load.Rate, cfg.Services[0].Name, rc.Load.Duration, rc.Load.Timeout, retry, balancer)
 	if len(rc.Faults) == 0 {
 		fmt.Fprintln(w, "  faults: none")
 	}
 	for _, f := range rc.Faults {
 		what := f.Link
-		if f.Service != "" {
+		switch {
+		case f.Service != "":
 			what = f.Service
+		case f.Type != chain.FaultDown:
+			f.SetDefaults()
+			what += " (" + f.Stream + ")"
+		}
+		if len(f.Instances) > 0 {
+			what += fmt.Sprintf(" to instances %v", f.Instances)
 		}
 		attrs := ""
 		if len(f.Attributes) > 0 {

@@ -90,9 +90,6 @@ func chainPlan(sc *scenarios.Scenario, seed uint64, scale float64) (chain.Config
 		return cfg, rc, nil, fmt.Errorf("the real chain takes one open-loop client at a constant rate: %w", ErrNoRealCounterpart)
 	}
 	l := sc.Load[0]
-	if l.OutlierDetection != nil {
-		return cfg, rc, nil, fmt.Errorf("load.outlier_detection has %w yet", ErrNoRealCounterpart)
-	}
 	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
 	entry := slices.IndexFunc(sc.Topology.Services, func(c service.Config) bool { return c.Name == l.Target })
 	order := append([]int{entry}, deleteIndex(len(sc.Topology.Services), entry)...)
@@ -103,7 +100,8 @@ func chainPlan(sc *scenarios.Scenario, seed uint64, scale float64) (chain.Config
 		}
 		cfg.Services = append(cfg.Services, svc)
 	}
-	rc.Load = chain.LoadConfig{Rate: l.Open.RPS, Duration: s(sc.Duration), Timeout: l.Timeout, Seed: seed, Retry: l.Retry.Clone()}
+	rc.Load = chain.LoadConfig{Rate: l.Open.RPS, Duration: s(sc.Duration), Timeout: l.Timeout, Seed: seed, Retry: l.Retry.Clone(),
+		Balancer: l.Balancer, OutlierDetection: clonePtr(l.OutlierDetection)}
 	rc.Interval = max(min(s(sc.Interval), rc.Load.Duration), 100*time.Millisecond)
 	rc.Stop = sc.Stop
 	for i, f := range sc.Faults {
@@ -124,6 +122,9 @@ func chainPlan(sc *scenarios.Scenario, seed uint64, scale float64) (chain.Config
 	}
 	if scale != 1 {
 		notes = append(notes, fmt.Sprintf("the schedule runs %.2gx as fast (duration and fault times scaled; service times and timeouts not)", 1/scale))
+		if hasOutlierDetection(sc) {
+			notes = append(notes, "outlier detection's interval and ejection times are not scaled either: an ejection lasts longer against the schedule than simulated")
+		}
 	}
 	return cfg, rc, notes, nil
 }
@@ -157,36 +158,35 @@ func chainService(c service.Config, seed uint64) (chain.ServiceConfig, error) {
 		if call.FallbackTo != "" {
 			return chain.ServiceConfig{}, fmt.Errorf("calls[%d].fallback_to has %w", j, ErrNoRealCounterpart)
 		}
-		if call.OutlierDetection != nil {
-			return chain.ServiceConfig{}, fmt.Errorf("calls[%d].outlier_detection has %w yet", j, ErrNoRealCounterpart)
-		}
 		out.Calls = append(out.Calls, chain.CallConfig{Target: call.Service, Balancer: call.Balancer, Timeout: call.Timeout,
 			Retry: call.Retry.Clone(), Breaker: call.Breaker, WindowBreaker: call.WindowBreaker, Bulkhead: call.Bulkhead,
-			RateLimit: call.RateLimit, Fallback: call.Fallback})
+			RateLimit: call.RateLimit, Fallback: call.Fallback, OutlierDetection: clonePtr(call.OutlierDetection)})
 	}
 	return out, nil
 }
 
 // chainFaults maps one scenario fault onto the chain's: a link fault on
-// every link into (to) or out of (from) the services it names, a crash or
-// a pause on a service or instance. Simulated latency is added to
-// requests (Toxiproxy's upstream stream); Toxiproxy counts whole
-// milliseconds.
+// every link into (to) or out of (from) the services it names (only the
+// proxies of the instance named, for to: api-1), a crash or a pause on a
+// service or instance, a partition on the proxies that cross it
+// (chainPartition). Simulated latency is added to requests (Toxiproxy's
+// upstream stream); Toxiproxy counts whole milliseconds.
 func chainFaults(sc *scenarios.Scenario, f scenarios.Fault) ([]chain.Fault, string, error) {
 	switch f.Type {
 	case "window":
 		return nil, "", nil
 	case "crash", "pause":
 		return []chain.Fault{{Type: f.Type, Service: f.Target}}, "", nil
+	case "partition":
+		return chainPartition(sc, f)
 	case "latency":
-		links := chainLinks(sc, f.From, f.To)
+		links, note := chainLinks(sc, f.From, f.To)
 		if len(links) == 0 {
 			return nil, "", fmt.Errorf("no link of the chain matches from %q to %q", f.From, f.To)
 		}
 		ms := f.Latency.Milliseconds()
-		note := ""
 		if time.Duration(ms)*time.Millisecond != f.Latency {
-			note = fmt.Sprintf("latency %v rounded to %d ms (Toxiproxy counts milliseconds)", f.Latency, ms)
+			note = join(note, fmt.Sprintf("latency %v rounded to %d ms (Toxiproxy counts milliseconds)", f.Latency, ms))
 		}
 		attrs := map[string]any{"latency": ms}
 		if f.Jitter > 0 {
@@ -194,9 +194,9 @@ func chainFaults(sc *scenarios.Scenario, f scenarios.Fault) ([]chain.Fault, stri
 		}
 		var out []chain.Fault
 		for _, l := range links {
-			out = append(out, chain.Fault{Link: l, Type: "latency", Stream: "upstream", Attributes: attrs})
+			out = append(out, chain.Fault{Link: l.link, Instances: l.instances, Type: "latency", Stream: "upstream", Attributes: attrs})
 			if f.TwoWay {
-				out = append(out, chain.Fault{Link: l, Type: "latency", Stream: "downstream", Attributes: attrs})
+				out = append(out, chain.Fault{Link: l.link, Instances: l.instances, Type: "latency", Stream: "downstream", Attributes: attrs})
 			}
 		}
 		return out, note, nil
@@ -204,24 +204,267 @@ func chainFaults(sc *scenarios.Scenario, f scenarios.Fault) ([]chain.Fault, stri
 	return nil, "", fmt.Errorf("fault type %s on the chain has %w", f.Type, ErrNoRealCounterpart)
 }
 
-// chainLinks returns the chain's links (caller->callee, client->entry)
-// whose caller matches from and callee matches to; "" or "*" matches any.
-func chainLinks(sc *scenarios.Scenario, from, to string) []string {
-	match := func(sel, name string) bool {
-		return sel == "" || sel == "*" || sel == name || strings.HasPrefix(sel, name+"-")
+func join(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
 	}
-	var out []string
+	return a + "; " + b
+}
+
+// chainLink is a link of the chain, narrowed to some of its target's
+// instances (none: all).
+type chainLink struct {
+	link      string
+	instances []int
+}
+
+// chainNode is a node of the chain as a partition sees it: a load client
+// (service -1) or instance k of topology service i.
+type chainNode struct{ service, instance int }
+
+var loadClient = chainNode{-1, 0}
+
+// chainMembers resolves a scenario's selector (a service: every
+// instance; an instance, "api-1", as the simulator names them whatever
+// the count; a load's name; "" or "*": everything) to the chain's nodes.
+func chainMembers(sc *scenarios.Scenario, sel string) []chainNode {
+	var out []chainNode
 	for _, l := range sc.Load {
-		if match(from, l.Name) && match(to, l.Target) {
-			out = append(out, chain.Link("client", l.Target))
+		if sel == "" || sel == "*" || sel == l.Name {
+			out = append(out, loadClient)
 		}
 	}
-	for _, s := range sc.Topology.Services {
-		for _, c := range s.Calls {
-			if match(from, s.Name) && match(to, c.Service) {
-				out = append(out, chain.Link(s.Name, c.Service))
+	for i, s := range sc.Topology.Services {
+		for k := range max(s.Instances, 1) {
+			if sel == "" || sel == "*" || sel == s.Name || sel == fmt.Sprintf("%s-%d", s.Name, k) {
+				out = append(out, chainNode{i, k})
 			}
 		}
 	}
 	return out
+}
+
+// chainLinks returns the chain's links (caller->callee, client->entry)
+// whose caller matches from and callee matches to (a service, one of its
+// instances, a load; "" or "*" matches any), narrowed to the callee's
+// instances to names. The instances of a caller share their proxies: a
+// from naming some instances of a service selects all of them, which the
+// note says.
+func chainLinks(sc *scenarios.Scenario, from, to string) ([]chainLink, string) {
+	callers, callees := chainMembers(sc, from), chainMembers(sc, to)
+	// instancesOf returns the instances of service i among nodes, nil if
+	// all, and whether there is any.
+	instancesOf := func(nodes []chainNode, i int) ([]int, bool) {
+		var ks []int
+		for _, n := range nodes {
+			if n.service == i {
+				ks = append(ks, n.instance)
+			}
+		}
+		if i >= 0 && len(ks) == max(sc.Topology.Services[i].Instances, 1) {
+			return nil, true
+		}
+		return ks, len(ks) > 0
+	}
+	var out []chainLink
+	var widened []string
+	add := func(callee int, link string) {
+		if ks, in := instancesOf(callees, callee); in {
+			out = append(out, chainLink{link, ks})
+		}
+	}
+	services := sc.Topology.Services
+	index := func(name string) int {
+		return slices.IndexFunc(services, func(c service.Config) bool { return c.Name == name })
+	}
+	for _, l := range sc.Load {
+		if e := index(l.Target); e >= 0 && (from == "" || from == "*" || from == l.Name) {
+			add(e, chain.Link(chain.Client, l.Target))
+		}
+	}
+	for i, s := range services {
+		some, in := instancesOf(callers, i)
+		if !in {
+			continue
+		}
+		n := len(out)
+		for _, c := range s.Calls {
+			if j := index(c.Service); j >= 0 {
+				add(j, chain.Link(s.Name, c.Service))
+			}
+		}
+		if some != nil && len(out) > n {
+			widened = append(widened, s.Name)
+		}
+	}
+	note := ""
+	if len(widened) > 0 {
+		note = fmt.Sprintf("applied to the calls of every instance of %s (the instances of a caller share their proxies on the chain)", strings.Join(widened, ", "))
+	}
+	return out, note
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
+// chainPartition maps a partition onto the chain's proxies, as the store
+// engine does (partition.go): a direction x -> y is cut on the stream
+// that carries it, the upstream (requests) of the proxy from caller x to
+// callee y, or the downstream (answers) of the proxy from caller y to
+// callee x. black-hole puts a timeout toxic with timeout 0 on every
+// crossing stream; refuse disables every proxy whose requests cross (the
+// link's down fault: connections refused, open ones dropped), and, since
+// a proxy cannot refuse answers alone, black-holes the answers of one
+// whose answers only cross (one_way), with a note. The instances of a
+// caller share their proxies, so a cut between some of them and a
+// callee has no counterpart, except for an isolated instance: cut off
+// from all its callers, it gets no new requests to call on with, so its
+// own calls are left alone (noted).
+func chainPartition(sc *scenarios.Scenario, f scenarios.Fault) ([]chain.Fault, string, error) {
+	var groups [][]chainNode
+	if f.Isolate != "" {
+		alone := chainMembers(sc, f.Isolate)
+		if len(alone) == 0 {
+			return nil, "", fmt.Errorf("isolate: %q names no load, service or instance of the chain", f.Isolate)
+		}
+		groups = [][]chainNode{alone, slices.DeleteFunc(chainMembers(sc, "*"), func(n chainNode) bool { return slices.Contains(alone, n) })}
+	} else {
+		for gi, g := range f.Groups {
+			var side []chainNode
+			for _, sel := range g {
+				ns := chainMembers(sc, sel)
+				if len(ns) == 0 {
+					return nil, "", fmt.Errorf("groups[%d]: %q names no load, service or instance of the chain", gi, sel)
+				}
+				side = append(side, ns...)
+			}
+			groups = append(groups, side)
+		}
+	}
+	side := map[chainNode]int{}
+	for gi, g := range groups {
+		for _, n := range g {
+			if _, ok := side[n]; !ok {
+				side[n] = gi
+			}
+		}
+	}
+	cut := func(x, y chainNode) bool {
+		gx, okx := side[x]
+		gy, oky := side[y]
+		return okx && oky && gx != gy && (!f.OneWay || gx == 0)
+	}
+	// Every proxy: its link, its callers and its callee.
+	type proxy struct {
+		link     string
+		callers  []chainNode
+		callee   chainNode
+		instance int
+	}
+	var proxies []proxy
+	services := sc.Topology.Services
+	index := func(name string) int {
+		return slices.IndexFunc(services, func(c service.Config) bool { return c.Name == name })
+	}
+	instances := func(i int) []chainNode {
+		var out []chainNode
+		for k := range max(services[i].Instances, 1) {
+			out = append(out, chainNode{i, k})
+		}
+		return out
+	}
+	seen := map[string]bool{}
+	addLink := func(link string, callers []chainNode, callee int) {
+		if seen[link] || callee < 0 {
+			return
+		}
+		seen[link] = true
+		for _, n := range instances(callee) {
+			proxies = append(proxies, proxy{link, callers, n, n.instance})
+		}
+	}
+	for _, l := range sc.Load {
+		addLink(chain.Link(chain.Client, l.Target), []chainNode{loadClient}, index(l.Target))
+	}
+	for i, s := range services {
+		for _, c := range s.Calls {
+			addLink(chain.Link(s.Name, c.Service), instances(i), index(c.Service))
+		}
+	}
+	type stream struct{ link, dir string }
+	crossing := map[stream][]int{}
+	var order []stream
+	var left []string
+	for _, p := range proxies {
+		for _, dir := range []string{"upstream", "downstream"} {
+			n := 0
+			for _, x := range p.callers {
+				if dir == "upstream" && cut(x, p.callee) || dir == "downstream" && cut(p.callee, x) {
+					n++
+				}
+			}
+			switch {
+			case n == 0:
+				continue
+			case n < len(p.callers) && f.Isolate == "":
+				return nil, "", fmt.Errorf("the partition separates some instances of %s from %s-%d, which share their proxies on the chain: that %w",
+					services[p.callers[0].service].Name, services[p.callee.service].Name, p.instance, ErrNoRealCounterpart)
+			case n < len(p.callers):
+				if msg := fmt.Sprintf("%s (to instance %d)", p.link, p.instance); !slices.Contains(left, msg) {
+					left = append(left, msg)
+				}
+				continue
+			}
+			k := stream{p.link, dir}
+			if _, ok := crossing[k]; !ok {
+				order = append(order, k)
+			}
+			crossing[k] = append(crossing[k], p.instance)
+		}
+	}
+	if len(order) == 0 {
+		return nil, "", fmt.Errorf("the partition crosses no link of the chain")
+	}
+	var notes []string
+	if len(left) > 0 {
+		notes = append(notes, fmt.Sprintf("the isolated instance's own calls are not cut (its service's instances share their proxies; it gets no new requests): %s", strings.Join(left, ", ")))
+	}
+	blackHole := map[string]any{"timeout": 0}
+	var out []chain.Fault
+	for _, k := range order {
+		ks := crossing[k]
+		switch {
+		case f.Mode != "refuse":
+			out = append(out, chain.Fault{Link: k.link, Instances: ks, Type: chain.FaultTimeout, Stream: k.dir, Attributes: blackHole})
+		case k.dir == "upstream":
+			out = append(out, chain.Fault{Link: k.link, Instances: ks, Type: chain.FaultDown})
+		default:
+			// Answers only: those whose requests cross are down already.
+			ks = slices.DeleteFunc(slices.Clone(ks), func(i int) bool { return slices.Contains(crossing[stream{k.link, "upstream"}], i) })
+			if len(ks) > 0 {
+				out = append(out, chain.Fault{Link: k.link, Instances: ks, Type: chain.FaultTimeout, Stream: k.dir, Attributes: blackHole})
+				notes = append(notes, fmt.Sprintf("refuse: the answers on %s (instances %v) are black-holed, not refused (a proxy refuses connections, not answers)", k.link, ks))
+			}
+		}
+	}
+	return out, strings.Join(notes, "; "), nil
+}
+
+// hasOutlierDetection reports whether the load or any call has outlier
+// detection.
+func hasOutlierDetection(sc *scenarios.Scenario) bool {
+	if slices.ContainsFunc(sc.Load, func(l scenarios.Client) bool { return l.OutlierDetection != nil }) {
+		return true
+	}
+	for _, s := range sc.Topology.Services {
+		if slices.ContainsFunc(s.Calls, func(c service.Call) bool { return c.OutlierDetection != nil }) {
+			return true
+		}
+	}
+	return false
 }
