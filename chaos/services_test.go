@@ -2,12 +2,14 @@ package chaos
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"faultline/chaos/chain"
 	"faultline/scenarios"
 )
 
@@ -58,4 +60,109 @@ func TestChainPlanRefusesWhatIsNotReal(t *testing.T) {
 		_, _, _, err = chainPlan(c.Scenario, 1, 1)
 		assert.True(t, errors.Is(err, ErrNoRealCounterpart), "%s: %v", name, err)
 	}
+}
+
+// TestChainPlanMapsTheBalancerScenario: balancer.yaml's load balancer and
+// outlier detection are passed to the load generator; its latency fault
+// on api-1 slows that instance's proxy only, both ways; its black-hole
+// isolation of api-2 is a timeout toxic with timeout 0 on both streams
+// of the client's proxy to api-2, on the scaled schedule.
+func TestChainPlanMapsTheBalancerScenario(t *testing.T) {
+	sc, err := scenarios.Load("balancer")
+	require.NoError(t, err)
+	c, err := sc.Case("random")
+	require.NoError(t, err)
+	_, rc, _, err := chainPlan(c.Scenario, 3, 0.2)
+	require.NoError(t, err)
+	assert.Equal(t, "random", rc.Load.Balancer)
+	assert.Nil(t, rc.Load.OutlierDetection)
+	require.Len(t, rc.Faults, 4)
+	for i, stream := range []string{"upstream", "downstream"} {
+		lat := rc.Faults[i]
+		assert.Equal(t, chain.Fault{Link: "client->api", Instances: []int{1}, Type: "latency", Stream: stream,
+			Attributes: map[string]any{"latency": int64(100)}, At: 6 * time.Second, For: 4 * time.Second}, lat)
+		cut := rc.Faults[2+i]
+		assert.Equal(t, chain.Fault{Link: "client->api", Instances: []int{2}, Type: "timeout", Stream: stream,
+			Attributes: map[string]any{"timeout": 0}, At: 14 * time.Second, For: 4 * time.Second}, cut)
+	}
+
+	c, err = sc.Case("outlier-detection")
+	require.NoError(t, err)
+	_, rc, notes, err := chainPlan(c.Scenario, 3, 0.2)
+	require.NoError(t, err)
+	require.NotNil(t, rc.Load.OutlierDetection)
+	assert.Equal(t, 5, rc.Load.OutlierDetection.ConsecutiveErrors)
+	assert.Equal(t, 30*time.Second, rc.Load.OutlierDetection.BaseEjectionTime, "not scaled")
+	assert.Contains(t, strings.Join(notes, "\n"), "outlier detection's interval and ejection times are not scaled")
+}
+
+// partitionScenario is client -> gateway -> api (2 instances) -> db with
+// fault f.
+func partitionScenario(t *testing.T, fault string) *scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Parse("partition.yaml", []byte(`name: partition
+duration: 10s
+topology:
+  services:
+    - {name: gateway, service_time: {kind: constant, value: 1ms}, calls: [{service: api}]}
+    - {name: api, instances: 2, service_time: {kind: constant, value: 1ms}, calls: [{service: db}]}
+    - {name: db, service_time: {kind: constant, value: 1ms}}
+load:
+  target: gateway
+  open: {shape: constant, rps: 10}
+faults:
+  - `+fault+`
+`))
+	require.NoError(t, err)
+	return sc
+}
+
+// TestChainPartition: a partition is cut on the proxies that cross it:
+// black-hole as timeout toxics on the crossing streams (requests
+// upstream, answers downstream; one_way only those from groups[0]),
+// refuse as the crossing proxies down. Isolating one instance of a
+// caller leaves its own calls (its service's proxies) alone with a note;
+// groups that split a caller's instances are refused.
+func TestChainPartition(t *testing.T) {
+	hole := map[string]any{"timeout": 0}
+	for _, tc := range []struct {
+		name, fault string
+		want        []chain.Fault
+		note        string
+	}{
+		{"isolate an instance", "{at: 1s, for: 2s, type: partition, isolate: api-1, mode: black-hole}",
+			[]chain.Fault{
+				{Link: "gateway->api", Instances: []int{1}, Type: "timeout", Stream: "upstream", Attributes: hole},
+				{Link: "gateway->api", Instances: []int{1}, Type: "timeout", Stream: "downstream", Attributes: hole},
+			}, "api->db (to instance 0)"},
+		{"isolate a service, refused", "{at: 1s, for: 2s, type: partition, isolate: api, mode: refuse}",
+			[]chain.Fault{
+				{Link: "gateway->api", Instances: []int{0, 1}, Type: "down"},
+				{Link: "api->db", Instances: []int{0}, Type: "down"},
+			}, ""},
+		{"client cut off", "{at: 1s, for: 2s, type: partition, groups: [[client], [gateway, api, db]], mode: black-hole}",
+			[]chain.Fault{
+				{Link: "client->gateway", Instances: []int{0}, Type: "timeout", Stream: "upstream", Attributes: hole},
+				{Link: "client->gateway", Instances: []int{0}, Type: "timeout", Stream: "downstream", Attributes: hole},
+			}, ""},
+		{"one way, answers only", "{at: 1s, for: 2s, type: partition, groups: [[db], [api]], one_way: true, mode: black-hole}",
+			[]chain.Fault{{Link: "api->db", Instances: []int{0}, Type: "timeout", Stream: "downstream", Attributes: hole}}, ""},
+		{"one way refuse, answers only", "{at: 1s, for: 2s, type: partition, groups: [[db], [api]], one_way: true, mode: refuse}",
+			[]chain.Fault{{Link: "api->db", Instances: []int{0}, Type: "timeout", Stream: "downstream", Attributes: hole}}, "black-holed, not refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := partitionScenario(t, tc.fault)
+			_, rc, notes, err := chainPlan(sc, 1, 1)
+			require.NoError(t, err)
+			for i := range tc.want {
+				tc.want[i].At, tc.want[i].For = time.Second, 2*time.Second
+			}
+			assert.Equal(t, tc.want, rc.Faults)
+			if tc.note != "" {
+				assert.Contains(t, strings.Join(notes, "\n"), tc.note)
+			}
+		})
+	}
+	_, _, _, err := chainPlan(partitionScenario(t, "{at: 1s, for: 2s, type: partition, groups: [[api-0], [api-1, db]], mode: black-hole}"), 1, 1)
+	assert.True(t, errors.Is(err, ErrNoRealCounterpart), "api's instances share their proxy to db: %v", err)
 }
