@@ -121,5 +121,12 @@
 //     runs out, so it cannot keep serving local reads after losing its
 //     majority as the simulated etcd-style leader does; a run notes it.
 //   - TimeScale scales the schedule (duration, faults, settle, rate
-//     schedules) but not raft timeouts, client timeouts or rates.
+//     schedules) but not raft timeouts, client timeouts, outlier
+//     detection's interval and ejection times or rates.
+//   - Service chains: a partition is cut on the chain's proxies, which
+//     the instances of a caller share, so a cut between some instances
+//     of a caller and a callee is refused (an isolated instance's own
+//     calls are left alone and noted: it gets no new requests); mode
+//     refuse on answers alone (one_way) black-holes them; a fault from
+//     one instance of a caller acts on all its instances (noted).
 package chaos

@@ -5,18 +5,30 @@
 // back-off, retry budgets and throttling, sony/gobreaker and sliding-window
 // breakers, bulkheads, x/time/rate limits and fallbacks; a harness (Start,
 // Chain.Run, Execute) that starts a chain of them (gateway -> a -> b ...)
-// with a Toxiproxy proxy on every link, so that faults are toxics on those
-// proxies (or a service crashed or paused), and one process per service
-// instance; and an open-loop load
-// generator (Generate) whose results go into a results.Run, with the
-// simulator's series and metric names, beside the simulator's.
+// with a Toxiproxy proxy on every link and target instance (shared by the
+// caller's instances), so that faults are toxics on those proxies, all of
+// a link's or those of some target instances (Fault.Instances), or a
+// service crashed or paused, and one process per service instance; and an
+// open-loop load generator (Generate), retrying and balancing over the
+// entry's instances as load.retry and load.balancer say, whose results go
+// into a results.Run, with the simulator's series and metric names,
+// beside the simulator's.
 //
 // The policies reuse the simulator's state machines (service.Retrier,
+// the balancers of service.NewBalancer, service.Outlier,
 // resilience.WindowBreaker, Bulkhead, Budget, Throttle), driven by real
 // monotonic time and guarded by mutexes, except the consecutive-failure
 // breaker and the rate limiters, which are the real github.com/sony/gobreaker
 // and golang.org/x/time/rate that those models imitate. They wrap each
 // attempt in the simulator's order: retry, breakers, rate limit, bulkhead.
+// The balancer (round_robin, random, least_outstanding or p2c, counting
+// the caller's own attempts in flight) picks each attempt's instance,
+// among those outlier detection (outlier_detection, on a call or the
+// load) has not ejected; every attempt's outcome, a timeout included,
+// feeds the detector, whose ejections are the metrics ejections (the
+// load's) and calls.<caller>_><target>.ejections. Every instance counts
+// as ready (the chain has no start-up or draining), and a service's
+// detector sweeps from its process's start, the load's from the load's.
 //
 // A service's config, as the harness writes it to <dir>/<name>.yaml for
 // cmd/chainnode:
@@ -35,6 +47,7 @@
 //	  - target: c
 //	    addrs: [127.0.0.1:40133]  # the b->c proxies, one per instance of c (the harness's)
 //	    balancer: round_robin     # random, least_outstanding, p2c
+//	    outlier_detection: {consecutive_errors: 5, interval: 10s, base_ejection_time: 30s}
 //	    timeout: 200ms            # per attempt
 //	    retry: {max_attempts: 3, backoff: {kind: exponential, base: 25ms, jitter: full}, budget: {}}
 //	    breaker: {consecutive_failures: 5, timeout: 5s}
