@@ -179,24 +179,22 @@ func chainFaults(sc *scenarios.Scenario, f scenarios.Fault) ([]chain.Fault, stri
 		return []chain.Fault{{Type: f.Type, Service: f.Target}}, "", nil
 	case "partition":
 		return chainPartition(sc, f)
-	case "latency":
+	case "latency", "loss", "bandwidth", "timeout", "reset_peer", "slow_close", "slicer", "limit_data":
 		links, note := chainLinks(sc, f.From, f.To)
 		if len(links) == 0 {
 			return nil, "", fmt.Errorf("no link of the chain matches from %q to %q", f.From, f.To)
 		}
-		ms := f.Latency.Milliseconds()
-		if time.Duration(ms)*time.Millisecond != f.Latency {
-			note = join(note, fmt.Sprintf("latency %v rounded to %d ms (Toxiproxy counts milliseconds)", f.Latency, ms))
-		}
-		attrs := map[string]any{"latency": ms}
-		if f.Jitter > 0 {
-			attrs["jitter"] = f.Jitter.Milliseconds()
+		// The same toxic as on the store's links; a request travels
+		// upstream on its caller's proxy, the answer downstream.
+		typ, toxicity, attrs, notes := linkToxic(&f)
+		for _, n := range notes {
+			note = join(note, n)
 		}
 		var out []chain.Fault
 		for _, l := range links {
-			out = append(out, chain.Fault{Link: l.link, Instances: l.instances, Type: "latency", Stream: "upstream", Attributes: attrs})
+			out = append(out, chain.Fault{Link: l.link, Instances: l.instances, Type: typ, Stream: "upstream", Attributes: attrs, Toxicity: toxicity})
 			if f.TwoWay {
-				out = append(out, chain.Fault{Link: l.link, Instances: l.instances, Type: "latency", Stream: "downstream", Attributes: attrs})
+				out = append(out, chain.Fault{Link: l.link, Instances: l.instances, Type: typ, Stream: "downstream", Attributes: attrs, Toxicity: toxicity})
 			}
 		}
 		return out, note, nil

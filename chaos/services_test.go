@@ -80,7 +80,7 @@ func TestChainPlanMapsTheBalancerScenario(t *testing.T) {
 	for i, stream := range []string{"upstream", "downstream"} {
 		lat := rc.Faults[i]
 		assert.Equal(t, chain.Fault{Link: "client->api", Instances: []int{1}, Type: "latency", Stream: stream,
-			Attributes: map[string]any{"latency": int64(100)}, At: 6 * time.Second, For: 4 * time.Second}, lat)
+			Attributes: map[string]any{"latency": int64(100), "jitter": int64(0)}, Toxicity: 1, At: 6 * time.Second, For: 4 * time.Second}, lat)
 		cut := rc.Faults[2+i]
 		assert.Equal(t, chain.Fault{Link: "client->api", Instances: []int{2}, Type: "timeout", Stream: stream,
 			Attributes: map[string]any{"timeout": 0}, At: 14 * time.Second, For: 4 * time.Second}, cut)
@@ -165,4 +165,44 @@ func TestChainPartition(t *testing.T) {
 	}
 	_, _, _, err := chainPlan(partitionScenario(t, "{at: 1s, for: 2s, type: partition, groups: [[api-0], [api-1, db]], mode: black-hole}"), 1, 1)
 	assert.True(t, errors.Is(err, ErrNoRealCounterpart), "api's instances share their proxy to db: %v", err)
+}
+
+// TestChainPlanMapsEveryLinkFault: every link fault type becomes the
+// store engine's toxic on the chain's link, on the requests' stream (and
+// the answers' with two_way); loss is a black hole with its probability
+// as toxicity.
+func TestChainPlanMapsEveryLinkFault(t *testing.T) {
+	sc, err := scenarios.Load("retry-storm")
+	require.NoError(t, err)
+	c, err := sc.Case("no-retries")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		fault    scenarios.Fault
+		typ      string
+		toxicity float64
+		attrs    map[string]any
+	}{
+		{scenarios.Fault{Type: "loss", Probability: 0.4}, "timeout", 0.4, map[string]any{"timeout": 0}},
+		{scenarios.Fault{Type: "bandwidth", Bandwidth: 10000}, "bandwidth", 1, map[string]any{"rate": int64(10)}},
+		{scenarios.Fault{Type: "timeout", Timeout: 50 * time.Millisecond}, "timeout", 1, map[string]any{"timeout": int64(50)}},
+		{scenarios.Fault{Type: "reset_peer"}, "reset_peer", 1, map[string]any{"timeout": int64(0)}},
+		{scenarios.Fault{Type: "slow_close", Delay: 20 * time.Millisecond}, "slow_close", 1, map[string]any{"delay": int64(20)}},
+		{scenarios.Fault{Type: "slicer", AverageSize: 32, Delay: time.Millisecond}, "slicer", 1, map[string]any{"average_size": 32, "size_variation": 0, "delay": int64(1000)}},
+		{scenarios.Fault{Type: "limit_data", Bytes: 500}, "limit_data", 1, map[string]any{"bytes": int64(500)}},
+	} {
+		f := tc.fault
+		f.To, f.TwoWay, f.At, f.For = "api", true, time.Second, time.Second
+		c.Scenario.Faults = []scenarios.Fault{f}
+		_, rc, _, err := chainPlan(c.Scenario, 1, 1)
+		require.NoError(t, err, f.Type)
+		require.Len(t, rc.Faults, 2, "%s: requests and answers", f.Type)
+		for i, stream := range []string{"upstream", "downstream"} {
+			got := rc.Faults[i]
+			assert.Equal(t, "client->api", got.Link, f.Type)
+			assert.Equal(t, stream, got.Stream, f.Type)
+			assert.Equal(t, tc.typ, got.Type, f.Type)
+			assert.Equal(t, tc.toxicity, got.Toxicity, f.Type)
+			assert.Equal(t, tc.attrs, got.Attributes, f.Type)
+		}
+	}
 }

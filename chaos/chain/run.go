@@ -184,7 +184,16 @@ func (e *experiment) drive(ctx context.Context) error {
 	var sampler, faults sync.WaitGroup
 	sampler.Go(func() { e.sample(sctx) })
 	if e.window != nil {
-		sampler.Go(func() { e.watchStop(sctx, func() { stopLoad(errStopCondition); stopFaults() }) })
+		sampler.Go(func() {
+			e.window.Watch(sctx, e.t0, 100*time.Millisecond, &e.mu, func(at time.Duration, rate float64) {
+				e.mu.Lock()
+				e.stopped = at
+				e.notes = append(e.notes, e.rc.Stop.Note(at, rate))
+				e.mu.Unlock()
+				stopLoad(errStopCondition)
+				stopFaults()
+			})
+		})
 	}
 	for i := range e.rc.Faults {
 		faults.Go(func() { e.fault(fctx, i) })
@@ -208,34 +217,6 @@ func (e *experiment) drive(ctx context.Context) error {
 		return fmt.Errorf("%w: service %s exited during the run (see %s.log)", ErrHarness, name, name)
 	}
 	return nil
-}
-
-// watchStop checks the stop condition every 100 ms and, when it holds,
-// notes it and calls stop (which ends the load and the faults).
-func (e *experiment) watchStop(ctx context.Context, stop func()) {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		now := time.Since(e.t0)
-		e.mu.Lock()
-		tripped, rate := e.window.Tripped(now)
-		if tripped {
-			e.stopped = now
-			st := e.rc.Stop
-			e.notes = append(e.notes, fmt.Sprintf("stopped by the stop condition at %.1f s: %.1f%% of the requests that ended in the last %v failed (more than %.1f%%); faults reverted",
-				now.Seconds(), 100*rate, st.Over, 100*st.ErrorRate))
-		}
-		e.mu.Unlock()
-		if tripped {
-			stop()
-			return
-		}
-	}
 }
 
 // observe records a request; its retries count in the "retries" series
