@@ -29,6 +29,11 @@ type page struct {
 	Runs                                   []runRow
 	Seeds                                  string
 	Calibration                            []calibrationRow
+	// CalibrationMore are the calibration rows of per-client, per-fault
+	// and model metrics, shown folded under the key ones.
+	CalibrationMore []calibrationRow
+	// CalibrationSummary counts the targets met, in range and missed.
+	CalibrationSummary string
 }
 
 type calibrationRow struct {
@@ -100,7 +105,7 @@ func buildPage(r *results.Report, specs []figureSpec) page {
 	p := page{
 		Scenario: r.Scenario, Description: r.Description, Version: r.Version, Source: r.Source,
 		Overview: overview(r), Banner: verdictBanner(r), Story: story(r), Findings: findings(r),
-		Verdicts: verdictRows(r), Faults: faultRows(r), Phases: phaseTables(r), Calibration: calibrationRows(r),
+		Verdicts: verdictRows(r), Faults: faultRows(r), Phases: phaseTables(r), Calibration: calibrationRows(r, true), CalibrationMore: calibrationRows(r, false), CalibrationSummary: calibrationSummary(r),
 		Runs: runRowsHTML(r), Seeds: seedList(r),
 	}
 	for _, s := range specs {
@@ -471,10 +476,16 @@ footer{margin-top:3em;color:#666;font-size:13px}
 
 {{if .Calibration}}<h2>Simulation vs reality</h2>
 <p>Each metric as the simulator predicted it and as the real run measured it, and the difference (real minus simulated). A real run that runs the scenario's schedule faster (time scale below 1: fault times and durations shortened, service times, timeouts and Raft's timers not) is compared with the simulator on that same shortened schedule, over the report's seeds (mean, and the range over seeds); its time series are drawn stretched to the scenario's time. Targets: availability within 0.05, the time to a new leader within 30%, of the simulated mean. One real run is one sample, and some outcomes are chance in both engines (which replica leads when a cut comes, for one): a real value off the mean but within the target of the range the simulated seeds span is marked as such; a miss outside that range is marked in red.</p>
+<p>{{.CalibrationSummary}}</p>
 <table>
 <tr><th>variant</th><th>metric</th><th>time scale</th><th>simulated</th><th>range over seeds</th><th>real</th><th>real − sim</th><th>target</th><th>met</th></tr>
 {{range .Calibration}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Scale}}</td><td class="num">{{.Sim}}</td><td class="num">{{.Range}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td><td>{{.Target}}</td>{{if .Miss}}<td class="fail">{{.Within}}</td>{{else}}<td>{{.Within}}</td>{{end}}</tr>
-{{end}}</table>{{end}}
+{{end}}</table>
+{{if .CalibrationMore}}<details><summary>{{len .CalibrationMore}} more rows: per client, per fault, and the models' own counters</summary>
+<table>
+<tr><th>variant</th><th>metric</th><th>time scale</th><th>simulated</th><th>range over seeds</th><th>real</th><th>real − sim</th><th>target</th><th>met</th></tr>
+{{range .CalibrationMore}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Scale}}</td><td class="num">{{.Sim}}</td><td class="num">{{.Range}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td><td>{{.Target}}</td>{{if .Miss}}<td class="fail">{{.Within}}</td>{{else}}<td>{{.Within}}</td>{{end}}</tr>
+{{end}}</table></details>{{end}}{{end}}
 
 <h2>Fault timeline</h2>
 {{if .Faults}}<table>
@@ -520,9 +531,41 @@ footer{margin-top:3em;color:#666;font-size:13px}
 </html>
 `
 
-func calibrationRows(r *results.Report) []calibrationRow {
+// keyCalibration reports whether a calibration metric is one of those
+// shown unfolded: availability overall and per phase, the latency
+// percentiles, the mean failover, and the history checks' verdicts.
+func keyCalibration(metric string) bool {
+	switch metric {
+	case "availability", "p50", "p99", "leader_failover_ms", "linearizable", "stale_reads", "lost_writes", "stopped":
+		return true
+	}
+	return false
+}
+
+// calibrationSummary counts the targets met, met only within the seeds'
+// range, and missed.
+func calibrationSummary(r *results.Report) string {
+	met, inRange, missed := 0, 0, 0
+	for _, c := range r.Calibration {
+		switch {
+		case c.Within == nil:
+		case *c.Within:
+			met++
+		case c.InSimRange:
+			inRange++
+		default:
+			missed++
+		}
+	}
+	return fmt.Sprintf("Targets: %d met, %d within the simulated seeds' range, %d missed (of %d).", met, inRange, missed, met+inRange+missed)
+}
+
+func calibrationRows(r *results.Report, key bool) []calibrationRow {
 	var out []calibrationRow
 	for _, c := range r.Calibration {
+		if keyCalibration(c.Metric) != key {
+			continue
+		}
 		name := c.Metric
 		if c.Phase != results.All {
 			name += " (" + string(c.Phase) + ")"
