@@ -536,7 +536,7 @@ footer{margin-top:3em;color:#666;font-size:13px}
 // percentiles, the mean failover, and the history checks' verdicts.
 func keyCalibration(metric string) bool {
 	switch metric {
-	case "availability", "p50", "p99", "leader_failover_ms", "linearizable", "stale_reads", "lost_writes", "stopped":
+	case "availability", "p50", "p99", "leader_failover_ms", "linearizable", "stale_reads", "lost_writes":
 		return true
 	}
 	return false
