@@ -15,7 +15,7 @@ import (
 	"faultline/chaos/proxy"
 	"faultline/models/store"
 	"faultline/models/store/check"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 )
 

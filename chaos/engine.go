@@ -17,7 +17,7 @@ import (
 	"faultline/chaos/proxy"
 	"faultline/models/store"
 	"faultline/models/store/raft"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 )
 

@@ -12,7 +12,7 @@ import (
 
 	"faultline/chaos/chain"
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 )
 

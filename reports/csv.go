@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // runsHeader is the header of runs.csv: one row per run and phase.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // The synthetic reports below stand in for an engine's output: numbers

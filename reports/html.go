@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // page is everything index.html shows, formatted: the template only lays

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

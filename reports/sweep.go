@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // sweepVariant returns the index in r.Variants of the point's variant.

@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // panelHeight is the height of one time-series panel.

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // waterfallRows caps the spans drawn per trace: a retry storm can give a

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 func TestCalibrationTargets(t *testing.T) {

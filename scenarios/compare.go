@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // Compare runs every case of s once more on a second engine (the real one)

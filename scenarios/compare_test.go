@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/world"
-	"faultline/reports/results"
+	"faultline/world"
+	"faultline/results"
 	"faultline/scenarios"
 
 	"github.com/stretchr/testify/assert"

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/reports/results"
+	"faultline/results"
 
 	"go.yaml.in/yaml/v3"
 )

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"faultline/reports/results"
+	"faultline/results"
 
 	"go.yaml.in/yaml/v3"
 )

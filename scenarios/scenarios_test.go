@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/models/world"
-	"faultline/reports/results"
+	"faultline/world"
+	"faultline/results"
 	"faultline/scenarios"
 
 	"github.com/stretchr/testify/assert"

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/world"
+	"faultline/world"
 	"faultline/scenarios"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // counting is a test server that counts its requests and holds each for

@@ -16,7 +16,7 @@ import (
 
 	"faultline/models/resilience"
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

@@ -8,7 +8,7 @@ import (
 	"faultline/chaos/chain"
 	"faultline/models/load"
 	"faultline/models/resilience"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

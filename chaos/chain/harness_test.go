@@ -21,7 +21,7 @@ import (
 	"faultline/chaos/proxy"
 	"faultline/models/load"
 	"faultline/models/resilience"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
 )

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

@@ -16,7 +16,7 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/resilience"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // roundTripper answers every request with code and records when (in the

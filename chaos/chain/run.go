@@ -17,7 +17,7 @@ import (
 	"faultline/chaos/internal/hostcpu"
 	"faultline/chaos/proxy"
 	"faultline/models/resilience"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

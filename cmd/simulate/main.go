@@ -45,9 +45,9 @@ import (
 	"runtime"
 	"time"
 
-	"faultline/models/world"
+	"faultline/world"
 	"faultline/reports"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 )
 

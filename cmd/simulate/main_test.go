@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/reports/results"
+	"faultline/results"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

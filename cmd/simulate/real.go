@@ -7,8 +7,8 @@ import (
 	"io"
 
 	"faultline/chaos"
-	"faultline/models/world"
-	"faultline/reports/results"
+	"faultline/world"
+	"faultline/results"
 	"faultline/scenarios"
 )
 

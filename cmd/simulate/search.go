@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"faultline/scenarios"
-	"faultline/scenarios/search"
+	"faultline/search"
 )
 
 // searchCmd looks for a case that breaks the scenario's hypotheses and

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // printSummary prints one row per variant and phase, then the verdicts and

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 	"faultline/sim/stat"
 )

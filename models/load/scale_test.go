@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

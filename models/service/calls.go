@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"faultline/models/resilience"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"faultline/models/resilience"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // DefaultRetryOn is the outcomes retried when RetryConfig.On is empty.

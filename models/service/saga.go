@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

@@ -1,7 +1,7 @@
 package store
 
 import (
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

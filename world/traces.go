@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // Tracing keeps at most maxTraces traces per run, and puts the

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // callSeries is one service's calls to one dependency, as sampled.

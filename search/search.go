@@ -9,8 +9,8 @@ import (
 	"slices"
 	"time"
 
-	"faultline/models/world"
-	"faultline/reports/results"
+	"faultline/world"
+	"faultline/results"
 	"faultline/scenarios"
 
 	"go.yaml.in/yaml/v3"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"faultline/models/world"
-	"faultline/reports/results"
+	"faultline/world"
+	"faultline/results"
 	"faultline/scenarios"
 
 	"github.com/stretchr/testify/assert"

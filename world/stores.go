@@ -11,7 +11,7 @@ import (
 	"faultline/models/store/check"
 	"faultline/models/store/dynamo"
 	"faultline/models/store/raft"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
 

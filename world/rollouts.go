@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // buildLedger records saga effects when some service orchestrates sagas.

@@ -8,8 +8,8 @@ import (
 	"faultline/models/autoscale"
 	"faultline/models/load"
 	"faultline/models/service"
-	"faultline/models/world"
-	"faultline/reports/results"
+	"faultline/world"
+	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
 )

@@ -10,7 +10,7 @@ import (
 	"faultline/models/load"
 	"faultline/models/service"
 	"faultline/models/store/raft"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
 )

@@ -8,7 +8,7 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/sim"
 )
 

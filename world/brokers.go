@@ -9,7 +9,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"faultline/models/broker"
-	"faultline/reports/results"
+	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
 )

@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"faultline/models/service"
-	"faultline/reports/results"
+	"faultline/results"
 )
 
 // sloMetrics judges the run against the SLO of the first autoscaled

@@ -7,7 +7,7 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/store"
-	"faultline/models/world"
+	"faultline/world"
 	"faultline/scenarios"
 	"faultline/sim"
 )
