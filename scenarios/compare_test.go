@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
+	"faultline/world"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

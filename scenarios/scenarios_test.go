@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
+	"faultline/world"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

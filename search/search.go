@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
+	"faultline/world"
 
 	"go.yaml.in/yaml/v3"
 	"pgregory.net/rapid"

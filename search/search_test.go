@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
+	"faultline/world"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -8,10 +8,10 @@ import (
 	"faultline/models/autoscale"
 	"faultline/models/load"
 	"faultline/models/service"
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
+	"faultline/world"
 )
 
 // scaling is a service whose instances saturate: one worker each, a

@@ -14,10 +14,10 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/service"
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
 	"faultline/sim"
+	"faultline/world"
 )
 
 // The test world: a client calls service api (2 instances, round robin,

@@ -7,9 +7,9 @@ import (
 
 	"faultline/models/load"
 	"faultline/models/store"
-	"faultline/world"
 	"faultline/scenarios"
 	"faultline/sim"
+	"faultline/world"
 )
 
 // TestStoreScenario is scenarios/partition.yaml made small: 3 Raft

@@ -45,10 +45,10 @@ import (
 	"runtime"
 	"time"
 
-	"faultline/world"
 	"faultline/reports"
 	"faultline/results"
 	"faultline/scenarios"
+	"faultline/world"
 )
 
 const usageText = `Usage:

@@ -7,9 +7,9 @@ import (
 	"io"
 
 	"faultline/chaos"
-	"faultline/world"
 	"faultline/results"
 	"faultline/scenarios"
+	"faultline/world"
 )
 
 // runReal runs the scenario's variants that have a real counterpart on
