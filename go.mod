@@ -1,4 +1,4 @@
-module faultline
+module github.com/faultline-sim/faultline
 
 go 1.26.0
 

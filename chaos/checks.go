@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"faultline/chaos/internal/hostcpu"
-	"faultline/chaos/proxy"
-	"faultline/models/store"
-	"faultline/models/store/check"
-	"faultline/results"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/internal/hostcpu"
+	"github.com/faultline-sim/faultline/chaos/proxy"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store/check"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // linearizabilityTimeout bounds each of porcupine's passes, as in the

@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"faultline/chaos/kv"
-	"faultline/chaos/proxy"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/chaos/proxy"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // cluster is the running store of one run: its node processes, the

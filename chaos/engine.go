@@ -12,13 +12,13 @@ import (
 	"syscall"
 	"time"
 
-	"faultline/chaos/internal/hostcpu"
-	"faultline/chaos/kv"
-	"faultline/chaos/proxy"
-	"faultline/models/store"
-	"faultline/models/store/raft"
-	"faultline/results"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/internal/hostcpu"
+	"github.com/faultline-sim/faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/chaos/proxy"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // ErrNoRealCounterpart is returned (wrapped) for a case the real engine

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // partition3 is a small version of scenarios/partition.yaml: three

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // endpoint is a node of the real topology: a replica or a load client.

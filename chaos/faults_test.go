@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/chaos/kv"
-	"faultline/models/store"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // window summarises client ci's operations invoked in [from, to).

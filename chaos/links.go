@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // linkToxic is the Toxiproxy toxic that stands for one link fault, with

@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"faultline/chaos/kv"
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // runLoad runs every store client until the scenario's duration and waits

@@ -4,7 +4,7 @@ import (
 	"context"
 	"slices"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // partitionFault cuts the groups apart: black-hole as a timeout toxic

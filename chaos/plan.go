@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"faultline/chaos/chain"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/chain"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // Plan writes to w what a real run of case c would do at the engine's

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // targets resolves a crash or pause target to replica indexes: one

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"faultline/chaos/internal/procs"
-	"faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/chaos/internal/procs"
+	"github.com/faultline-sim/faultline/chaos/kv"
 )
 
 // stopGrace is how long a node has to exit after SIGTERM before SIGKILL.
@@ -28,7 +28,7 @@ type proc = procs.Proc
 // kvnodeBinary builds, once per process, the kvnode command and returns
 // its path.
 func kvnodeBinary(ctx context.Context) (string, error) {
-	return procs.Build(ctx, "faultline/chaos/kv/cmd/kvnode")
+	return procs.Build(ctx, "github.com/faultline-sim/faultline/chaos/kv/cmd/kvnode")
 }
 
 // startNode starts one kvnode with its log appended to dir/<id>.log (a

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"faultline/chaos/chain"
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/chain"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // maxChainInstances is the most processes the chain harness starts for a

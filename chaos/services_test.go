@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/chaos/chain"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/chain"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // TestChainPlanMapsTheCascade: the cascade scenario's services become

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // barMetrics are the key metrics of the summary bars, one panel each.

@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // tailX maps a quantile to the tail view's x: each step of 1 is one more

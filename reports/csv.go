@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // runsHeader is the header of runs.csv: one row per run and phase.

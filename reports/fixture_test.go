@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // The synthetic reports below stand in for an engine's output: numbers

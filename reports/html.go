@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // page is everything index.html shows, formatted: the template only lays

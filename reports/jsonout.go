@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // writeJSON writes the whole report as indented JSON (map keys sorted, as

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // faultBands shades each fault window across the whole height of a panel

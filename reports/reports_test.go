@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot/vg"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 var (

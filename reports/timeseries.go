@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // panelHeight is the height of one time-series panel.

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // metricRef is a metric in a phase, e.g. p99 during the faults.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // figureSpec is one picture of the report: its file name (without

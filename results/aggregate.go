@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"faultline/sim/stat"
+	"github.com/faultline-sim/faultline/sim/stat"
 )
 
 // Stat is one metric of a variant across its seeds: the mean with a 95%

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 func TestCalibrationTargets(t *testing.T) {

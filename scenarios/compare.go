@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // Compare runs every case of s once more on a second engine (the real one)

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 
 	"go.yaml.in/yaml/v3"
 )

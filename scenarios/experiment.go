@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 
 	"go.yaml.in/yaml/v3"
 )

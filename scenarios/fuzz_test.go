@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // FuzzParse feeds the parser every built-in scenario and broken variations

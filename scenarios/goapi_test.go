@@ -4,10 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 
 	"github.com/stretchr/testify/require"
 )

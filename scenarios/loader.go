@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 
 	"go.yaml.in/yaml/v3"
 )

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/broker"
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/models/store"
-	"faultline/models/store/dynamo"
-	"faultline/models/store/raft"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/broker"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store/dynamo"
+	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // DefaultTraceSample is the share of service requests traced when a

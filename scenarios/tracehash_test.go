@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/scenarios"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
 )
 
 var rewriteHashes = flag.Bool("rewrite-hashes", false, "rewrite testdata/trace_hashes.golden")

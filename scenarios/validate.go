@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/service"
+	"github.com/faultline-sim/faultline/models/service"
 )
 
 // FieldError is a validation error at a field path, e.g.

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/models/load"
-	"faultline/models/resilience"
-	"faultline/models/service"
-	"faultline/models/store"
-	"faultline/models/store/dynamo"
-	"faultline/models/store/raft"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store/dynamo"
+	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 
 	"pgregory.net/rapid"
 )

@@ -3,11 +3,11 @@ package search
 import (
 	"time"
 
-	"faultline/models/load"
-	"faultline/models/resilience"
-	"faultline/models/service"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 
 	"pgregory.net/rapid"
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // plantedBudget is how many cases a planted bug may take to be found, and

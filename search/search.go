@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
 
 	"go.yaml.in/yaml/v3"
 	"pgregory.net/rapid"

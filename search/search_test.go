@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

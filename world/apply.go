@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"faultline/models/service"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // scheduleFaults arranges every fault's start and end on the kernel. A

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"time"
 
-	"faultline/models/autoscale"
-	"faultline/models/service"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/autoscale"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // KPA timing, as Knative's autoscaler runs it: pods' concurrency is

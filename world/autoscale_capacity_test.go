@@ -7,10 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/autoscale"
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/models/autoscale"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // TestClusterKeepsPodsPending: the HPA doubles the saturated service

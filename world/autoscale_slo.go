@@ -3,8 +3,8 @@ package world
 import (
 	"math"
 
-	"faultline/models/service"
-	"faultline/results"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // sloMetrics judges the run against the SLO of the first autoscaled

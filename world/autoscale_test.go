@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/autoscale"
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/sim"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/models/autoscale"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
+	"github.com/faultline-sim/faultline/world"
 )
 
 // scaling is a service whose instances saturate: one worker each, a

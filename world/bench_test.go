@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // benchmarkScenario runs a built-in scenario's variant for 60 simulated

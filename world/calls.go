@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // callSeries is one service's calls to one dependency, as sampled.

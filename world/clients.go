@@ -6,8 +6,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 var clientPhases = [3]string{"before", "during", "after"}

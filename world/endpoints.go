@@ -6,10 +6,10 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // endpointStats counts the load clients' requests per endpoint name, over

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // endpointsWorld: a gateway whose browse endpoint (weight 3) calls the

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/store/raft"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // failoverProbe is how often the replicas' roles are read during a

@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/sim"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
+	"github.com/faultline-sim/faultline/world"
 )
 
 // The test world: a client calls service api (2 instances, round robin,

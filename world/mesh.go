@@ -1,7 +1,7 @@
 package world
 
 import (
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // useMesh puts every service's calls through sidecars (before the calls

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // scheduleRollouts starts each service's rolling update at its time.

@@ -3,8 +3,8 @@ package world
 import (
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // buildLedger records saga effects when some service orchestrates sagas.

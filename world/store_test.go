@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/load"
-	"faultline/models/store"
-	"faultline/scenarios"
-	"faultline/sim"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
+	"github.com/faultline-sim/faultline/world"
 )
 
 // TestStoreScenario is scenarios/partition.yaml made small: 3 Raft

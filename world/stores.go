@@ -7,13 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/store"
-	"faultline/models/store/check"
-	"faultline/models/store/dynamo"
-	"faultline/models/store/raft"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store/check"
+	"github.com/faultline-sim/faultline/models/store/dynamo"
+	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 
 	"github.com/anishathalye/porcupine"
 )

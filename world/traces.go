@@ -7,8 +7,8 @@ import (
 	"sort"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // Tracing keeps at most maxTraces traces per run, and puts the

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // TestTracingDoesNotChangeTheRun: the cascade scenario gives the same

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/load"
-	"faultline/models/service"
-	"faultline/models/store/raft"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Engine runs scenarios in the simulator. The zero value is ready to use.

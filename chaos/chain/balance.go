@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"faultline/models/service"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // picker chooses the instance of each attempt for one caller (the load

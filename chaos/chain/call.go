@@ -14,10 +14,10 @@ import (
 	"github.com/sony/gobreaker"
 	"golang.org/x/time/rate"
 
-	"faultline/models/resilience"
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // CallStatus is what a service has seen of its calls to one dependency.

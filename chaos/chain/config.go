@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/models/service"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Call modes of a ServiceConfig.

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"faultline/models/load"
-	"faultline/models/resilience"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestValidateNamesTheField: each invalid setting is reported by its yaml

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/chaos/chain"
-	"faultline/models/load"
-	"faultline/models/resilience"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/chaos/chain"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // A gateway calling a, which calls b with a breaker and a fallback; b

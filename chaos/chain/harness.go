@@ -16,7 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"faultline/chaos/proxy"
+	"github.com/faultline-sim/faultline/chaos/proxy"
 )
 
 // Client is the caller name of the link from the load generator to the

@@ -18,12 +18,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/chaos/proxy"
-	"faultline/models/load"
-	"faultline/models/resilience"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/chaos/proxy"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // threeHops is gateway -> a -> b -> c, c doing 5ms of work; b calls c

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Load limits and defaults: every run is bounded.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"faultline/chaos/internal/procs"
+	"github.com/faultline-sim/faultline/chaos/internal/procs"
 )
 
 // stopGrace is how long a service has to exit after SIGTERM before
@@ -25,7 +25,7 @@ type proc = procs.Proc
 // nodeBinary builds, once per process, the chainnode command and returns
 // its path.
 func nodeBinary(ctx context.Context) (string, error) {
-	return procs.Build(ctx, "faultline/chaos/chain/cmd/chainnode")
+	return procs.Build(ctx, "github.com/faultline-sim/faultline/chaos/chain/cmd/chainnode")
 }
 
 // startProc starts bin with args, its output appended to logPath (a

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/load"
-	"faultline/models/resilience"
-	"faultline/results"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // roundTripper answers every request with code and records when (in the

@@ -14,11 +14,11 @@ import (
 	"syscall"
 	"time"
 
-	"faultline/chaos/internal/hostcpu"
-	"faultline/chaos/proxy"
-	"faultline/models/resilience"
-	"faultline/results"
-	"faultline/scenarios"
+	"github.com/faultline-sim/faultline/chaos/internal/hostcpu"
+	"github.com/faultline-sim/faultline/chaos/proxy"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // Run defaults.

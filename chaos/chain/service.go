@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Headers of the chain's protocol.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // Client sends operations to one node's HTTP API (or a proxy in front of

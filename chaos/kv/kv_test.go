@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 func freeAddr(t *testing.T) string {

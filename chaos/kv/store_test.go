@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // TestFileStoreReopen: what was stored is there after reopening, deletes

@@ -45,10 +45,10 @@ import (
 	"runtime"
 	"time"
 
-	"faultline/reports"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/reports"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
 )
 
 const usageText = `Usage:

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

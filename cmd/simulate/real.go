@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 
-	"faultline/chaos"
-	"faultline/results"
-	"faultline/scenarios"
-	"faultline/world"
+	"github.com/faultline-sim/faultline/chaos"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
 )
 
 // runReal runs the scenario's variants that have a real counterpart on

@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"faultline/scenarios"
-	"faultline/search"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/search"
 )
 
 // searchCmd looks for a case that breaks the scenario's hypotheses and

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // printSummary prints one row per variant and phase, then the verdicts and

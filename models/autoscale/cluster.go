@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // ClusterConfig is the room a cluster has for a service's pods: whole

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func at(s int) sim.Time { return sim.At(time.Duration(s) * time.Second) }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // HPA is the Kubernetes Horizontal Pod Autoscaler's control loop for one

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Sources cited by the rows below.

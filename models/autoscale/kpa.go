@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Defaults of Knative's autoscaler (config-autoscaler).

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Sources cited by the KPA tests.

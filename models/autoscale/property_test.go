@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 
 	"pgregory.net/rapid"
 )

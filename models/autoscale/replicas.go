@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // MetricType says how a MetricSample's values and target are read.

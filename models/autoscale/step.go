@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // DefaultStepCooldown is the pause after a scaling action of a zero

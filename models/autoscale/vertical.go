@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Defaults of VerticalConfig.

@@ -1,6 +1,6 @@
 package autoscale
 
-import "faultline/sim"
+import "github.com/faultline-sim/faultline/sim"
 
 // window averages values over the last n one-second buckets, as Knative's
 // TimedFloat64Buckets does: values recorded in the same second add up; a

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Broker is one broker holding one topic of Config.Partitions partitions

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Limits that come from packing identifiers into an event's two integers

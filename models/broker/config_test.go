@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func TestConfigDefaults(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Consumer is one member of the group, on its own node "<name>-consumer-

@@ -1,7 +1,7 @@
 package broker
 
 import (
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // The group coordinator runs Kafka's eager rebalance protocol, reduced to

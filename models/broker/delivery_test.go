@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // At-least-once: after a consumer crash, its partitions move to the

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "replay the randomised tests with this seed (0: draw one from the clock)")

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // steady drives producer 0 with one record every 1/rate seconds from

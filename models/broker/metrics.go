@@ -1,6 +1,6 @@
 package broker
 
-import "faultline/sim"
+import "github.com/faultline-sim/faultline/sim"
 
 // Stats counts what happened so far. Every record the application
 // produced ends in exactly one of four places, which Metrics reports:

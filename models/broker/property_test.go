@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // run is one randomised run: a configuration and a fault schedule, all

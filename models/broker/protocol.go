@@ -1,6 +1,6 @@
 package broker
 
-import "faultline/sim"
+import "github.com/faultline-sim/faultline/sim"
 
 // Everything the broker, producers and consumers say to each other fits in
 // an event's kind and two integers, so no message allocates. A record's

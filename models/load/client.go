@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Observer receives each request's outcome when it is known: start is

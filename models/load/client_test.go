@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // outcome is one observed request.

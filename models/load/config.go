@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/service"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // DefaultTimeout is the client deadline of a zero Timeout.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/service"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func TestSetDefaults(t *testing.T) {

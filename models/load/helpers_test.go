@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
-	"faultline/sim/stat"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
+	"github.com/faultline-sim/faultline/sim/stat"
 )
 
 // rig is one client calling one service on a fresh kernel, with ideal

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // The queueing tests check the client and the service together against

@@ -1,6 +1,6 @@
 package load
 
-import "faultline/models/service"
+import "github.com/faultline-sim/faultline/models/service"
 
 // RetryConfig is a client's retry policy; it is the same policy a service
 // applies to its calls (service.RetryConfig), written under load.retry.

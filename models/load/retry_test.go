@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // quickRetry is up to attempts attempts, a constant back-off without

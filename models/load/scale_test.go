@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/service"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestBalancersFollowTheReadySet: under every policy, instances launched

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // The benchmarks report requests/s through each mechanism; -benchmem

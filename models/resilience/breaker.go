@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // State is a circuit breaker's state.

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func TestBreakerStateString(t *testing.T) {

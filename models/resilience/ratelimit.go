@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // DefaultBurst is the bucket size of a zero Burst.

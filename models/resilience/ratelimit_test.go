@@ -11,7 +11,7 @@ import (
 	"golang.org/x/time/rate"
 	"pgregory.net/rapid"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestRateLimiterMatchesXTimeRate drives golang.org/x/time/rate's Limiter

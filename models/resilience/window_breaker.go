@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Sliding window types of a WindowBreaker, resilience4j's names in

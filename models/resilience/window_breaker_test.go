@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // runWindowScript drives a WindowBreaker with a script of space-separated

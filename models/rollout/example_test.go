@@ -3,7 +3,7 @@ package rollout_test
 import (
 	"fmt"
 
-	"faultline/models/rollout"
+	"github.com/faultline-sim/faultline/models/rollout"
 )
 
 // The caller holds the counts and asks for a plan whenever they change;

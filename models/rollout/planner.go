@@ -3,7 +3,7 @@ package rollout
 import (
 	"fmt"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // ReplicaSet counts the pods of one version.

@@ -1,7 +1,7 @@
 package rollout
 
 import (
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 	"testing"
 	"time"
 

@@ -1,6 +1,6 @@
 package rollout
 
-import "faultline/sim"
+import "github.com/faultline-sim/faultline/sim"
 
 // progress tracks the Deployment's Progressing condition.
 type progress struct {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/resilience"
 )
 
 // TestRateLimitAdmission: a bucket of 5 refilled at 10/s admits 5 of 20

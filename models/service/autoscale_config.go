@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/autoscale"
+	"github.com/faultline-sim/faultline/models/autoscale"
 )
 
 // Autoscaling policies of AutoscaleConfig.Policy.

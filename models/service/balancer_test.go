@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 const balancerSeed = 7

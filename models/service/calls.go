@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Event kinds of a caller's handler; replies come as KindReply.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/models/resilience"
+	"github.com/faultline-sim/faultline/models/resilience"
 )
 
 // Call modes of a service with calls.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Defaults applied by SetDefaults to fields left at zero.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func validConfig() Config {

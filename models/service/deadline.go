@@ -1,6 +1,6 @@
 package service
 
-import "faultline/sim"
+import "github.com/faultline-sim/faultline/sim"
 
 // Deadlines is where callers leave the deadline of each request they send,
 // so that the instance serving it can tell when its caller has given up

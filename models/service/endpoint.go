@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // DefaultEndpointWeight is the weight of an endpoint that gives none.

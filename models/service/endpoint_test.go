@@ -13,8 +13,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"pgregory.net/rapid"
 
-	"faultline/models/resilience"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func constSpec(secs float64) sim.DistSpec { return sim.DistSpec{Kind: "constant", Value: secs} }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Kubernetes' documented defaults for probes and restarts.

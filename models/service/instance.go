@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // kindDone is an instance's own event: worker A finished its request.

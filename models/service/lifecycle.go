@@ -3,7 +3,7 @@ package service
 import (
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Event kinds of an instance's lifecycle (kindDone is the first).

@@ -3,8 +3,8 @@ package service
 import (
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Istio's documented defaults for a sidecar's retries.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // OutlierConfig is passive health checking in the manner of Envoy's

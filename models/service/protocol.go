@@ -3,7 +3,7 @@ package service
 import (
 	"fmt"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // The wire protocol between a caller and an instance fits in an event's

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/autoscale"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/autoscale"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestResizeOneAtATime: resizing restarts instances one at a time; each

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/resilience"
-	"faultline/results"
+	"github.com/faultline-sim/faultline/models/resilience"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // DefaultRetryOn is the outcomes retried when RetryConfig.On is empty.

@@ -3,8 +3,8 @@ package service
 import (
 	"time"
 
-	"faultline/models/rollout"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/rollout"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // RolloutConfig is a rolling update of the service to a new version, as a

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/rollout"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/rollout"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // watchRollout samples the service every 100 ms until until: the most

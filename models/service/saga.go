@@ -4,8 +4,8 @@ import (
 	"sort"
 	"time"
 
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Saga is the call mode of an orchestrated saga: the calls are its steps,

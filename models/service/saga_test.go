@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // sagaGraph is an orchestrator calling pay, hold and ship in a saga, with

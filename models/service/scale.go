@@ -3,7 +3,7 @@ package service
 import (
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // add creates instance slot len(s.inst), ready, with its own node

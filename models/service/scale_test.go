@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestScaleUpWaitsForStartup: a scale-up adds instances in new slots,

@@ -3,7 +3,7 @@ package service
 import (
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Service is a set of identical instances. Create it with New.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // testCaller is a test double of a client: it sends requests from its own

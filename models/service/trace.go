@@ -3,7 +3,7 @@ package service
 import (
 	"sort"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // SpanKind says which side of a call a span records, as in OpenTelemetry.

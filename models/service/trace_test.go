@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestTraceFollowsTheCallGraph: a traced request to a, which calls b and

@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"faultline/sim"
-	"faultline/sim/stat"
+	"github.com/faultline-sim/faultline/sim"
+	"github.com/faultline-sim/faultline/sim/stat"
 )
 
 // DefaultBatchSize is the number of customers per batch when

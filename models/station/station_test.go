@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"faultline/sim"
-	"faultline/sim/stat"
+	"github.com/faultline-sim/faultline/sim"
+	"github.com/faultline-sim/faultline/sim/stat"
 )
 
 // The ground-truth tests run a station long enough that a 99% batch-means

@@ -1,8 +1,8 @@
 package store
 
 import (
-	"faultline/results"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Outcome is how an operation ended for the client.

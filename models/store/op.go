@@ -3,7 +3,7 @@ package store
 import (
 	"fmt"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // OpKind is what a client asks of the store.

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"faultline/models/load"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Mix is what a store client asks for: the share of each operation and

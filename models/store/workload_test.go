@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/load"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/sim"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -16,7 +16,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // BatchMeans accumulates observations, in the order they are added, into

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 func TestTQuantileMatchesTables(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"faultline/results"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // Sample is the share of the machine's CPU time (all cores) that was busy

@@ -29,7 +29,7 @@ type build struct {
 }
 
 // Build builds the command package pkg (e.g.
-// "faultline/chaos/kv/cmd/kvnode") with the go tool into a temporary
+// "github.com/faultline-sim/faultline/chaos/kv/cmd/kvnode") with the go tool into a temporary
 // folder, once per process, and returns the executable's path. The folder
 // lives as long as the process.
 func Build(ctx context.Context, pkg string) (string, error) {

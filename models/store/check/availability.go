@@ -3,7 +3,7 @@ package check
 import (
 	"slices"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // Window is a span of time [Start, End) in nanoseconds since the start of

@@ -6,7 +6,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // Verdict is the outcome of the linearizability check.

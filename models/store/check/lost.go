@@ -1,6 +1,6 @@
 package check
 
-import "faultline/models/store"
+import "github.com/faultline-sim/faultline/models/store"
 
 // LostWrites counts the acknowledged writes that the converged store does
 // not hold. final is each key's value after convergence (a missing key is

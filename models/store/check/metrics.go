@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 
 	"github.com/anishathalye/porcupine"
 )

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 
 	"github.com/stretchr/testify/assert"
 )

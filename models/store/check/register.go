@@ -7,7 +7,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // regInput is an operation on one key's register, as porcupine sees it.

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // Staleness measures how far behind the acknowledged writes successful

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // AsyncCluster is a primary with asynchronous followers: replica 0 is the

@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // TestAsyncFollowerPartition: a follower cut off from the primary serves

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // MaxReplicas is the largest cluster New and NewAsync accept: a version

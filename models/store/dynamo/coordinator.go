@@ -1,8 +1,8 @@
 package dynamo
 
 import (
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // request is a client op a replica coordinates: one phase (read or

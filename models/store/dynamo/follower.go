@@ -3,8 +3,8 @@ package dynamo
 import (
 	"fmt"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Event kinds of an async replica, besides kindMsg and kindTimeout

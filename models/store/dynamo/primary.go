@@ -1,6 +1,6 @@
 package dynamo
 
-import "faultline/models/store"
+import "github.com/faultline-sim/faultline/models/store"
 
 // execute applies op i at the primary and sets its answer. CAS is atomic
 // here: one primary orders every write.

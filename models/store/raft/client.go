@@ -1,7 +1,7 @@
 package raft
 
 import (
-	"faultline/models/store"
+	"github.com/faultline-sim/faultline/models/store"
 )
 
 // replyBytes is the size of an answer to a client.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // MaxReplicas is the largest cluster New accepts.

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // chaos runs a 5-replica cluster under a client sending random ops to

@@ -3,7 +3,7 @@ package raft
 import (
 	"slices"
 
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // campaign runs when the election timer fires: a follower that heard no

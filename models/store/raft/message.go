@@ -1,6 +1,6 @@
 package raft
 
-import "faultline/models/store"
+import "github.com/faultline-sim/faultline/models/store"
 
 // msgKind is the type of a replica-to-replica message.
 type msgKind uint8

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"faultline/models/store"
-	"faultline/sim"
+	"github.com/faultline-sim/faultline/models/store"
+	"github.com/faultline-sim/faultline/sim"
 )
 
 // Event kinds of a replica (store.KindOp comes from clients).

@@ -1,6 +1,6 @@
 package raft
 
-import "faultline/models/store"
+import "github.com/faultline-sim/faultline/models/store"
 
 // maxBatch caps the entries one AppendEntries carries.
 const maxBatch = 64

@@ -20,7 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"faultline/chaos/chain"
+	"github.com/faultline-sim/faultline/chaos/chain"
 )
 
 func main() {

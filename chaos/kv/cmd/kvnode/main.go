@@ -17,7 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/chaos/kv"
 )
 
 func main() {
