@@ -139,3 +139,26 @@ func TestSearchWritesAReplayableCounterexample(t *testing.T) {
 	code, _, _ = runCLI("-scenario", ce, "-out", t.TempDir())
 	assert.Equal(t, 1, code, "the counterexample fails again when replayed")
 }
+
+// TestMeantToFailExitsOne runs the fixture whose hypotheses sit on exact
+// values, some meant to fail: the CLI prints PASS and FAIL for exactly
+// those, counts the failures and exits 1.
+func TestMeantToFailExitsOne(t *testing.T) {
+	file := "../../scenarios/testdata/meant-to-fail.yaml"
+	code, out, errs := runCLI("-scenario", file, "-out", t.TempDir())
+	require.Equal(t, 1, code, errs)
+	for _, line := range []string{
+		"PASS  base                 availability >= 1  ",
+		"PASS  base                 availability <= 1  ",
+		"PASS  base                 errors == 0  ",
+		"FAIL  base                 availability > 1  ",
+		"FAIL  base                 availability < 1  ",
+		"FAIL  base                 errors != 0  ",
+		"FAIL  base                 errors >= 1  ",
+		"FAIL  base                 availability >= 1 after                  no requests started in phase after, so it cannot be judged",
+	} {
+		assert.Contains(t, out, line)
+	}
+	assert.Equal(t, 5, strings.Count(out, "\nFAIL "), out)
+	assert.Contains(t, errs, "simulate: 5 hypothesis check(s) failed; replay with: simulate -scenario "+file+" -seed 1 -seeds 2")
+}

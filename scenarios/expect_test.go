@@ -1,0 +1,225 @@
+package scenarios_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
+	"github.com/faultline-sim/faultline/world"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// minimal is a valid scenario whose hypotheses the tests below replace;
+// its runs come from a fixedEngine, never from the simulator.
+const minimal = `
+name: judged
+duration: 10s
+seeds: 1
+topology:
+  services:
+    - {name: api, service_time: {kind: constant, value: 1ms}}
+load:
+  target: api
+  open: {rps: 10}
+`
+
+// fixedEngine answers every run with the run its fields describe, so that
+// the value a hypothesis judges is known exactly: availability and p99 in
+// every phase come from avail and p99 (one value per seed), the model
+// metric "lost_writes" from lost, and the during phase has no requests
+// when emptyDuring is set.
+type fixedEngine struct {
+	avail, p99, lost []float64
+	emptyDuring      bool
+}
+
+func (fixedEngine) Name() string { return "fixed" }
+
+func (e fixedEngine) Run(_ context.Context, _ scenarios.Case, seed uint64) (results.Run, error) {
+	i := int(seed-1) % len(e.avail)
+	r := results.Run{Metrics: map[string]float64{"lost_writes": e.lost[i%len(e.lost)]}}
+	for _, p := range results.Phases() {
+		s := results.Summary{Phase: p, Requests: 100, Availability: e.avail[i], ErrorRate: 1 - e.avail[i]}
+		s.Latency.P99 = e.p99[i%len(e.p99)]
+		if p == results.During && e.emptyDuring {
+			s = results.Summary{Phase: p, Availability: 1}
+		}
+		r.Phases = append(r.Phases, s)
+	}
+	return r, nil
+}
+
+// judge runs the minimal scenario on eng with the one hypothesis check
+// and returns its verdict.
+func judge(t *testing.T, eng fixedEngine, check string) results.Verdict {
+	t.Helper()
+	sc, err := scenarios.Parse("judged.yaml", []byte(minimal))
+	require.NoError(t, err)
+	sc.Expect = []scenarios.Expectation{{Check: check}}
+	rep, err := scenarios.Execute(context.Background(), sc, eng, scenarios.Options{Seeds: len(eng.avail)})
+	require.NoError(t, err, check)
+	require.Len(t, rep.Verdicts, 1, check)
+	return rep.Verdicts[0]
+}
+
+func one(x float64) []float64 { return []float64{x} }
+
+// TestHypothesisEveryOperatorAroundItsTarget judges every operator with
+// the measured value just below, exactly at and just above the target,
+// for a ratio, a percentage, a latency in two units and a model metric:
+// "availability >= 0.99" passes at 0.99 and fails at 0.9899.
+func TestHypothesisEveryOperatorAroundItsTarget(t *testing.T) {
+	// want[op] is the verdict below, at and above the target.
+	want := map[string][3]bool{
+		"<":  {true, false, false},
+		"<=": {true, true, false},
+		">":  {false, false, true},
+		">=": {false, true, true},
+		"==": {false, true, false},
+		"!=": {true, false, true},
+	}
+	targets := []struct {
+		metric, target  string
+		below, at, abov float64
+		engine          func(x float64) fixedEngine
+	}{
+		{"availability", "0.99", 0.9899, 0.99, 0.9901, func(x float64) fixedEngine {
+			return fixedEngine{avail: one(x), p99: one(1), lost: one(0)}
+		}},
+		{"availability", "99%", 0.9899, 0.99, 0.9901, func(x float64) fixedEngine {
+			return fixedEngine{avail: one(x), p99: one(1), lost: one(0)}
+		}},
+		{"p99", "800ms", 799.9, 800, 800.1, func(x float64) fixedEngine {
+			return fixedEngine{avail: one(1), p99: one(x), lost: one(0)}
+		}},
+		{"p99", "0.8s", 799.9, 800, 800.1, func(x float64) fixedEngine {
+			return fixedEngine{avail: one(1), p99: one(x), lost: one(0)}
+		}},
+		{"lost_writes", "0", -1, 0, 1, func(x float64) fixedEngine {
+			return fixedEngine{avail: one(1), p99: one(1), lost: one(x)}
+		}},
+	}
+	for _, tg := range targets {
+		for _, op := range []string{"<", "<=", ">", ">=", "==", "!="} {
+			check := fmt.Sprintf("%s %s %s", tg.metric, op, tg.target)
+			for k, got := range []float64{tg.below, tg.at, tg.abov} {
+				v := judge(t, tg.engine(got), check)
+				assert.Equal(t, want[op][k], v.Pass, "%s with %s measured at %v", check, tg.metric, got)
+				assert.Equal(t, got, v.Got, check)
+				assert.Empty(t, v.Reason, check)
+				assert.Equal(t, tg.metric, v.Metric, check)
+				assert.Equal(t, op, v.Op, check)
+			}
+		}
+	}
+}
+
+// TestHypothesisJudgesTheMeanOverSeeds: with two seeds at 0.75 and 1 the
+// value judged is their mean, 0.875 (exact in binary), neither seed.
+func TestHypothesisJudgesTheMeanOverSeeds(t *testing.T) {
+	eng := fixedEngine{avail: []float64{0.75, 1}, p99: one(1), lost: one(0)}
+	for check, pass := range map[string]bool{
+		"availability >= 0.875": true,
+		"availability > 0.875":  false,
+		"availability <= 0.875": true,
+		"availability < 0.875":  false,
+	} {
+		v := judge(t, eng, check)
+		assert.Equal(t, pass, v.Pass, "%s on seeds at 0.75 and 1", check)
+		assert.Equal(t, 0.875, v.Got, check)
+		assert.Less(t, v.Lo, v.Got, "%s: two different seeds give an interval", check)
+	}
+}
+
+// TestHypothesisThatCannotBeJudgedDoesNotPass: a NaN, a phase in which no
+// request started and a metric the variant does not have are never a
+// pass, whatever the operator (!= included, which NaN would satisfy), and
+// the verdict says why.
+func TestHypothesisThatCannotBeJudgedDoesNotPass(t *testing.T) {
+	nan := fixedEngine{avail: one(1), p99: one(math.NaN()), lost: one(math.NaN())}
+	empty := fixedEngine{avail: one(1), p99: one(1), lost: one(0), emptyDuring: true}
+	cases := []struct {
+		eng    fixedEngine
+		check  string
+		reason string
+	}{
+		{nan, "p99 != 5ms", "the metric is undefined (NaN)"},
+		{nan, "p99 < 5ms", "the metric is undefined (NaN)"},
+		{nan, "lost_writes != 1", "the metric is undefined (NaN)"},
+		{nan, "lost_writes == 0", "the metric is undefined (NaN)"},
+		{empty, "availability >= 0.99 during", "no requests started in phase during, so it cannot be judged"},
+		{empty, "availability != 0 during", "no requests started in phase during, so it cannot be judged"},
+		{empty, "p99 < 1s during", "no requests started in phase during, so it cannot be judged"},
+		{empty, "stale_reads == 0", `no metric "stale_reads" in phase all for this variant`},
+		{empty, "lost_writes == 0 during", `no metric "lost_writes" in phase during for this variant`},
+	}
+	for _, c := range cases {
+		v := judge(t, c.eng, c.check)
+		assert.False(t, v.Pass, c.check)
+		assert.Equal(t, c.reason, v.Reason, c.check)
+	}
+	// The same phase with requests is judged as usual.
+	v := judge(t, fixedEngine{avail: one(1), p99: one(1), lost: one(0)}, "availability >= 0.99 during")
+	assert.True(t, v.Pass)
+	assert.Empty(t, v.Reason)
+}
+
+// TestHypothesisAppliesToItsVariantOnly: a hypothesis naming a variant is
+// judged on that variant alone; one without applies to every variant.
+func TestHypothesisAppliesToItsVariantOnly(t *testing.T) {
+	sc, err := scenarios.Parse("judged.yaml", []byte(minimal+`variants:
+  - name: a
+  - name: b
+    set: {load.timeout: 2s}
+expect:
+  - availability >= 0.99
+  - {variant: b, check: p99 < 2ms}
+`))
+	require.NoError(t, err)
+	rep, err := scenarios.Execute(context.Background(), sc, fixedEngine{avail: one(0.5), p99: one(1), lost: one(0)}, scenarios.Options{})
+	require.NoError(t, err)
+	var got []string
+	for _, v := range rep.Verdicts {
+		got = append(got, fmt.Sprintf("%s: %s: %v", v.Variant, v.Expr, v.Pass))
+	}
+	assert.Equal(t, []string{"a: availability >= 0.99: false", "b: availability >= 0.99: false", "b: p99 < 2ms: true"}, got)
+	assert.False(t, rep.Passed())
+}
+
+// TestMeantToFailFixture runs testdata/meant-to-fail.yaml on the
+// simulator as TestBuiltinScenarios runs a built-in: its hypotheses sit
+// exactly on values a run without faults or queueing measures exactly
+// (availability 1, no errors, every request answered), so each one meant
+// to pass passes and each meant to fail fails. An evaluator that says
+// pass to everything, or that judges at the boundary the wrong way, fails
+// this test (cmd/simulate checks that the CLI exits 1 on it).
+func TestMeantToFailFixture(t *testing.T) {
+	sc, err := scenarios.Load("testdata/meant-to-fail.yaml")
+	require.NoError(t, err)
+	rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{})
+	require.NoError(t, err)
+	want := map[string]bool{
+		"availability >= 1":       true,
+		"availability <= 1":       true,
+		"availability == 100%":    true,
+		"errors == 0":             true,
+		"timeouts <= 0":           true,
+		"availability > 1":        false, // meant to fail
+		"availability < 1":        false, // meant to fail
+		"errors != 0":             false, // meant to fail
+		"errors >= 1":             false, // meant to fail
+		"availability >= 1 after": false, // meant to fail: no faults, no after phase with requests
+	}
+	require.Len(t, rep.Verdicts, len(want))
+	for _, v := range rep.Verdicts {
+		pass, ok := want[v.Expr]
+		require.True(t, ok, "unexpected hypothesis %q", v.Expr)
+		assert.Equal(t, pass, v.Pass, "%s: got %v %s; seeds %v", v.Expr, v.Got, v.Reason, rep.Seeds)
+	}
+	assert.False(t, rep.Passed())
+}
