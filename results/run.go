@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"time"
 )
@@ -74,12 +75,25 @@ type Run struct {
 	Metrics   map[string]float64 `json:"metrics,omitempty"`    // model-specific, e.g. stale_reads
 	Series    []Series           `json:"series"`
 	CDF       []Quantile         `json:"cdf"`
-	Files     []File             `json:"files,omitempty"`          // per-run artefacts, e.g. a history's visualisation
+	Files     []File             `json:"files,omitempty"`          // per-run artefacts on disk, e.g. a history's visualisation
 	Traces    [][]Span           `json:"slowest_traces,omitempty"` // the slowest traced requests, spans in order
 	// Notes say what a reader of the run must know: a real run stopped
 	// by its stop condition, settings the real engine could not apply as
 	// simulated.
 	Notes []string `json:"notes,omitempty"`
+	// Artifacts are the per-run files an engine produced but did not
+	// write: engines never write files themselves; the caller's writer
+	// (reports.ArtifactWriter) puts them beside the report and lists them
+	// in Files. The experiment runner drops them after each run.
+	Artifacts []Artifact `json:"-"`
+}
+
+// Artifact is one per-run file, written on demand.
+type Artifact struct {
+	Name  string // a file name (no folders), unique within a report
+	Label string // what a reader sees as the link's text
+	// Write writes the file's content.
+	Write func(io.Writer) error
 }
 
 // File is a per-run artefact written beside the report.

@@ -194,6 +194,12 @@ type Options struct {
 	Parallel int    // runs at once; 0 = 1. Results do not depend on it.
 	// Progress, if set, is called after each run with the count done.
 	Progress func(done, total int)
+	// Keep, if set, is called after each run with its result, before the
+	// run's artifacts are dropped: engines write no files, so this is where
+	// a caller writes them (reports.ArtifactWriter does, and lists them in
+	// run.Files). It may be called from several goroutines at once. An
+	// error fails the run.
+	Keep func(run *results.Run) error
 }
 
 // Execute runs every case on the same seeds and returns the report.
@@ -243,6 +249,10 @@ func runAll(ctx context.Context, eng Engine, cases []Case, seeds []uint64, opt O
 				c, seed := cases[j/len(seeds)], seeds[j%len(seeds)]
 				r, err := eng.Run(ctx, c, seed)
 				r.Variant, r.Seed, r.Engine = c.Name, seed, eng.Name()
+				if err == nil && opt.Keep != nil {
+					err = opt.Keep(&r)
+				}
+				r.Artifacts = nil // written or not, they are not kept
 				runs[j], errs[j] = r, err
 				mu.Lock()
 				done++

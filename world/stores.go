@@ -2,8 +2,7 @@ package world
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
 	"time"
 
@@ -195,20 +194,19 @@ func (w *World) checkWindows() []check.Window {
 	return out
 }
 
-// visualize writes porcupine's view of the history, when artifacts are on.
+// visualize adds porcupine's view of the history as an artifact.
 func (w *World) visualize(run *results.Run, s *storeRun, info porcupine.LinearizationInfo) error {
-	if w.artifacts == "" {
-		return nil
-	}
-	if err := os.MkdirAll(w.artifacts, 0o755); err != nil {
-		return err
-	}
-	name := fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, w.caseName, w.k.Seed())
-	path := filepath.Join(w.artifacts, name)
-	if err := check.WriteVisualization(path, s.history, info); err != nil {
-		return fmt.Errorf("porcupine visualisation: %w", err)
-	}
-	run.Files = append(run.Files, results.File{Label: "linearizability of " + s.cfg.Name + " (porcupine)", Path: name})
+	history := s.history
+	run.Artifacts = append(run.Artifacts, results.Artifact{
+		Name:  fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, w.caseName, w.k.Seed()),
+		Label: "linearizability of " + s.cfg.Name + " (porcupine)",
+		Write: func(out io.Writer) error {
+			if err := check.Visualize(out, history, info); err != nil {
+				return fmt.Errorf("porcupine visualisation: %w", err)
+			}
+			return nil
+		},
+	})
 	return nil
 }
 

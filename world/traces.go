@@ -2,8 +2,7 @@ package world
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"sort"
 	"time"
 
@@ -51,9 +50,8 @@ func toResultSpans(spans []service.Span) []results.Span {
 	return out
 }
 
-// traceResults puts the slowest traces in run and, with artifacts on and
-// for the scenario's first seed, writes every span as an OTLP/JSON file
-// listed in run.Files.
+// traceResults puts the slowest traces in run and, for the scenario's first
+// seed, every span as an OTLP/JSON artifact (the caller writes it, or not).
 func (w *World) traceResults(run *results.Run) error {
 	if w.tracer == nil {
 		return nil
@@ -62,24 +60,16 @@ func (w *World) traceResults(run *results.Run) error {
 		sort.SliceStable(t, func(i, j int) bool { return t[i].Start < t[j].Start })
 		run.Traces = append(run.Traces, toResultSpans(t[:min(len(t), storedSpans)]))
 	}
-	if w.artifacts == "" || w.k.Seed() != w.sc.Seed {
+	if w.k.Seed() != w.sc.Seed {
 		return nil // files for the first seed only: they are large
 	}
-	if err := os.MkdirAll(w.artifacts, 0o755); err != nil {
-		return err
-	}
-	name := fmt.Sprintf("traces-%s-seed%d.otlp.json", w.caseName, w.k.Seed())
-	f, err := os.Create(filepath.Join(w.artifacts, name))
-	if err != nil {
-		return err
-	}
-	werr := results.WriteOTLP(f, toResultSpans(w.tracer.Spans()), w.k.Seed(), otlpBase)
-	if err := f.Close(); werr == nil {
-		werr = err
-	}
-	if werr != nil {
-		return werr
-	}
-	run.Files = append(run.Files, results.File{Label: "traces (OTLP/JSON)", Path: name})
+	tracer, seed := w.tracer, w.k.Seed()
+	run.Artifacts = append(run.Artifacts, results.Artifact{
+		Name:  fmt.Sprintf("traces-%s-seed%d.otlp.json", w.caseName, seed),
+		Label: "traces (OTLP/JSON)",
+		Write: func(out io.Writer) error {
+			return results.WriteOTLP(out, toResultSpans(tracer.Spans()), seed, otlpBase)
+		},
+	})
 	return nil
 }

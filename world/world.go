@@ -20,9 +20,6 @@ type Engine struct {
 	// Trace, if set, returns where to write the JSON-lines trace of a run
 	// (nil for none). It is called once per run with the case's name.
 	Trace func(name string, seed uint64) io.Writer
-	// Artifacts, if set, is a folder for per-run files (e.g. porcupine's
-	// visualisation of a store history); the run lists them in Run.Files.
-	Artifacts string
 }
 
 // Name is "sim".
@@ -58,9 +55,8 @@ type World struct {
 
 	scalers []*scaler // autoscale.go
 
-	stores    []*storeRun
-	artifacts string
-	caseName  string
+	stores   []*storeRun
+	caseName string
 }
 
 // Build creates the world for sc on a kernel seeded with seed.
@@ -351,7 +347,6 @@ func (e Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (results
 	if err != nil {
 		return results.Run{}, err
 	}
-	w.artifacts = e.Artifacts
 	w.caseName = c.Name
 	if e.Trace != nil {
 		if tw := e.Trace(c.Name, seed); tw != nil {

@@ -208,7 +208,7 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	if out == "" {
 		out = filepath.Join("out", sc.Name)
 	}
-	eng := world.Engine{Artifacts: out}
+	eng := world.Engine{}
 	if opt.trace {
 		tr, err := newTraces(filepath.Join(out, "traces"))
 		if err != nil {
@@ -222,6 +222,7 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr, time.Now)
 	rep, err := scenarios.Execute(ctx, sc, eng, scenarios.Options{
 		Seeds: opt.seeds, Seed: opt.seed, Parallel: opt.parallel, Progress: prog.update,
+		Keep: reports.ArtifactWriter(out),
 	})
 	prog.done()
 	if err != nil {

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -105,13 +107,24 @@ func recheck(parts [][]porcupine.Operation, timeout time.Duration) []porcupine.C
 	return results
 }
 
-// WriteVisualization writes porcupine's HTML visualisation of info (from
-// Linearizable on h) to path: one panel per key, one row per client. The
-// ops the check dropped (Failed ones, and gets that never answered) are
-// drawn from h as grey annotations on their client's row.
-func WriteVisualization(path string, h store.History, info porcupine.LinearizationInfo) error {
+// Visualize writes porcupine's HTML view of history h, with info from
+// Linearizable, to out; the records the check left out are annotated.
+func Visualize(out io.Writer, h store.History, info porcupine.LinearizationInfo) error {
 	info.AddAnnotations(dropped(h))
-	return porcupine.VisualizePath(registerModel, info, path)
+	return porcupine.Visualize(registerModel, info, out)
+}
+
+// WriteVisualization is Visualize into a new file at path.
+func WriteVisualization(path string, h store.History, info porcupine.LinearizationInfo) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	werr := Visualize(f, h, info)
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	return werr
 }
 
 // dropped annotates the records operations leaves out.

@@ -1,0 +1,92 @@
+package reports
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/faultline-sim/faultline/results"
+)
+
+// ArtifactWriter returns the one writer of runs' artifacts: for each
+// artifact of a run it writes a file in dir (created if needed) and lists
+// it in the run's Files, so that the report links it. Engines never write
+// files themselves; pass the writer as scenarios.Options.Keep.
+//
+// An artifact's name is made safe before it becomes a file name: anything
+// but letters, digits and ._@=,+- becomes '_', a leading dot is dropped,
+// and a name already written gets a numeric suffix. No value of a scenario
+// file (a variant's or sweep point's name) can therefore reach outside dir
+// or overwrite another run's file. The writer is safe for concurrent use.
+func ArtifactWriter(dir string) func(run *results.Run) error {
+	var mu sync.Mutex
+	used := map[string]bool{}
+	claim := func(name string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		base, n := safeName(name), 1
+		name = base
+		for used[name] {
+			n++
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		used[name] = true
+		return name
+	}
+	return func(run *results.Run) error {
+		if len(run.Artifacts) == 0 {
+			return nil
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		for _, a := range run.Artifacts {
+			name := claim(a.Name)
+			if err := writeArtifact(filepath.Join(dir, name), a); err != nil {
+				return fmt.Errorf("writing %s: %w", name, err)
+			}
+			run.Files = append(run.Files, results.File{Label: a.Label, Path: name})
+		}
+		return nil
+	}
+}
+
+func writeArtifact(path string, a results.Artifact) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	werr := a.Write(f)
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		os.Remove(path) // no half-written file is left behind
+	}
+	return werr
+}
+
+// safeName keeps a file name within its folder: one path element of
+// letters, digits and ._@=,+- only, not starting with a dot, at most 200
+// bytes.
+func safeName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("._@=,+-", c) >= 0:
+		default:
+			b[i] = '_'
+		}
+	}
+	s := strings.TrimLeft(string(b), ".")
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	if s == "" {
+		s = "artifact"
+	}
+	return s
+}
