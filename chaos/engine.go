@@ -364,7 +364,7 @@ func (r *run) fault(ctx context.Context, i int) {
 	if ctx.Err() != nil {
 		return
 	}
-	af := appliedFault{Index: i + 1, Label: f.Label(), Type: f.Type}
+	af := appliedFault{Index: i + 1, Label: f.Label(), Type: string(f.Type)}
 	var undo func(stopping bool) error
 	defer func() {
 		if undo != nil {

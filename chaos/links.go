@@ -13,7 +13,7 @@ import (
 
 // linkToxic is the Toxiproxy toxic that stands for one link fault, with
 // notes on where it differs from the simulator's semantics
-// (scenarios/fault_link.go).
+// (scenarios/fault_<type>.go).
 func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[string]any, notes []string) {
 	switch f.Type {
 	case "latency":

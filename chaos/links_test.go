@@ -12,7 +12,7 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// TestLinkToxic: each link fault maps to the toxic its FaultType.Real
+// TestLinkToxic: each link fault maps to the toxic its FaultSpec.Real
 // documents, in Toxiproxy's units, with a note wherever it differs from
 // the simulator.
 func TestLinkToxic(t *testing.T) {
@@ -37,7 +37,7 @@ func TestLinkToxic(t *testing.T) {
 			map[string]any{"average_size": 64, "size_variation": 8, "delay": int64(2000)}, 1},
 		{scenarios.Fault{Type: "limit_data", Bytes: 4096}, "limit_data", 1, map[string]any{"bytes": int64(4096)}, 0},
 	} {
-		t.Run(tc.f.Type, func(t *testing.T) {
+		t.Run(string(tc.f.Type), func(t *testing.T) {
 			typ, toxicity, attrs, notes := linkToxic(&tc.f)
 			assert.Equal(t, tc.typ, typ)
 			assert.Equal(t, tc.toxicity, toxicity)

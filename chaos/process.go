@@ -100,20 +100,19 @@ func windowFault(context.Context, *run, *scenarios.Fault, string, *appliedFault)
 // run is being stopped.
 type faultKind func(ctx context.Context, r *run, f *scenarios.Fault, tag string, af *appliedFault) (undo func(stopping bool) error, err error)
 
-// faultKinds is every fault type the real engine runs, by name; the
-// scenario language has no slicer or limit_data fault, so Toxiproxy's
-// toxics of those names are not used.
-var faultKinds = map[string]faultKind{
-	"partition":  partitionFault,
-	"latency":    linkFault,
-	"loss":       linkFault,
-	"bandwidth":  linkFault,
-	"timeout":    linkFault,
-	"reset_peer": linkFault,
-	"slow_close": linkFault,
-	"slicer":     linkFault,
-	"limit_data": linkFault,
-	"crash":      crashFault,
-	"pause":      pauseFault,
-	"window":     windowFault,
+// faultKinds is every fault type the real store engine runs, keyed by
+// the language's constants.
+var faultKinds = map[scenarios.FaultType]faultKind{
+	scenarios.FaultPartition: partitionFault,
+	scenarios.FaultLatency:   linkFault,
+	scenarios.FaultLoss:      linkFault,
+	scenarios.FaultBandwidth: linkFault,
+	scenarios.FaultTimeout:   linkFault,
+	scenarios.FaultResetPeer: linkFault,
+	scenarios.FaultSlowClose: linkFault,
+	scenarios.FaultSlicer:    linkFault,
+	scenarios.FaultLimitData: linkFault,
+	scenarios.FaultCrash:     crashFault,
+	scenarios.FaultPause:     pauseFault,
+	scenarios.FaultWindow:    windowFault,
 }

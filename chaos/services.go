@@ -176,7 +176,7 @@ func chainFaults(sc *scenarios.Scenario, f scenarios.Fault) ([]chain.Fault, stri
 	case "window":
 		return nil, "", nil
 	case "crash", "pause":
-		return []chain.Fault{{Type: f.Type, Service: f.Target}}, "", nil
+		return []chain.Fault{{Type: string(f.Type), Service: f.Target}}, "", nil
 	case "partition":
 		return chainPartition(sc, f)
 	case "latency", "loss", "bandwidth", "timeout", "reset_peer", "slow_close", "slicer", "limit_data":

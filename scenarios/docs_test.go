@@ -90,9 +90,22 @@ func TestDocsFaultTypes(t *testing.T) {
 
 func faultTypesMarkdown() string {
 	var b strings.Builder
-	for _, ft := range FaultTypes() {
-		fmt.Fprintf(&b, "### `%s`\n\nReads: %s.\n\n- **Simulator:** %s\n- **Real engine:** %s\n\n",
-			ft.Name, "`"+strings.Join(ft.Fields, "`, `")+"`", ft.Sim, ft.Real)
+	for _, s := range FaultSpecs() {
+		fmt.Fprintf(&b, "### `%s`\n\n", s.Type)
+		if fields := s.Fields(); len(fields) > 0 {
+			fmt.Fprintf(&b, "Reads: `%s`.\n\n", strings.Join(fields, "`, `"))
+		} else {
+			b.WriteString("Reads no field but `at` and `for`.\n\n")
+		}
+		if len(s.Params) > 0 {
+			b.WriteString("| field | meaning | unit | default | allowed |\n|---|---|---|---|---|\n")
+			for _, p := range s.Params {
+				row := fmt.Sprintf("| `faults[].%s` | %s | %s | %s | %s |\n", p.Name, p.Meaning, p.Unit, p.Default, p.Allowed)
+				b.WriteString(strings.ReplaceAll(strings.ReplaceAll(row, "|  |", "| |"), "|  |", "| |"))
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "- **Simulator:** %s\n- **Real engine:** %s\n\n", s.Sim, s.Real)
 	}
 	return b.String()
 }

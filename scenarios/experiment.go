@@ -296,7 +296,7 @@ func (s *Scenario) report(cases []Case, seeds []uint64, runs []results.Run) (*re
 		r.Source = string(b)
 	}
 	for _, f := range s.Faults {
-		r.Faults = append(r.Faults, results.FaultWindow{Type: f.Type, Label: f.Label(), Start: f.At.Seconds(), End: f.End().Seconds()})
+		r.Faults = append(r.Faults, results.FaultWindow{Type: string(f.Type), Label: f.Label(), Start: f.At.Seconds(), End: f.End().Seconds()})
 	}
 	for i := range cases {
 		r.Variants = append(r.Variants, results.Aggregate(runs[i*len(seeds):(i+1)*len(seeds)]))

@@ -118,7 +118,7 @@ const LeaderFailoverMetric = "leader_failover_ms"
 func LeaderFailoverMS(sc *Scenario, store, prefix string, metrics map[string]float64) (ms float64, ok bool) {
 	sum, n := 0.0, 0
 	for i, f := range sc.Faults {
-		if f.Type != "partition" || f.Isolate != store+LeaderSuffix {
+		if f.Type != FaultPartition || f.Isolate != store+LeaderSuffix {
 			continue
 		}
 		ok = true

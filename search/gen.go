@@ -299,7 +299,7 @@ func drawServiceFault(t *rapid.T, i int, sc *scenarios.Scenario, opt ServiceOpti
 	k := rapid.IntRange(0, len(sc.Topology.Services)-1).Draw(t, label+".service")
 	svc := sc.Topology.Services[k]
 	target := instanceOrService(t, svc, label+".target")
-	f.Type = rapid.SampledFrom([]string{"partition", "latency", "loss", "timeout", "reset_peer", "slicer", "limit_data", "crash", "pause"}).Draw(t, label+".type")
+	f.Type = rapid.SampledFrom([]scenarios.FaultType{scenarios.FaultPartition, scenarios.FaultLatency, scenarios.FaultLoss, scenarios.FaultTimeout, scenarios.FaultResetPeer, scenarios.FaultSlicer, scenarios.FaultLimitData, scenarios.FaultCrash, scenarios.FaultPause}).Draw(t, label+".type")
 	switch f.Type {
 	case "partition":
 		f.Mode = rapid.SampledFrom([]string{"black-hole", "refuse"}).Draw(t, label+".mode")

@@ -79,7 +79,7 @@ func BreakerWorld(neverHalfOpen bool) *rapid.Generator[*scenarios.Scenario] {
 		sc.Load = []scenarios.Client{{Name: scenarios.DefaultClient, Config: load.Config{
 			Target: "api", Timeout: time.Second, Open: &load.Schedule{Shape: "constant", RPS: float64(rapid.IntRange(20, 200).Draw(t, "rps"))}}}}
 		for i := range rapid.IntRange(1, 3).Draw(t, "faults") {
-			f := scenarios.Fault{Type: rapid.SampledFrom([]string{"crash", "partition", "latency"}).Draw(t, label(i, "type"))}
+			f := scenarios.Fault{Type: rapid.SampledFrom([]scenarios.FaultType{scenarios.FaultCrash, scenarios.FaultPartition, scenarios.FaultLatency}).Draw(t, label(i, "type"))}
 			f.At = ms(t, 1000, 15000, label(i, "at"))
 			f.For = ms(t, 100, 5000, label(i, "for"))
 			switch f.Type {
