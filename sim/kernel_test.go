@@ -100,8 +100,8 @@ func TestAfterFuncAndCancel(t *testing.T) {
 	k.Run()
 	assert.Equal(t, []string{"a", "a2", "b"}, got)
 	assert.Equal(t, Time(2*time.Second), k.Now())
-	assert.Empty(t, k.funcs.fns[0], "closures are released after they run or are cancelled")
-	assert.Len(t, k.funcs.free, len(k.funcs.fns))
+	assert.Nil(t, *k.funcs.fns.At(0), "closures are released after they run or are cancelled")
+	assert.Zero(t, k.funcs.fns.Live())
 }
 
 func TestRunUntilAdvancesClockAndLeavesLaterEvents(t *testing.T) {

@@ -194,8 +194,7 @@ type Network struct {
 	links    map[uint64]*link
 	cuts     []cut
 	nextCut  PartitionID
-	inflight []Message
-	free     []int32
+	inflight Slab[Message]
 	stats    NetStats
 	faultIDs LinkFaultID
 }
@@ -381,7 +380,7 @@ func (n *Network) Send(m Message) {
 		n.stats.Lost++
 		return
 	}
-	slot := n.park(m)
+	slot := n.inflight.Put(m)
 	if id, ok := l.flushing(); ok && added > 0 {
 		if len(l.held) >= 64 && len(l.held) == cap(l.held) {
 			l.held = slices.DeleteFunc(l.held, func(h heldMsg) bool { return !n.k.Pending(h.timer) })
@@ -477,23 +476,9 @@ func (n *Network) RemoveLinkFault(from, to NodeID, id LinkFaultID) bool {
 	return false
 }
 
-func (n *Network) park(m Message) int32 {
-	if k := len(n.free); k > 0 {
-		slot := n.free[k-1]
-		n.free = n.free[:k-1]
-		n.inflight[slot] = m
-		return slot
-	}
-	n.inflight = append(n.inflight, m)
-	return int32(len(n.inflight) - 1)
-}
-
 // HandleEvent delivers a message that reached the end of its link.
 func (n *Network) HandleEvent(ev Event) {
-	slot := int32(ev.A)
-	m := n.inflight[slot]
-	n.inflight[slot] = Message{}
-	n.free = append(n.free, slot)
+	m := n.inflight.Take(int32(ev.A))
 	if cut, _ := n.cutBetween(m.From, m.To); cut {
 		n.stats.BlackHoled++ // the cut came up while it was on the wire
 		return

@@ -69,20 +69,17 @@ type Client struct {
 	sample    float64            // share of requests traced
 	traceRng  *rand.Rand
 
-	reqs        []request // slab of requests, in flight or free
-	free        []int32   // free slots of reqs, a stack
+	reqs        sim.Slab[request] // requests in flight; a request's ID is its handle
 	outstanding int
 	sent        int64
 	counts      [maxOutcomes]int64
 }
 
-// request is one request in flight. Its ID is gen<<32 | slot; gen changes
-// every time the slot is freed or the request retries, so an answer that
-// comes after its attempt ended (a reply after the timeout) does not match
-// the slot's next user or the request's next attempt.
+// request is one request in flight. Its ID is its slot's handle in
+// Client.reqs, reissued when the request retries, so an answer that comes
+// after its attempt ended (a reply after the timeout) matches neither the
+// slot's next user nor the request's next attempt.
 type request struct {
-	gen     uint32
-	live    bool
 	inst    int32    // instance picked by the balancer for the current attempt
 	user    int32    // closed-loop user, or -1
 	ep      int32    // the target's endpoint, the same for every attempt
@@ -266,11 +263,11 @@ func (c *Client) HandleEvent(ev sim.Event) {
 	case kindWake:
 		c.send(int32(ev.A))
 	case kindTimeout:
-		if slot, ok := c.lookup(ev.A); ok {
+		if slot, ok := c.reqs.Lookup(sim.Handle(ev.A)); ok {
 			c.attemptDone(slot, results.Timeout)
 		}
 	case kindRetry:
-		if slot, ok := c.lookup(ev.A); ok {
+		if slot, ok := c.reqs.Lookup(sim.Handle(ev.A)); ok {
 			c.retryNow(slot)
 		}
 	case service.KindReply:
@@ -330,9 +327,9 @@ func (c *Client) thinkThenSend(user int32) {
 
 // send starts a request now, on behalf of user (-1 in open loop).
 func (c *Client) send(user int32) {
-	slot := c.alloc()
-	r := &c.reqs[slot]
-	r.live, r.user, r.start = true, user, c.k.Now()
+	slot := c.reqs.Alloc()
+	r := c.reqs.At(slot)
+	r.user, r.start = user, c.k.Now()
 	if c.endpoints != nil {
 		r.ep = int32(service.PickEndpoint(c.target.Endpoints(), c.endpoints))
 	}
@@ -347,8 +344,8 @@ func (c *Client) send(user int32) {
 // attempt sends the next attempt of the request in slot, with its own
 // deadline.
 func (c *Client) attempt(slot int32) {
-	r := &c.reqs[slot]
-	id := int64(r.gen)<<32 | int64(slot)
+	r := c.reqs.At(slot)
+	id := int64(c.reqs.Handle(slot))
 	r.attempt++
 	r.timer = c.k.AfterTimer(c.cfg.Timeout, c.id, kindTimeout, id, 0)
 	c.attempts++
@@ -374,7 +371,7 @@ func (c *Client) attempt(slot int32) {
 // outcome o: a retry after a back-off if the policy calls for one and
 // the budget and throttle admit it, else the request's end.
 func (c *Client) attemptDone(slot int32, o results.Outcome) {
-	r := &c.reqs[slot]
+	r := c.reqs.At(slot)
 	if r.inst >= 0 {
 		c.bal.Done(int(r.inst))
 		if c.outlier != nil {
@@ -398,25 +395,25 @@ func (c *Client) attemptDone(slot int32, o results.Outcome) {
 		c.finish(slot, o)
 		return
 	}
-	r.gen++ // answers to the attempt that ended no longer match
+	id := c.reqs.Reissue(slot) // answers to the attempt that ended no longer match
 	r.backoff = rt.Delay(r.attempt, r.backoff)
-	c.k.After(r.backoff, c.id, kindRetry, int64(r.gen)<<32|int64(slot), 0)
+	c.k.After(r.backoff, c.id, kindRetry, int64(id), 0)
 }
 
 // retryNow sends the retry of the request in slot, its back-off over.
 func (c *Client) retryNow(slot int32) {
-	r := &c.reqs[slot]
+	r := c.reqs.At(slot)
 	c.retries++
 	c.k.Record(c.id, kindRetry, int64(r.attempt+1), int64(c.k.Now().Sub(r.start)))
 	c.attempt(slot)
 }
 
 func (c *Client) reply(rep service.Reply) {
-	slot, ok := c.lookup(rep.ID)
+	slot, ok := c.reqs.Lookup(sim.Handle(rep.ID))
 	if !ok {
 		return // the request already ended: a late answer
 	}
-	c.k.Cancel(c.reqs[slot].timer)
+	c.k.Cancel(c.reqs.At(slot).timer)
 	c.attemptDone(slot, outcomeOf(rep.Status))
 }
 
@@ -434,11 +431,11 @@ func outcomeOf(st service.Status) results.Outcome {
 // finish ends the request in slot with outcome o, now; its last attempt
 // has already told the balancer.
 func (c *Client) finish(slot int32, o results.Outcome) {
-	r := &c.reqs[slot]
+	r := c.reqs.At(slot)
 	start, user, ep := r.start, r.user, int(r.ep)
 	now := c.k.Now()
 	c.tracer.End(r.root, now, o.String())
-	c.release(slot)
+	c.reqs.Free(slot)
 	c.outstanding--
 	c.counts[o]++
 	c.k.Record(c.id, kindOutcome, int64(now.Sub(start)), int64(o))
@@ -449,30 +446,4 @@ func (c *Client) finish(slot int32, o results.Outcome) {
 	if user >= 0 {
 		c.thinkThenSend(user)
 	}
-}
-
-// lookup returns the slot of request id if it is still in flight.
-func (c *Client) lookup(id int64) (int32, bool) {
-	slot := int32(uint32(id))
-	if slot < 0 || int(slot) >= len(c.reqs) {
-		return 0, false
-	}
-	r := &c.reqs[slot]
-	return slot, r.live && r.gen == uint32(uint64(id)>>32)
-}
-
-func (c *Client) alloc() int32 {
-	if n := len(c.free); n > 0 {
-		slot := c.free[n-1]
-		c.free = c.free[:n-1]
-		return slot
-	}
-	c.reqs = append(c.reqs, request{gen: 1})
-	return int32(len(c.reqs) - 1)
-}
-
-func (c *Client) release(slot int32) {
-	r := &c.reqs[slot]
-	*r = request{gen: r.gen + 1}
-	c.free = append(c.free, slot)
 }

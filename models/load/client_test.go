@@ -262,25 +262,26 @@ func TestNoAllocationsPerRequest(t *testing.T) {
 	}
 }
 
-// TestStaleRepliesAreIgnored: a reply whose ID names a freed slot, or a
-// slot reused by a later request, changes nothing.
+// TestStaleRepliesAreIgnored: a reply or a deadline whose ID names a
+// request that has ended, sent to the slot's next request, changes nothing.
 func TestStaleRepliesAreIgnored(t *testing.T) {
-	r := newRig(t, 1, service.Config{Name: "api", ServiceTime: constant(1)}, Config{Open: open(1)})
-	slot := r.c.alloc()
-	id := int64(r.c.reqs[slot].gen)<<32 | int64(slot)
-	r.c.release(slot)
-	if _, ok := r.c.lookup(id); ok {
-		t.Errorf("a freed slot still matches its old ID")
+	r := newRig(t, 1, service.Config{Name: "api", ServiceTime: constant(1)}, Config{Timeout: 10 * time.Second, Open: open(1)})
+	slot := r.c.reqs.Alloc()
+	stale := int64(r.c.reqs.Handle(slot))
+	r.c.reqs.Free(slot)
+	r.c.send(-1)
+	if r.c.reqs.Live() != 1 || r.c.reqs.Len() != 1 {
+		t.Fatalf("the request did not reuse the freed slot: %d live of %d", r.c.reqs.Live(), r.c.reqs.Len())
 	}
-	slot2 := r.c.alloc()
-	r.c.reqs[slot2].live = true
-	if slot2 != slot {
-		t.Fatalf("the free list did not reuse slot %d (got %d)", slot, slot2)
+	r.c.HandleEvent(sim.Event{At: r.k.Now(), Kind: service.KindReply, A: stale, B: int64(service.StatusOK)})
+	r.c.HandleEvent(sim.Event{At: r.k.Now(), Kind: kindTimeout, A: stale})
+	r.c.HandleEvent(sim.Event{At: r.k.Now(), Kind: service.KindReply, A: math.MaxInt64, B: int64(service.StatusOK)})
+	if r.c.Outstanding() != 1 || r.c.Count(results.OK) != 0 || r.c.Count(results.Timeout) != 0 {
+		t.Errorf("stale answers ended the slot's new request: %d outstanding, %d ok, %d timeouts",
+			r.c.Outstanding(), r.c.Count(results.OK), r.c.Count(results.Timeout))
 	}
-	if _, ok := r.c.lookup(id); ok {
-		t.Errorf("a reused slot matches the ID of its previous request")
-	}
-	if _, ok := r.c.lookup(math.MaxInt64); ok {
-		t.Errorf("an out-of-range ID matches")
+	r.k.Run()
+	if r.c.Count(results.OK) != 1 || r.c.Outstanding() != 0 {
+		t.Errorf("the request itself: %d ok, %d outstanding; want 1 and 0", r.c.Count(results.OK), r.c.Outstanding())
 	}
 }

@@ -26,8 +26,8 @@
 //
 // A Client is a state machine driven by kernel events, with random streams
 // of its own ("load/<name>/arrivals", "load/<name>/think",
-// "load/<name>/balancer", "load/<name>/retry"). Requests in flight live in a slab with a free
-// list and carry a generation in their ID, so a late reply to a reused slot
-// is recognised and ignored; in steady state nothing is allocated per
-// request.
+// "load/<name>/balancer", "load/<name>/retry"). Requests in flight live in
+// a sim.Slab and their ID is a generation-checked handle, so a late reply
+// to a reused slot is recognised and ignored; in steady state nothing is
+// allocated per request.
 package load

@@ -108,11 +108,10 @@ type fan struct {
 	unsure   int   // saga: the step that timed out (its outcome unknown), or -1
 }
 
-// op is one logical call (its attempts) in flight. Its ID is gen<<32 |
-// slot, so that an answer to an attempt that has ended matches nothing.
+// op is one logical call (its attempts) in flight. Its ID is its slot's
+// handle in caller.ops, reissued for every attempt, so that an answer to
+// an attempt that has ended matches nothing.
 type op struct {
-	gen       uint32
-	live      bool
 	waiting   bool // for a bulkhead slot
 	sent      bool // the current attempt is on the wire
 	worker    int32
@@ -158,8 +157,7 @@ type caller struct {
 	mesh        *MeshConfig // nil: no sidecars
 	meshRng     *rand.Rand
 	meshBackoff resilience.Retry
-	ops         []op
-	free        []int32
+	ops         sim.Slab[op]
 }
 
 // callList is one list of calls a request makes, deps[first:first+n]:
@@ -329,21 +327,21 @@ func (c *caller) HandleEvent(ev sim.Event) {
 	switch ev.Kind {
 	case KindReply:
 		rep := DecodeReply(ev)
-		if slot, ok := c.lookup(rep.ID); ok && c.ops[slot].wire {
+		if slot, ok := c.lookup(rep.ID); ok && c.ops.At(slot).wire {
 			if c.meshRetry(slot, rep.Status) {
 				return
 			}
-			c.k.Cancel(c.ops[slot].timer)
+			c.k.Cancel(c.ops.At(slot).timer)
 			c.attemptEnded(slot, outcomeOf(rep.Status))
 		}
 	case kindMeshRetry:
 		if slot, ok := c.lookup(ev.A); ok {
-			c.deps[c.ops[slot].dep].stats.Attempts++
+			c.deps[c.ops.At(slot).dep].stats.Attempts++
 			c.dispatch(slot)
 		}
 	case kindMeshSend:
-		if slot, ok := c.lookup(ev.A); ok && c.ops[slot].wire {
-			o := &c.ops[slot]
+		if slot, ok := c.lookup(ev.A); ok && c.ops.At(slot).wire {
+			o := c.ops.At(slot)
 			SendRequest(c.in.net, c.in.node, c.id, c.deps[o.dep].target.Instance(int(o.inst)), int(o.endpoint), ev.A)
 		}
 	case kindCallTimeout:
@@ -352,8 +350,8 @@ func (c *caller) HandleEvent(ev sim.Event) {
 		}
 	case kindCallRetry:
 		if slot, ok := c.lookup(ev.A); ok {
-			c.ops[slot].attempt++
-			c.deps[c.ops[slot].dep].stats.Retries++
+			c.ops.At(slot).attempt++
+			c.deps[c.ops.At(slot).dep].stats.Retries++
 			c.try(slot)
 		}
 	default:
@@ -436,9 +434,9 @@ func (c *caller) start(w, d int32) { c.startOn(w, d, false) }
 // startOn begins a call to dependency d; rerouted marks a fallback_to
 // call, whose outcome stands for the call that failed.
 func (c *caller) startOn(w, d int32, rerouted bool) {
-	slot := c.alloc()
-	o := &c.ops[slot]
-	o.live, o.worker, o.token, o.dep, o.attempt, o.rerouted = true, w, c.fans[w].token, d, 1, rerouted
+	slot := c.ops.Alloc()
+	o := c.ops.At(slot)
+	o.worker, o.token, o.dep, o.attempt, o.rerouted = w, c.fans[w].token, d, 1, rerouted
 	o.compStep = -1
 	o.endpoint = c.calleeEndpoint(c.deps[d])
 	o.deadline = c.fans[w].deadline
@@ -449,7 +447,7 @@ func (c *caller) startOn(w, d int32, rerouted bool) {
 // try makes the op's current attempt: through the breaker, the rate
 // limiter and the bulkhead, then onto the wire with its timer.
 func (c *caller) try(slot int32) {
-	o := &c.ops[slot]
+	o := c.ops.At(slot)
 	d := c.deps[o.dep]
 	now := c.k.Now()
 	o.started, o.sent, o.breaker, o.window = now, false, false, false
@@ -523,7 +521,7 @@ func (c *caller) admitBreakers(o *op, d *dependency, now sim.Time) bool {
 // send puts the op's attempt on the wire, to the instance the balancer
 // picks, leaving its deadline for the callee.
 func (c *caller) send(slot int32) {
-	o := &c.ops[slot]
+	o := c.ops.At(slot)
 	d := c.deps[o.dep]
 	o.sent, o.waiting = true, false
 	d.stats.Attempts++
@@ -533,7 +531,7 @@ func (c *caller) send(slot int32) {
 // dispatch puts a request of the op's attempt on the wire: to the
 // instance the balancer picks, through the mesh's handshake if any.
 func (c *caller) dispatch(slot int32) {
-	o := &c.ops[slot]
+	o := c.ops.At(slot)
 	d := c.deps[o.dep]
 	id := c.opID(slot)
 	o.wire = true
@@ -574,7 +572,7 @@ func (c *caller) dispatch(slot int32) {
 // timedOut ends the op's attempt at its timer: on the wire, or still
 // waiting for a bulkhead slot.
 func (c *caller) timedOut(slot int32) {
-	o := &c.ops[slot]
+	o := c.ops.At(slot)
 	d := c.deps[o.dep]
 	if o.waiting {
 		o.waiting = false
@@ -598,7 +596,7 @@ func removeSlot(s []int32, slot int32) []int32 {
 // balancer, bulkhead and breakers learn of it; then a retry after a
 // back-off, or the call's end.
 func (c *caller) attemptEnded(slot int32, out results.Outcome) {
-	o := &c.ops[slot]
+	o := c.ops.At(slot)
 	d := c.deps[o.dep]
 	now := c.k.Now()
 	ok := out == results.OK
@@ -634,9 +632,9 @@ func (c *caller) attemptEnded(slot int32, out results.Outcome) {
 		c.callEnded(slot, out)
 		return
 	}
-	o.gen++ // answers to the attempt that ended no longer match
+	id := c.ops.Reissue(slot) // answers to the attempt that ended no longer match
 	o.backoff = rt.Delay(o.attempt, o.backoff)
-	c.k.After(o.backoff, c.id, kindCallRetry, c.opID(slot), 0)
+	c.k.After(o.backoff, c.id, kindCallRetry, int64(id), 0)
 }
 
 // observeOutlier tells d's outlier detector how the op's attempt on the
@@ -659,9 +657,8 @@ func (c *caller) popWaiting(d *dependency) int32 {
 
 // callEnded ends the op with outcome out and tells its request.
 func (c *caller) callEnded(slot int32, out results.Outcome) {
-	o := c.ops[slot]
+	o := c.ops.Take(slot)
 	d := c.deps[o.dep]
-	c.release(slot)
 	success := out == results.OK
 	if success {
 		d.stats.OK++
@@ -720,33 +717,10 @@ func statusOf(ok bool) Status {
 	return StatusError
 }
 
-func (c *caller) opID(slot int32) int64 { return int64(c.ops[slot].gen)<<32 | int64(slot) }
+func (c *caller) opID(slot int32) int64 { return int64(c.ops.Handle(slot)) }
 
 // lookup returns the slot of op id if its attempt is still current.
-func (c *caller) lookup(id int64) (int32, bool) {
-	slot := int32(uint32(id))
-	if slot < 0 || int(slot) >= len(c.ops) {
-		return 0, false
-	}
-	o := &c.ops[slot]
-	return slot, o.live && o.gen == uint32(uint64(id)>>32)
-}
-
-func (c *caller) alloc() int32 {
-	if n := len(c.free); n > 0 {
-		slot := c.free[n-1]
-		c.free = c.free[:n-1]
-		return slot
-	}
-	c.ops = append(c.ops, op{gen: 1})
-	return int32(len(c.ops) - 1)
-}
-
-func (c *caller) release(slot int32) {
-	o := &c.ops[slot]
-	*o = op{gen: o.gen + 1}
-	c.free = append(c.free, slot)
-}
+func (c *caller) lookup(id int64) (int32, bool) { return c.ops.Lookup(sim.Handle(id)) }
 
 // breakerState is the call's breaker state now: the consecutive-failure
 // breaker's if it has one, else the sliding-window one's, else closed.

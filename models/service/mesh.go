@@ -90,7 +90,7 @@ func (c *caller) meshRetry(slot int32, st Status) bool {
 	if m == nil || m.Retry == nil || !meshRetryable(st) {
 		return false
 	}
-	o := &c.ops[slot]
+	o := c.ops.At(slot)
 	if int(o.meshTries) >= m.Retry.Attempts {
 		return false
 	}
@@ -105,8 +105,7 @@ func (c *caller) meshRetry(slot int32, st Status) bool {
 	c.observeOutlier(o, d, now, false)
 	c.offWire(o, d, now, st.String())
 	c.k.Cancel(o.timer)
-	o.gen++ // the retry is a new request; its answers are the op's now
-	id := c.opID(slot)
+	id := int64(c.ops.Reissue(slot)) // the retry is a new request; its answers are the op's now
 	o.timer = c.k.AfterTimer(o.expires.Sub(now), c.id, kindCallTimeout, id, 0)
 	c.k.After(delay, c.id, kindMeshRetry, id, 0)
 	return true

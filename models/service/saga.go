@@ -211,9 +211,9 @@ func (c *caller) compensate(w int32, step int) {
 	sg := &c.in.ledger.sagas[f.saga]
 	for ; step >= 0; step-- {
 		if d := c.deps[step].compensation; d >= 0 && (sg.steps[step].believed || step == f.unsure) {
-			slot := c.alloc()
-			o := &c.ops[slot]
-			o.live, o.worker, o.token, o.dep, o.attempt, o.compStep = true, w, f.token, d, 1, int16(step)
+			slot := c.ops.Alloc()
+			o := c.ops.At(slot)
+			o.worker, o.token, o.dep, o.attempt, o.compStep = w, f.token, d, 1, int16(step)
 			o.deadline = f.deadline
 			o.endpoint = c.calleeEndpoint(c.deps[d])
 			c.deps[d].stats.Calls++

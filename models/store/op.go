@@ -67,31 +67,8 @@ type Op struct {
 }
 
 // OpTable is a slab of operations with a free list: no allocation per op.
-type OpTable struct {
-	ops  []Op
-	free []int32
-}
-
-// Alloc stores op and returns its index.
-func (t *OpTable) Alloc(op Op) int32 {
-	if n := len(t.free); n > 0 {
-		i := t.free[n-1]
-		t.free = t.free[:n-1]
-		t.ops[i] = op
-		return i
-	}
-	t.ops = append(t.ops, op)
-	return int32(len(t.ops) - 1)
-}
-
-// Get returns the op at index i.
-func (t *OpTable) Get(i int32) *Op { return &t.ops[i] }
-
-// Free releases index i.
-func (t *OpTable) Free(i int32) {
-	t.ops[i] = Op{}
-	t.free = append(t.free, i)
-}
+// Put stores an op and returns its index, At reaches it, Free releases it.
+type OpTable = sim.Slab[Op]
 
 // Wire protocol. A client sends an op to a replica as the message
 //

@@ -192,7 +192,7 @@ func (w *Workload) HandleEvent(ev sim.Event) {
 
 func (w *Workload) send() {
 	op := w.draw()
-	i := w.ops.Alloc(op)
+	i := w.ops.Put(op)
 	now := w.k.Now()
 	p := &pendingOp{rec: Record{Client: w.index, Replica: w.cfg.Replica, Kind: op.Kind, Key: op.Key,
 		Value: op.Value, Expect: op.Expect, Invoke: now}}
@@ -209,7 +209,7 @@ func (w *Workload) reply(i int32) {
 	if !ok {
 		return // late: the client already gave up
 	}
-	op := w.ops.Get(i)
+	op := w.ops.At(i)
 	switch op.Status {
 	case StatusOK:
 		p.rec.Out = op.Out

@@ -38,7 +38,7 @@ func (m *mapStore) HandleEvent(ev sim.Event) {
 	}
 	i, caller := int32(ev.A), ev.B
 	m.k.AfterFunc(m.delay, func() {
-		op := m.ops.Get(i)
+		op := m.ops.At(i)
 		switch op.Kind {
 		case Get:
 			op.Out = m.data[op.Key]

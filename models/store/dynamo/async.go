@@ -23,7 +23,7 @@ type AsyncCluster struct {
 
 	replicas []*asyncReplica
 	nodes    []sim.NodeID
-	slab     slab[asyncMsg]
+	slab     sim.Slab[asyncMsg]
 }
 
 var _ store.Cluster = (*AsyncCluster)(nil)
@@ -129,7 +129,7 @@ func (c *AsyncCluster) Metrics(set func(name string, v float64)) {
 // valid, runs at the sender when a cut refuses it.
 func (c *AsyncCluster) send(from, to int, m asyncMsg, refused sim.Target) {
 	m.from = from
-	slot := c.slab.put(m)
+	slot := c.slab.Put(m)
 	c.net.Send(sim.Message{From: c.nodes[from], To: c.nodes[to], Size: 64 + 24*len(m.entries),
 		Deliver: sim.Target{H: c.replicas[to].id, Kind: kindMsg, A: int64(slot)}, Refused: refused})
 }

@@ -23,7 +23,7 @@ type Cluster struct {
 
 	replicas []*replica
 	nodes    []sim.NodeID
-	slab     slab[message]
+	slab     sim.Slab[message]
 
 	readRepairs     int64 // repair writes sent by read coordinators
 	antiEntropyKeys int64 // keys updated by anti-entropy exchanges
@@ -172,7 +172,7 @@ func (c *Cluster) Metrics(set func(name string, v float64)) {
 func (c *Cluster) send(from, to int, m message) {
 	m.from = from
 	size := m.size()
-	slot := c.slab.put(m)
+	slot := c.slab.Put(m)
 	if from == to {
 		c.k.After(0, c.replicas[to].id, kindMsg, int64(slot), 0)
 		return

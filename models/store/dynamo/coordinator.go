@@ -33,7 +33,7 @@ type target struct {
 }
 
 func (r *replica) clientOp(i int32, caller int64) {
-	op := r.c.ops.Get(i)
+	op := r.c.ops.At(i)
 	if op.Kind == store.Put {
 		r.begin(i, caller, op, true, cell{op.Value, r.stamp()})
 		return
@@ -158,7 +158,7 @@ func (r *replica) repair(q *request, t *target) {
 // compare is CAS's decision after its read: not atomic, since another
 // coordinator may write between this read and this write.
 func (r *replica) compare(q *request) {
-	op := r.c.ops.Get(q.op)
+	op := r.c.ops.At(q.op)
 	if q.cell.value != op.Expect {
 		r.reply(q, store.StatusOK, 0, q.cell.version)
 		return
@@ -226,7 +226,7 @@ func (r *replica) standIn(q *request) bool {
 }
 
 func (r *replica) reply(q *request, s store.Status, out, version int64) {
-	op := r.c.ops.Get(q.op)
+	op := r.c.ops.At(q.op)
 	op.Status, op.Out, op.Version = s, out, version
 	store.Reply(r.c.net, r.node, r.i, q.op, q.caller, 64)
 }

@@ -106,7 +106,7 @@ func (r *asyncReplica) restart() {
 func (r *asyncReplica) HandleEvent(ev sim.Event) {
 	if r.down {
 		if ev.Kind == kindMsg {
-			r.c.slab.take(int32(ev.A))
+			r.c.slab.Take(int32(ev.A))
 		}
 		return
 	}
@@ -114,7 +114,7 @@ func (r *asyncReplica) HandleEvent(ev sim.Event) {
 	case store.KindOp:
 		r.clientOp(int32(ev.A), ev.B)
 	case kindMsg:
-		r.receive(r.c.slab.take(int32(ev.A)))
+		r.receive(r.c.slab.Take(int32(ev.A)))
 	case kindTimeout:
 		r.forwardFailed(ev.A, store.StatusUnknown)
 	case kindRefused:
@@ -166,7 +166,7 @@ func (r *asyncReplica) receive(m asyncMsg) {
 // clientOp serves op: the primary executes it, a follower answers reads
 // from its own state (read_from any) and forwards the rest.
 func (r *asyncReplica) clientOp(i int32, caller int64) {
-	op := r.c.ops.Get(i)
+	op := r.c.ops.At(i)
 	switch {
 	case r.i == 0:
 		r.execute(i)
@@ -192,7 +192,7 @@ func (r *asyncReplica) forwardFailed(id int64, status store.Status) {
 	if !ok {
 		return
 	}
-	op := r.c.ops.Get(f.op)
+	op := r.c.ops.At(f.op)
 	if op.Kind == store.Get {
 		status = store.StatusUnavailable
 	}

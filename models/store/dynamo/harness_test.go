@@ -84,16 +84,16 @@ func (cl *client) HandleEvent(ev sim.Event) { cl.done[int32(ev.A)] = true }
 // passed; the returned op's Status is StatusPending if no answer came.
 func (cl *client) do(replica int, op store.Op, within time.Duration) store.Op {
 	e := cl.e
-	i := e.ops.Alloc(op)
+	i := e.ops.Put(op)
 	e.net.Send(sim.Message{From: cl.node, To: e.c.Nodes()[replica], Size: 128,
 		Deliver: sim.Target{H: e.c.Handler(replica), Kind: store.KindOp, A: int64(i), B: store.Caller(cl.node, cl.id)}})
 	deadline := e.k.Now().Add(within)
 	e.k.RunWhile(func() bool { return !cl.done[i] && e.k.Now() < deadline })
 	if !cl.done[i] {
-		e.ops.Get(i).Status = store.StatusPending
+		e.ops.At(i).Status = store.StatusPending
 	}
 	delete(cl.done, i)
-	return *e.ops.Get(i) // not freed: a late answer may still write to it
+	return *e.ops.At(i) // not freed: a late answer may still write to it
 }
 
 func put(key int, v int64) store.Op { return store.Op{Kind: store.Put, Key: key, Value: v} }

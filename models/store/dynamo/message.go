@@ -42,29 +42,3 @@ type message struct {
 
 // size is the message's size on the wire: a header plus each entry.
 func (m *message) size() int { return 64 + 24*len(m.entries) }
-
-// slab holds message bodies in flight; only the slot travels in events.
-type slab[M any] struct {
-	msgs []M
-	free []int32
-}
-
-func (s *slab[M]) put(m M) int32 {
-	if n := len(s.free); n > 0 {
-		i := s.free[n-1]
-		s.free = s.free[:n-1]
-		s.msgs[i] = m
-		return i
-	}
-	s.msgs = append(s.msgs, m)
-	return int32(len(s.msgs) - 1)
-}
-
-// take returns the message in slot i and frees the slot.
-func (s *slab[M]) take(i int32) M {
-	m := s.msgs[i]
-	var zero M
-	s.msgs[i] = zero
-	s.free = append(s.free, i)
-	return m
-}

@@ -5,7 +5,7 @@ import "github.com/faultline-sim/faultline/models/store"
 // execute applies op i at the primary and sets its answer. CAS is atomic
 // here: one primary orders every write.
 func (r *asyncReplica) execute(i int32) {
-	op := r.c.ops.Get(i)
+	op := r.c.ops.At(i)
 	cur := r.data[op.Key]
 	op.Status, op.Out, op.Version = store.StatusOK, 0, cur.version
 	switch {

@@ -174,15 +174,15 @@ func TestCASLosesUpdates(t *testing.T) {
 	e, c := newQuorum(t, seed, constant(t, time.Millisecond), 3, Config{})
 	cl := e.newClient("client")
 	require.Equal(t, store.StatusOK, cl.do(0, put(1, 10), time.Second).Status)
-	a := e.ops.Alloc(cas(1, 10, 11))
-	b := e.ops.Alloc(cas(1, 10, 12))
+	a := e.ops.Put(cas(1, 10, 11))
+	b := e.ops.Put(cas(1, 10, 12))
 	for r, i := range []int32{a, b} {
 		e.net.Send(sim.Message{From: cl.node, To: c.Nodes()[r], Size: 128,
 			Deliver: sim.Target{H: c.Handler(r), Kind: store.KindOp, A: int64(i), B: store.Caller(cl.node, cl.id)}})
 	}
 	e.run(time.Second)
 	for _, i := range []int32{a, b} {
-		op := e.ops.Get(i)
+		op := e.ops.At(i)
 		require.Equal(t, store.StatusOK, op.Status, "seed %d", seed)
 		require.EqualValues(t, 1, op.Out, "seed %d: both CAS ops swap", seed)
 	}

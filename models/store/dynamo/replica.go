@@ -89,7 +89,7 @@ func (r *replica) restart() {
 func (r *replica) HandleEvent(ev sim.Event) {
 	if r.down {
 		if ev.Kind == kindMsg {
-			r.c.slab.take(int32(ev.A))
+			r.c.slab.Take(int32(ev.A))
 		}
 		return
 	}
@@ -97,7 +97,7 @@ func (r *replica) HandleEvent(ev sim.Event) {
 	case store.KindOp:
 		r.clientOp(int32(ev.A), ev.B)
 	case kindMsg:
-		r.receive(r.c.slab.take(int32(ev.A)))
+		r.receive(r.c.slab.Take(int32(ev.A)))
 	case kindTimeout:
 		r.timeout(ev.A)
 	case kindHandoff:

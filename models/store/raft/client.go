@@ -10,9 +10,9 @@ const replyBytes = 64
 // clientOp handles op i from caller, received from the client or, when
 // forwarded, from a follower.
 func (r *replica) clientOp(i int32, caller int64, forwarded bool) {
-	if r.c.cfg.ReadMode == ReadStale && r.c.ops.Get(i).Kind == store.Get {
+	if r.c.cfg.ReadMode == ReadStale && r.c.ops.At(i).Kind == store.Get {
 		// Any replica, leader or not, answers from what it has applied.
-		r.answer(i, caller, store.StatusOK, r.kv[r.c.ops.Get(i).Key], int64(r.applied))
+		r.answer(i, caller, store.StatusOK, r.kv[r.c.ops.At(i).Key], int64(r.applied))
 		return
 	}
 	if r.role != leader {
@@ -23,7 +23,7 @@ func (r *replica) clientOp(i int32, caller int64, forwarded bool) {
 		r.c.send(r.i, r.leader, message{kind: msgForward, from: r.i, op: i, caller: caller})
 		return
 	}
-	op := r.c.ops.Get(i)
+	op := r.c.ops.At(i)
 	if op.Kind == store.Get && r.c.cfg.ReadMode != ReadLog {
 		r.readNow(op, i, caller)
 		return
@@ -72,7 +72,7 @@ func (r *replica) answerPending(status store.Status) {
 
 // answer sets op i's outcome and sends it straight to its caller.
 func (r *replica) answer(i int32, caller int64, status store.Status, out, version int64) {
-	op := r.c.ops.Get(i)
+	op := r.c.ops.At(i)
 	op.Status, op.Out, op.Version = status, out, version
 	store.Reply(r.c.net, r.node, r.i, i, caller, replyBytes)
 }

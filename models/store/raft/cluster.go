@@ -29,7 +29,7 @@ type Cluster struct {
 
 	replicas []*replica
 	nodes    []sim.NodeID
-	slab     slab
+	slab     sim.Slab[message]
 
 	leaders   int      // live replicas in the leader role
 	lostAt    sim.Time // when the last leader was lost (0 at start)
@@ -221,7 +221,7 @@ func (c *Cluster) majority() int { return len(c.replicas)/2 + 1 }
 // send puts m on the wire from replica from to replica to.
 func (c *Cluster) send(from, to int, m message) {
 	size := m.size()
-	slot := c.slab.put(m)
+	slot := c.slab.Put(m)
 	c.net.Send(sim.Message{From: c.nodes[from], To: c.nodes[to], Size: size,
 		Deliver: sim.Target{H: c.replicas[to].id, Kind: kindMsg, A: int64(slot)}})
 }

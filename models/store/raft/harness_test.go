@@ -81,7 +81,7 @@ func (cl *client) HandleEvent(ev sim.Event) {
 // send sends op to replica and returns its index.
 func (cl *client) send(replica int, op store.Op) int32 {
 	e := cl.e
-	i := e.ops.Alloc(op)
+	i := e.ops.Put(op)
 	e.net.Send(sim.Message{From: cl.node, To: e.c.Nodes()[replica], Size: 128,
 		Deliver: sim.Target{H: e.c.Handler(replica), Kind: store.KindOp, A: int64(i), B: store.Caller(cl.node, cl.id)}})
 	return i
@@ -92,7 +92,7 @@ func (cl *client) send(replica int, op store.Op) int32 {
 func (cl *client) do(replica int, op store.Op, within time.Duration) store.Op {
 	i := cl.send(replica, op)
 	cl.await(i, within)
-	return *cl.e.ops.Get(i)
+	return *cl.e.ops.At(i)
 }
 
 func (cl *client) await(i int32, within time.Duration) {
@@ -100,7 +100,7 @@ func (cl *client) await(i int32, within time.Duration) {
 	deadline := e.k.Now().Add(within)
 	e.k.RunWhile(func() bool { return !cl.done[i] && e.k.Now() < deadline })
 	if !cl.done[i] {
-		e.ops.Get(i).Status = store.StatusPending
+		e.ops.At(i).Status = store.StatusPending
 	}
 }
 

@@ -78,28 +78,3 @@ type message struct {
 
 // msgSize is a message's size on the wire: a header plus each entry.
 func (m *message) size() int { return 64 + 200*len(m.entries) }
-
-// slab holds message bodies in flight; only the slot travels in events.
-type slab struct {
-	msgs []message
-	free []int32
-}
-
-func (s *slab) put(m message) int32 {
-	if n := len(s.free); n > 0 {
-		i := s.free[n-1]
-		s.free = s.free[:n-1]
-		s.msgs[i] = m
-		return i
-	}
-	s.msgs = append(s.msgs, m)
-	return int32(len(s.msgs) - 1)
-}
-
-// take returns the message in slot i and frees the slot.
-func (s *slab) take(i int32) message {
-	m := s.msgs[i]
-	s.msgs[i] = message{}
-	s.free = append(s.free, i)
-	return m
-}

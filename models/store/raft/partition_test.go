@@ -90,17 +90,17 @@ func partitionLeaderWithMinority(t *testing.T, seed uint64) {
 	e.run(10 * time.Second)
 
 	for _, i := range minorityOps {
-		assert.NotEqual(t, store.StatusOK, e.ops.Get(i).Status, "seed %d: minority op %d succeeded", seed, i)
+		assert.NotEqual(t, store.StatusOK, e.ops.At(i).Status, "seed %d: minority op %d succeeded", seed, i)
 	}
 	ok := 0
 	for _, i := range majorityOps {
-		if e.ops.Get(i).Status == store.StatusOK {
+		if e.ops.At(i).Status == store.StatusOK {
 			ok++
 		}
 	}
 	statuses := map[store.Status]int{}
 	for _, i := range minorityOps {
-		statuses[e.ops.Get(i).Status]++
+		statuses[e.ops.At(i).Status]++
 	}
 	t.Logf("seed %d: new leader %v after the cut, old one stepped down after %v; majority writes ok %d/%d; minority outcomes %v",
 		seed, elected.Sub(cutAt), steppedDown.Sub(cutAt), ok, len(majorityOps), statuses)

@@ -88,7 +88,7 @@ func (r *replica) start() { r.resetElection(r.c.cfg.HeartbeatTimeout) }
 // HandleEvent implements sim.Handler.
 func (r *replica) HandleEvent(ev sim.Event) {
 	if ev.Kind == kindMsg {
-		m := r.c.slab.take(int32(ev.A))
+		m := r.c.slab.Take(int32(ev.A))
 		if !r.down {
 			r.step(&m)
 		}
