@@ -3,6 +3,8 @@
 // each layer imports only what is below it:
 //
 //	sim, sim/stat      the deterministic kernel; imports nothing of the project
+//	                   (sim/station, the kernel's validation against queueing
+//	                   theory, imports sim and sim/stat)
 //	results            the result schema both engines produce; imports sim/stat
 //	models/...         state machines on the kernel: sim, results, other models
 //	scenarios          the language and the experiment runner: models' settings,

@@ -21,6 +21,7 @@ type layer struct {
 var layers = []layer{
 	{"sim", nil, "the kernel imports nothing of the project"},
 	{"sim/stat", []string{"sim"}, "statistics over the kernel's output"},
+	{"sim/station", []string{"sim", "sim/stat"}, "the queueing station that validates the kernel against the formulas"},
 	{"results", []string{"sim", "sim/stat"}, "the result schema is the ground floor above the kernel"},
 	{"models/", []string{"sim", "sim/stat", "results", "models/"}, "models import the kernel, the schema and other models"},
 	{"scenarios", []string{"sim", "sim/stat", "results", "models/"}, "the language imports models' settings, never an engine"},

@@ -14,4 +14,10 @@
 // intervals with package stat. Its tests check these estimates against the
 // closed forms of queueing theory (M/M/1, Erlang C, Pollaczek-Khinchine,
 // M/M/1/K, Erlang B).
+//
+// It is the kernel's validation and benchmark, not a part of the services:
+// a service instance keeps its own queue of requests (FIFO or LIFO, bounded,
+// drained on a crash), which models/load's tests hold to the same formulas
+// through the whole client, network and service path. It imports only sim
+// and sim/stat.
 package station

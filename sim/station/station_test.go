@@ -42,7 +42,7 @@ func simulate(t *testing.T, seed uint64, cfg Config, warmup int64, batches int) 
 	n := int64(batches) * int64(s.cfg.BatchSize)
 	k.RunWhile(func() bool { return s.Completed() < n })
 	r := run{t: t, seed: seed, stats: s.Stats()}
-	r.replay = fmt.Sprintf("seed=%d: go test ./models/station -count=1 -run '^%s$'", seed, t.Name())
+	r.replay = fmt.Sprintf("seed=%d: go test ./sim/station -count=1 -run '^%s$'", seed, t.Name())
 	t.Logf("seed=%d: %d customers after %d warm-up, %d batches of %d; %d arrivals, %d blocked, λ=%.4f/s, λ_eff=%.4f/s",
 		seed, r.stats.Completed, warmup, batches, s.cfg.BatchSize, r.stats.Arrivals, r.stats.Blocked,
 		r.stats.ArrivalRate, r.stats.Throughput)
@@ -364,10 +364,10 @@ func TestSameSeedSameRun(t *testing.T) {
 	h2, st2 := hash(seed)
 	h3, _ := hash(seed + 1)
 	if h1 != h2 || st1.Blocked != st2.Blocked || st1.Elapsed != st2.Elapsed {
-		t.Errorf("seed=%d: two runs differ: hash %x vs %x; replay: go test ./models/station -run TestSameSeedSameRun", seed, h1, h2)
+		t.Errorf("seed=%d: two runs differ: hash %x vs %x; replay: go test ./sim/station -run TestSameSeedSameRun", seed, h1, h2)
 	}
 	if h1 == h3 {
-		t.Errorf("seeds %d and %d gave the same hash %x; replay: go test ./models/station -run TestSameSeedSameRun", seed, seed+1, h1)
+		t.Errorf("seeds %d and %d gave the same hash %x; replay: go test ./sim/station -run TestSameSeedSameRun", seed, seed+1, h1)
 	}
 }
 
@@ -380,7 +380,7 @@ func TestSteadyStateDoesNotAllocate(t *testing.T) {
 	}
 	k.RunWhile(func() bool { return s.Completed() < 100_000 })
 	if n := testing.AllocsPerRun(100_000, func() { k.Step() }); n != 0 {
-		t.Errorf("seed=%d: %g allocations per event in steady state, want 0; replay: go test ./models/station -run TestSteadyStateDoesNotAllocate", seed, n)
+		t.Errorf("seed=%d: %g allocations per event in steady state, want 0; replay: go test ./sim/station -run TestSteadyStateDoesNotAllocate", seed, n)
 	}
 }
 
