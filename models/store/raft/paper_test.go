@@ -281,7 +281,7 @@ func figure8(t *testing.T, seed uint64, crash bool) {
 		assert.Equal(t, int64(0), cl.do(x, get(2), time.Second).Out, "seed %d: none of the 70 writes committed", seed)
 	}
 	for _, i := range old {
-		assert.NotEqual(t, store.StatusOK, e.ops.Get(i).Status, "seed %d: a write that was never committed by its leader was acknowledged", seed)
+		assert.NotEqual(t, store.StatusOK, e.ops.At(i).Status, "seed %d: a write that was never committed by its leader was acknowledged", seed)
 	}
 	for i := range 5 {
 		e.c.Restart(i)
