@@ -26,7 +26,7 @@ func ArtifactWriter(dir string) func(run *results.Run) error {
 	claim := func(name string) string {
 		mu.Lock()
 		defer mu.Unlock()
-		base, n := safeName(name), 1
+		base, n := SafeFileName(name), 1
 		name = base
 		for used[name] {
 			n++
@@ -68,10 +68,10 @@ func writeArtifact(path string, a results.Artifact) error {
 	return werr
 }
 
-// safeName keeps a file name within its folder: one path element of
+// SafeFileName keeps a file name within its folder: one path element of
 // letters, digits and ._@=,+- only, not starting with a dot, at most 200
 // bytes.
-func safeName(name string) string {
+func SafeFileName(name string) string {
 	b := []byte(name)
 	for i, c := range b {
 		switch {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -52,6 +53,13 @@ func figureSpecs(r *results.Report) []figureSpec {
 // index.html. It writes summary.json, timeseries.csv, runs.csv, a PNG and
 // an SVG per picture, and index.html, which links them all.
 func Write(dir string, r *results.Report) (string, error) {
+	return WriteContext(context.Background(), dir, r)
+}
+
+// WriteContext is Write that stops between files once ctx is done (a
+// Ctrl-C while the pictures are drawn), returning ctx's error; write into
+// a Folder's Dir so that a stopped report leaves nothing half-written.
+func WriteContext(ctx context.Context, dir string, r *results.Report) (string, error) {
 	if r == nil {
 		return "", errors.New("reports: nil report")
 	}
@@ -63,12 +71,18 @@ func Write(dir string, r *results.Report) (string, error) {
 		write func(string, *results.Report) error
 	}{{"summary.json", writeJSON}, {"timeseries.csv", writeSeriesCSV}, {"runs.csv", writeRunsCSV}}
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		if err := f.write(dir, r); err != nil {
 			return "", fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
 	specs := figureSpecs(r)
 	for _, s := range specs {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		fig, err := buildFigure(r, s)
 		if err == nil {
 			err = writeFigure(dir, s.base, fig)

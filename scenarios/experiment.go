@@ -247,7 +247,7 @@ func runAll(ctx context.Context, eng Engine, cases []Case, seeds []uint64, opt O
 			defer wg.Done()
 			for j := range jobs {
 				c, seed := cases[j/len(seeds)], seeds[j%len(seeds)]
-				r, err := eng.Run(ctx, c, seed)
+				r, err := runOne(ctx, eng, c, seed)
 				r.Variant, r.Seed, r.Engine = c.Name, seed, eng.Name()
 				if err == nil && opt.Keep != nil {
 					err = opt.Keep(&r)
@@ -280,6 +280,32 @@ func runAll(ctx context.Context, eng Engine, cases []Case, seeds []uint64, opt O
 		}
 	}
 	return runs, nil
+}
+
+// PanicError is a run that panicked: a bug in Faultline, never bad input.
+// The CLI gives it an exit status of its own and asks for a report with
+// the command that replays it.
+type PanicError struct {
+	Case  string
+	Seed  uint64
+	Value any    // what was passed to panic
+	Stack []byte // the panicking goroutine's stack
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("internal error (a bug in Faultline) in %s seed %d: %v", e.Case, e.Seed, e.Value)
+}
+
+// runOne runs one case and turns a panic into a *PanicError, so that one
+// broken run neither kills the other workers' goroutines silently nor
+// passes for bad input.
+func runOne(ctx context.Context, eng Engine, c Case, seed uint64) (r results.Run, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &PanicError{Case: c.Name, Seed: seed, Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return eng.Run(ctx, c, seed)
 }
 
 func (s *Scenario) report(cases []Case, seeds []uint64, runs []results.Run) (*results.Report, error) {

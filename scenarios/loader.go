@@ -60,7 +60,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 	if data, err := builtin.ReadFile(nameOrPath + ".yaml"); err == nil && !strings.ContainsAny(nameOrPath, "/\\") {
 		return Parse(nameOrPath+".yaml", data)
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := readFile(nameOrPath)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			var names []string
@@ -74,10 +74,29 @@ func Load(nameOrPath string) (*Scenario, error) {
 	return Parse(filepath.Base(nameOrPath), data)
 }
 
+// MaxFileSize bounds a scenario file: the largest built-in is a few
+// kilobytes, and a file of many megabytes is a mistake that would
+// otherwise cost minutes and gigabytes before it failed.
+const MaxFileSize = 1 << 20
+
+// readFile reads at most one byte more than MaxFileSize, so that a huge
+// file is refused without being read whole.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
 // Parse decodes, defaults and validates a scenario file. Errors name the
 // file, the line and the field path: "partition.yaml:14: faults[1].for:
 // must be > 0, got 0s".
 func Parse(file string, data []byte) (*Scenario, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes; a scenario file may hold at most %d bytes (1 MiB)", file, len(data), MaxFileSize)
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {

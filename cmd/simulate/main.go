@@ -27,9 +27,18 @@
 //	-search      search for a violation of the scenario's hypotheses: random
 //	             seeds and fault times (-budget cases), shrink the first one
 //	             found and write it as a scenario file to replay
+//	-force       write into an -out folder that holds other files too (only the
+//	             report's own files are replaced)
+//	-version     print the version and exit
+//
+// The report is written into a temporary folder beside -out and moved into
+// place when complete, so an interrupted run leaves the previous report as it
+// was; a folder holding files Faultline did not write is refused unless
+// -force is given. "-validate -" reads the scenario from standard input.
 //
 // Exit status: 0 when every hypothesis holds, 1 when one fails, 2 for bad
-// input or usage.
+// input or usage, 3 for an internal error (a bug: please report it with the
+// command printed), 130 when interrupted (Ctrl-C or SIGTERM).
 package main
 
 import (
@@ -43,6 +52,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/faultline-sim/faultline/reports"
@@ -72,16 +84,23 @@ Flags:
 
 // exit codes
 const (
-	exitOK     = 0
-	exitFailed = 1
-	exitUsage  = 2
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInternal    = 3
+	exitInterrupted = 130
 )
+
+// stdin is where "-validate -" reads from (a variable for tests).
+var stdin io.Reader = os.Stdin
 
 type options struct {
 	scenario, validate, out string
 	list, json, trace, real bool
 	dryRun                  bool
 	search                  bool
+	force, version          bool
+	args                    []string // as given, for the replay command
 	budget                  int
 	seed                    uint64
 	seeds, parallel         int
@@ -94,12 +113,20 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			code = internalError(stderr, args, fmt.Sprint(p), debug.Stack())
+		}
+	}()
 	opt, code := parseFlags(args, stderr)
 	if code >= 0 {
 		return code
 	}
 	switch {
+	case opt.version:
+		fmt.Fprintln(stdout, scenarios.Version())
+		return exitOK
 	case opt.list:
 		return list(stdout)
 	case opt.validate != "":
@@ -108,14 +135,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if opt.dryRun {
 		return dryRun(opt, stdout, stderr)
 	}
+	// Ctrl-C and SIGTERM cancel the run wherever it is, and everything
+	// started so far is cleaned up on the way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if opt.search {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
 		return searchCmd(ctx, opt, stdout, stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	return simulate(ctx, opt, stdout, stderr)
+}
+
+// internalError reports a panic: a bug, not bad input.
+func internalError(stderr io.Writer, args []string, what string, stack []byte) int {
+	fmt.Fprintf(stderr, "simulate: internal error (a bug in Faultline, not in your scenario): %s\n%s\n", what, stack)
+	fmt.Fprintf(stderr, "simulate: please report it with this command, which replays it: simulate %s\n", strings.Join(args, " "))
+	return exitInternal
+}
+
+// failure prints err and returns the exit status it calls for.
+func failure(ctx context.Context, stderr io.Writer, args []string, prefix string, err error) int {
+	var pe *scenarios.PanicError
+	switch {
+	case errors.As(err, &pe):
+		return internalError(stderr, args, pe.Error(), pe.Stack)
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "simulate: interrupted; every process and temporary file it started is gone, and no report was written\n")
+		return exitInterrupted
+	}
+	fmt.Fprintf(stderr, "simulate: %s%v\n", prefix, err)
+	return exitUsage
 }
 
 // parseFlags returns the options, or an exit code >= 0 when done.
@@ -142,6 +190,8 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.IntVar(&opt.realSeeds, "real-seeds", 1, "with -real: real runs per variant, on the report's first seeds, in [1, 20]")
 	fs.Float64Var(&opt.timeScale, "time-scale", 0.2, "with -real: multiply the scenario's times by this, in (0, 1]")
 	fs.StringVar(&opt.toxiproxy, "toxiproxy", "", "with -real: an external Toxiproxy `HOST:PORT` (default: embedded)")
+	fs.BoolVar(&opt.force, "force", false, "write into an -out folder that also holds files Faultline did not write (only the report's own files are replaced)")
+	fs.BoolVar(&opt.version, "version", false, "print the version and exit")
 	fs.BoolVar(&opt.dryRun, "dry-run", false, "with -real: print what the real runs would do (processes, proxies, links, faults, load, stop condition) and exit, starting nothing")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -149,6 +199,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 		}
 		return opt, exitUsage
 	}
+	opt.args = args
 	if err := check(opt, fs.NArg()); err != nil {
 		fmt.Fprintf(stderr, "simulate: %v\nRun 'simulate -h' for usage.\n", err)
 		return opt, exitUsage
@@ -160,7 +211,7 @@ func check(opt options, extra int) error {
 	switch {
 	case extra > 0:
 		return errors.New("unexpected arguments after the flags")
-	case !opt.list && opt.validate == "" && opt.scenario == "":
+	case !opt.list && !opt.version && opt.validate == "" && opt.scenario == "":
 		return errors.New("-scenario is required (try -list for the built-in scenarios)")
 	case opt.seeds < 0 || opt.seeds > 1000:
 		return fmt.Errorf("-seeds must be in [0, 1000] (0 = the scenario's), got %d", opt.seeds)
@@ -186,7 +237,17 @@ func list(stdout io.Writer) int {
 }
 
 func validate(path string, stdout, stderr io.Writer) int {
-	sc, err := scenarios.Load(path)
+	var sc *scenarios.Scenario
+	var err error
+	if path == "-" {
+		path = "<stdin>"
+		var data []byte
+		if data, err = io.ReadAll(io.LimitReader(stdin, scenarios.MaxFileSize+1)); err == nil {
+			sc, err = scenarios.Parse(path, data)
+		}
+	} else {
+		sc, err = scenarios.Load(path)
+	}
 	if err == nil {
 		_, err = sc.Cases() // every variant and sweep point must resolve too
 	}
@@ -194,8 +255,16 @@ func validate(path string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simulate: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d variants, %d faults, %d expectations)\n", path, len(sc.VariantNames()), len(sc.Faults), len(sc.Expect))
+	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s)\n", path, plural(len(sc.VariantNames()), "variant"), plural(len(sc.Faults), "fault"), plural(len(sc.Expect), "expectation"))
 	return exitOK
+}
+
+// plural writes n with its noun, in the singular for one.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
@@ -208,9 +277,17 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	if out == "" {
 		out = filepath.Join("out", sc.Name)
 	}
+	// Everything goes into a fresh folder beside out, moved into place at
+	// the end: an interrupted or failed run leaves out as it was.
+	folder, err := reports.OpenFolder(out, opt.force)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	defer folder.Abort()
 	eng := world.Engine{}
 	if opt.trace {
-		tr, err := newTraces(filepath.Join(out, "traces"))
+		tr, err := newTraces(filepath.Join(folder.Dir(), "traces"))
 		if err != nil {
 			fmt.Fprintf(stderr, "simulate: %v\n", err)
 			return exitUsage
@@ -222,24 +299,25 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr, time.Now)
 	rep, err := scenarios.Execute(ctx, sc, eng, scenarios.Options{
 		Seeds: opt.seeds, Seed: opt.seed, Parallel: opt.parallel, Progress: prog.update,
-		Keep: reports.ArtifactWriter(out),
+		Keep: reports.ArtifactWriter(folder.Dir()),
 	})
 	prog.done()
 	if err != nil {
-		fmt.Fprintf(stderr, "simulate: %s: %v\n", sc.Name, err)
-		return exitUsage
+		return failure(ctx, stderr, opt.args, sc.Name+": ", err)
 	}
 	if opt.real {
-		if err := runReal(ctx, opt, sc, rep, out, stderr); err != nil {
-			fmt.Fprintf(stderr, "simulate: real run: %v\n", err)
-			return exitUsage
+		if err := runReal(ctx, opt, sc, rep, folder.Dir(), stderr); err != nil {
+			return failure(ctx, stderr, opt.args, "real run: ", err)
 		}
 	}
-	index, err := reports.Write(out, rep)
-	if err != nil {
-		fmt.Fprintf(stderr, "simulate: writing the report: %v\n", err)
+	if _, err := reports.WriteContext(ctx, folder.Dir(), rep); err != nil {
+		return failure(ctx, stderr, opt.args, "writing the report: ", err)
+	}
+	if err := folder.Commit(); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
 		return exitUsage
 	}
+	index := filepath.Join(out, "index.html")
 	if opt.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -251,8 +329,8 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 		printSummary(stdout, rep, index)
 	}
 	if !rep.Passed() {
-		fmt.Fprintf(stderr, "simulate: %d hypothesis check(s) failed; replay with: simulate -scenario %s -seed %d -seeds %d\n",
-			failed(rep), opt.scenario, rep.Seeds[0], len(rep.Seeds))
+		fmt.Fprintf(stderr, "simulate: %s failed; replay with: simulate -scenario %s -seed %d -seeds %d\n",
+			plural(failed(rep), "hypothesis check"), opt.scenario, rep.Seeds[0], len(rep.Seeds))
 		return exitFailed
 	}
 	return exitOK

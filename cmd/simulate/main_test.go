@@ -160,5 +160,5 @@ func TestMeantToFailExitsOne(t *testing.T) {
 		assert.Contains(t, out, line)
 	}
 	assert.Equal(t, 5, strings.Count(out, "\nFAIL "), out)
-	assert.Contains(t, errs, "simulate: 5 hypothesis check(s) failed; replay with: simulate -scenario "+file+" -seed 1 -seeds 2")
+	assert.Contains(t, errs, "simulate: 5 hypothesis checks failed; replay with: simulate -scenario "+file+" -seed 1 -seeds 2")
 }

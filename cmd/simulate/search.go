@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/faultline-sim/faultline/reports"
 	"github.com/faultline-sim/faultline/scenarios"
 	"github.com/faultline-sim/faultline/search"
 )
 
 // searchCmd looks for a case that breaks the scenario's hypotheses and
-// writes the smallest one found as a scenario file beside the report.
+// writes the smallest one found as a scenario file in its own folder
+// (-out, by default out/<scenario>-search).
 func searchCmd(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	sc, err := scenarios.Load(opt.scenario)
 	if err != nil {
@@ -25,8 +26,7 @@ func searchCmd(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	}
 	ce, err := search.Search(ctx, sc, opt.budget, seed)
 	if err != nil {
-		fmt.Fprintf(stderr, "simulate: search: %v\n", err)
-		return exitUsage
+		return failure(ctx, stderr, opt.args, "search: ", err)
 	}
 	if ce == nil {
 		fmt.Fprintf(stdout, "%s: no hypothesis broke in %d cases (search seed %d)\n", sc.Name, opt.budget, seed)
@@ -34,17 +34,23 @@ func searchCmd(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	}
 	out := opt.out
 	if out == "" {
-		out = filepath.Join("out", sc.Name)
+		out = filepath.Join("out", sc.Name+"-search")
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	folder, err := reports.OpenFolder(out, opt.force)
+	if err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	defer folder.Abort()
+	if err := ce.WriteFile(filepath.Join(folder.Dir(), "counterexample.yaml")); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return exitUsage
+	}
+	if err := folder.Commit(); err != nil {
 		fmt.Fprintf(stderr, "simulate: %v\n", err)
 		return exitUsage
 	}
 	path := filepath.Join(out, "counterexample.yaml")
-	if err := ce.WriteFile(path); err != nil {
-		fmt.Fprintf(stderr, "simulate: %v\n", err)
-		return exitUsage
-	}
 	fmt.Fprintf(stdout, "%s\nwritten to %s\nreplay: %s\n", ce, path, search.ReplayCommand(path))
 	return exitFailed
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/faultline-sim/faultline/reports"
 )
 
 // traces opens one JSON-lines trace file per run.
@@ -21,7 +23,7 @@ func newTraces(dir string) (*traces, error) {
 }
 
 func (t *traces) open(variant string, seed uint64) io.Writer {
-	f, err := os.Create(filepath.Join(t.dir, fmt.Sprintf("%s-seed%d-%d.jsonl", variant, seed, len(t.files))))
+	f, err := os.Create(filepath.Join(t.dir, reports.SafeFileName(fmt.Sprintf("%s-seed%d-%d.jsonl", variant, seed, len(t.files)))))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "simulate: trace: %v\n", err)
 		return nil
