@@ -22,26 +22,53 @@ func (w *World) scheduleFaults() error {
 	return nil
 }
 
+// scheduler arranges one fault's start and end on the kernel.
+type scheduler func(w *World, f *scenarios.Fault) error
+
+// simFaults is the simulator's row for every fault type: how it schedules
+// it, as its FaultSpec.Sim documents, or, for a type with no effect on
+// simulated requests, why. A test checks it covers the language.
+var simFaults = scenarios.FaultTable[scheduler]{
+	{Type: scenarios.FaultPartition, Do: (*World).schedulePartition},
+	{Type: scenarios.FaultLatency, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault {
+		return sim.LinkFault{Latency: f.Latency, Jitter: f.Jitter, Flush: true}
+	})},
+	{Type: scenarios.FaultLoss, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault { return sim.LinkFault{Loss: f.Probability} })},
+	{Type: scenarios.FaultBandwidth, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault { return sim.LinkFault{Bandwidth: f.Bandwidth} })},
+	{Type: scenarios.FaultTimeout, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault { return sim.LinkFault{Drop: true, After: f.Timeout} })},
+	{Type: scenarios.FaultResetPeer, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault { return sim.LinkFault{Reset: true, After: f.Timeout} })},
+	{Type: scenarios.FaultSlowClose, None: "the simulator models requests and responses, not connection teardown: no effect on simulated requests"},
+	{Type: scenarios.FaultSlicer, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault {
+		return sim.LinkFault{SliceBytes: f.AverageSize + f.SizeVariation, SliceDelay: f.Delay}
+	})},
+	{Type: scenarios.FaultLimitData, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault { return sim.LinkFault{LimitBytes: f.Bytes} })},
+	{Type: scenarios.FaultCrash, Do: onProcesses((*service.Service).Crash, (*service.Service).Restart, true)},
+	{Type: scenarios.FaultPause, Do: onProcesses((*service.Service).Pause, (*service.Service).Resume, false)},
+	{Type: scenarios.FaultWindow, None: "a window marks a phase for the report and acts on nothing"},
+}
+
 func (w *World) scheduleFault(f *scenarios.Fault) error {
-	at := sim.At(f.At)
-	switch f.Type {
-	case "partition":
-		if name, ok := strings.CutSuffix(f.Isolate, scenarios.LeaderSuffix); ok {
-			return w.scheduleLeaderCut(f, name)
-		}
-		p, err := w.partition(f)
-		if err != nil {
-			return err
-		}
-		return w.net.ScheduleCut(at, f.For, p)
-	case "latency", "loss", "bandwidth", "timeout", "reset_peer", "slicer", "limit_data":
-		return w.scheduleLinkFault(f)
-	case "slow_close", "window":
-		return nil // no effect on simulated requests: see their FaultType docs
-	case "crash", "pause":
-		return w.scheduleProcessFault(f)
+	row, ok := simFaults.Lookup(f.Type)
+	if !ok {
+		return fmt.Errorf("the simulator does not implement fault type %q", f.Type)
 	}
-	return fmt.Errorf("the simulator does not implement fault type %q", f.Type)
+	if !row.Implemented() {
+		return nil // no effect on simulated requests: row.None says why
+	}
+	return row.Do(w, f)
+}
+
+// schedulePartition cuts the partition's groups apart for the fault's
+// window; isolating <store>.leader picks the replica when the fault starts.
+func (w *World) schedulePartition(f *scenarios.Fault) error {
+	if name, ok := strings.CutSuffix(f.Isolate, scenarios.LeaderSuffix); ok {
+		return w.scheduleLeaderCut(f, name)
+	}
+	p, err := w.partition(f)
+	if err != nil {
+		return err
+	}
+	return w.net.ScheduleCut(sim.At(f.At), f.For, p)
 }
 
 // leader is implemented by designs that have one.
@@ -55,10 +82,7 @@ func (w *World) scheduleLeaderCut(f *scenarios.Fault, name string) error {
 	if s == nil {
 		return fmt.Errorf("isolate %s: no store %s", f.Isolate, name)
 	}
-	mode := sim.BlackHole
-	if f.Mode == "refuse" {
-		mode = sim.Refuse
-	}
+	mode := partitionMode(f)
 	w.k.AtFunc(sim.At(f.At), func() {
 		i := 0
 		if l, ok := s.cluster.(leader); ok && l.Leader() >= 0 {
@@ -75,11 +99,15 @@ func (w *World) scheduleLeaderCut(f *scenarios.Fault, name string) error {
 	return nil
 }
 
-func (w *World) partition(f *scenarios.Fault) (sim.Partition, error) {
-	mode := sim.BlackHole
-	if f.Mode == "refuse" {
-		mode = sim.Refuse
+func partitionMode(f *scenarios.Fault) sim.CutMode {
+	if f.Mode == scenarios.PartitionRefuse {
+		return sim.Refuse
 	}
+	return sim.BlackHole
+}
+
+func (w *World) partition(f *scenarios.Fault) (sim.Partition, error) {
+	mode := partitionMode(f)
 	if f.Isolate != "" {
 		nodes := w.resolve(f.Isolate)
 		if len(nodes) == 1 {
@@ -114,53 +142,38 @@ func (w *World) others(nodes []sim.NodeID) []sim.NodeID {
 	return out
 }
 
-func linkFault(f *scenarios.Fault) sim.LinkFault {
-	switch f.Type {
-	case "latency":
-		return sim.LinkFault{Latency: f.Latency, Jitter: f.Jitter, Flush: true}
-	case "loss":
-		return sim.LinkFault{Loss: f.Probability}
-	case "bandwidth":
-		return sim.LinkFault{Bandwidth: f.Bandwidth}
-	case "timeout":
-		return sim.LinkFault{Drop: true, After: f.Timeout}
-	case "slicer":
-		return sim.LinkFault{SliceBytes: f.AverageSize + f.SizeVariation, SliceDelay: f.Delay}
-	case "limit_data":
-		return sim.LinkFault{LimitBytes: f.Bytes}
-	}
-	return sim.LinkFault{Reset: true, After: f.Timeout} // reset_peer
-}
-
-// scheduleLinkFault applies the fault to every targeted directed link at
-// the start and removes exactly what it added at the end.
-func (w *World) scheduleLinkFault(f *scenarios.Fault) error {
-	lf := linkFault(f)
-	if err := lf.Validate(); err != nil {
-		return err
-	}
-	type applied struct {
-		from, to sim.NodeID
-		id       sim.LinkFaultID
-	}
-	pairs := w.linkPairs(f)
-	var active []applied
-	w.k.AtFunc(sim.At(f.At), func() {
-		for _, p := range pairs {
-			id, err := w.net.AddLinkFault(p[0], p[1], lf)
-			if err != nil {
-				panic(err) // validated above; nodes are never removed
+// onLinks schedules a link fault: the sim.LinkFault that fault f stands
+// for is added to every targeted directed link at the start, and exactly
+// what was added is removed at the end.
+func onLinks(linkFault func(f *scenarios.Fault) sim.LinkFault) scheduler {
+	return func(w *World, f *scenarios.Fault) error {
+		lf := linkFault(f)
+		if err := lf.Validate(); err != nil {
+			return err
+		}
+		type applied struct {
+			from, to sim.NodeID
+			id       sim.LinkFaultID
+		}
+		pairs := w.linkPairs(f)
+		var active []applied
+		w.k.AtFunc(sim.At(f.At), func() {
+			for _, p := range pairs {
+				id, err := w.net.AddLinkFault(p[0], p[1], lf)
+				if err != nil {
+					panic(err) // validated above; nodes are never removed
+				}
+				active = append(active, applied{p[0], p[1], id})
 			}
-			active = append(active, applied{p[0], p[1], id})
-		}
-	})
-	w.k.AtFunc(sim.At(f.End()), func() {
-		for _, a := range active {
-			w.net.RemoveLinkFault(a.from, a.to, a.id)
-		}
-		active = nil
-	})
-	return nil
+		})
+		w.k.AtFunc(sim.At(f.End()), func() {
+			for _, a := range active {
+				w.net.RemoveLinkFault(a.from, a.to, a.id)
+			}
+			active = nil
+		})
+		return nil
+	}
 }
 
 func (w *World) linkPairs(f *scenarios.Fault) [][2]sim.NodeID {
@@ -179,34 +192,34 @@ func (w *World) linkPairs(f *scenarios.Fault) [][2]sim.NodeID {
 	return out
 }
 
-// scheduleProcessFault crashes or pauses the targeted instances.
-func (w *World) scheduleProcessFault(f *scenarios.Fault) error {
-	svc, idx, err := w.instances(f.Target)
-	if err != nil {
-		return err
+// onProcesses schedules a process fault: down on each targeted instance
+// at the start, up at the end. With outage, a fault on every instance of
+// a service is also an outage of the brokers' downstream.
+func onProcesses(down, up func(s *service.Service, i int), outage bool) scheduler {
+	return func(w *World, f *scenarios.Fault) error {
+		svc, idx, err := w.instances(f.Target)
+		if err != nil {
+			return err
+		}
+		whole := outage && f.Target == svc.Name() // every instance: an outage
+		w.k.AtFunc(sim.At(f.At), func() {
+			for _, i := range idx {
+				down(svc, i)
+			}
+			if whole {
+				w.downstreamOutage(svc.Name(), false)
+			}
+		})
+		w.k.AtFunc(sim.At(f.End()), func() {
+			for _, i := range idx {
+				up(svc, i)
+			}
+			if whole {
+				w.downstreamOutage(svc.Name(), true)
+			}
+		})
+		return nil
 	}
-	down, up := svc.Crash, svc.Restart
-	if f.Type == "pause" {
-		down, up = svc.Pause, svc.Resume
-	}
-	whole := f.Type == "crash" && f.Target == svc.Name() // every instance: an outage
-	w.k.AtFunc(sim.At(f.At), func() {
-		for _, i := range idx {
-			down(i)
-		}
-		if whole {
-			w.downstreamOutage(svc.Name(), false)
-		}
-	})
-	w.k.AtFunc(sim.At(f.End()), func() {
-		for _, i := range idx {
-			up(i)
-		}
-		if whole {
-			w.downstreamOutage(svc.Name(), true)
-		}
-	})
-	return nil
 }
 
 func (w *World) instances(target string) (*service.Service, []int, error) {

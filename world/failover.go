@@ -23,7 +23,7 @@ const failoverProbe = 10 * time.Millisecond
 func (w *World) watchFailovers() {
 	for i := range w.sc.Faults {
 		f := &w.sc.Faults[i]
-		if f.Type != "partition" {
+		if f.Type != scenarios.FaultPartition {
 			continue
 		}
 		for _, s := range w.stores {
