@@ -292,6 +292,57 @@ func instanceOrService(t *rapid.T, svc service.Config, label string) string {
 	return fmt.Sprintf("%s-%d", svc.Name, i)
 }
 
+// faultDrawer draws the type-specific fields of a service world's fault
+// f, which acts on target, the k-th service or one of its instances.
+type faultDrawer func(t *rapid.T, f *scenarios.Fault, d faultDraw)
+
+// faultDraw is where a fault is drawn: its label in the draw, its target
+// and the options.
+type faultDraw struct {
+	label, target string
+	k             int
+	opt           ServiceOptions
+}
+
+// serviceFaults is the search's row for every fault type: how ServiceWorld
+// draws one, or why it draws none. The rows' order is the draw's, which
+// every generated world (and every replayed case) depends on: add a drawn
+// type at the end.
+var serviceFaults = scenarios.FaultTable[faultDrawer]{
+	{Type: scenarios.FaultPartition, Do: drawPartition},
+	{Type: scenarios.FaultLatency, Do: onLink(func(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+		f.Latency = ms(t, 1, 500, d.label+".latency")
+	})},
+	{Type: scenarios.FaultLoss, Do: onLink(func(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+		f.Probability = rapid.SampledFrom([]float64{0.1, 0.5, 1}).Draw(t, d.label+".probability")
+	})},
+	{Type: scenarios.FaultBandwidth, None: "not drawn: a type added to the draw changes every world drawn after it; bandwidth is tested on its own in sim and world"},
+	{Type: scenarios.FaultTimeout, Do: onLink(drawLinkTimeout)},
+	{Type: scenarios.FaultResetPeer, Do: onLink(drawLinkTimeout)},
+	{Type: scenarios.FaultSlowClose, None: "no effect on simulated requests, so it can break no property"},
+	{Type: scenarios.FaultSlicer, Do: onLink(func(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+		f.AverageSize = rapid.IntRange(16, 1024).Draw(t, d.label+".average_size")
+		f.Delay = ms(t, 0, 20, d.label+".delay")
+	})},
+	{Type: scenarios.FaultLimitData, Do: onLink(func(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+		f.Bytes = int64(rapid.IntRange(100, 100000).Draw(t, d.label+".bytes"))
+	})},
+	{Type: scenarios.FaultCrash, Do: onProcess},
+	{Type: scenarios.FaultPause, Do: onProcess},
+	{Type: scenarios.FaultWindow, None: "not a fault: it marks a phase and acts on nothing"},
+}
+
+// drawnFaultTypes are the types ServiceWorld draws, in the table's order.
+var drawnFaultTypes = func() []scenarios.FaultType {
+	var out []scenarios.FaultType
+	for _, r := range serviceFaults {
+		if r.Implemented() {
+			out = append(out, r.Type)
+		}
+	}
+	return out
+}()
+
 func drawServiceFault(t *rapid.T, i int, sc *scenarios.Scenario, opt ServiceOptions) scenarios.Fault {
 	label := fmt.Sprintf("faults[%d]", i)
 	f := scenarios.Fault{}
@@ -299,38 +350,42 @@ func drawServiceFault(t *rapid.T, i int, sc *scenarios.Scenario, opt ServiceOpti
 	k := rapid.IntRange(0, len(sc.Topology.Services)-1).Draw(t, label+".service")
 	svc := sc.Topology.Services[k]
 	target := instanceOrService(t, svc, label+".target")
-	f.Type = rapid.SampledFrom([]scenarios.FaultType{scenarios.FaultPartition, scenarios.FaultLatency, scenarios.FaultLoss, scenarios.FaultTimeout, scenarios.FaultResetPeer, scenarios.FaultSlicer, scenarios.FaultLimitData, scenarios.FaultCrash, scenarios.FaultPause}).Draw(t, label+".type")
-	switch f.Type {
-	case "partition":
-		f.Mode = rapid.SampledFrom([]string{"black-hole", "refuse"}).Draw(t, label+".mode")
-		if rapid.Bool().Draw(t, label+".isolate?") {
-			f.Isolate = target
-		} else {
-			f.Groups = [][]string{{target}, {clientName(k)}}
-			f.OneWay = rapid.Bool().Draw(t, label+".one_way")
-		}
-	case "crash", "pause":
-		f.Target = target
-	default:
-		f.To, f.TwoWay = target, rapid.Bool().Draw(t, label+".two_way")
-		switch f.Type {
-		case "latency":
-			f.Latency = ms(t, 1, 500, label+".latency")
-		case "loss":
-			f.Probability = rapid.SampledFrom([]float64{0.1, 0.5, 1}).Draw(t, label+".probability")
-		case "slicer":
-			f.AverageSize = rapid.IntRange(16, 1024).Draw(t, label+".average_size")
-			f.Delay = ms(t, 0, 20, label+".delay")
-		case "limit_data":
-			f.Bytes = int64(rapid.IntRange(100, 100000).Draw(t, label+".bytes"))
-		default:
-			if !opt.Constant {
-				f.Timeout = ms(t, 0, 500, label+".timeout")
-			}
-		}
-	}
+	f.Type = rapid.SampledFrom(drawnFaultTypes).Draw(t, label+".type")
+	row, _ := serviceFaults.Lookup(f.Type)
+	row.Do(t, &f, faultDraw{label: label, target: target, k: k, opt: opt})
 	return f
 }
+
+// drawPartition isolates the target or cuts it from its own client.
+func drawPartition(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+	f.Mode = rapid.SampledFrom([]string{scenarios.PartitionBlackHole, scenarios.PartitionRefuse}).Draw(t, d.label+".mode")
+	if rapid.Bool().Draw(t, d.label+".isolate?") {
+		f.Isolate = d.target
+	} else {
+		f.Groups = [][]string{{d.target}, {clientName(d.k)}}
+		f.OneWay = rapid.Bool().Draw(t, d.label+".one_way")
+	}
+}
+
+// onLink draws a link fault on the links to the target (and back), then
+// its parameters.
+func onLink(params faultDrawer) faultDrawer {
+	return func(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+		f.To, f.TwoWay = d.target, rapid.Bool().Draw(t, d.label+".two_way")
+		params(t, f, d)
+	}
+}
+
+// drawLinkTimeout draws when a timeout or reset_peer fault's send fails;
+// 0 with Constant.
+func drawLinkTimeout(t *rapid.T, f *scenarios.Fault, d faultDraw) {
+	if !d.opt.Constant {
+		f.Timeout = ms(t, 0, 500, d.label+".timeout")
+	}
+}
+
+// onProcess crashes or pauses the target.
+func onProcess(_ *rapid.T, f *scenarios.Fault, d faultDraw) { f.Target = d.target }
 
 // StoreOptions narrow the store worlds StoreWorld draws; zero values draw
 // anything.
@@ -446,9 +501,9 @@ func drawStoreClient(t *rapid.T, i int, st scenarios.Store) scenarios.Client {
 func drawStoreFault(t *rapid.T, i int, sc *scenarios.Scenario) scenarios.Fault {
 	label := fmt.Sprintf("faults[%d]", i)
 	st := sc.Topology.Stores[0]
-	f := scenarios.Fault{Type: "partition"}
+	f := scenarios.Fault{Type: scenarios.FaultPartition}
 	f.At, f.For = drawWindow(t, label, sc.Duration)
-	f.Mode = rapid.SampledFrom([]string{"black-hole", "refuse"}).Draw(t, label+".mode")
+	f.Mode = rapid.SampledFrom([]string{scenarios.PartitionBlackHole, scenarios.PartitionRefuse}).Draw(t, label+".mode")
 	switch rapid.IntRange(0, 2).Draw(t, label+".kind") {
 	case 0:
 		f.Isolate = st.Name + scenarios.LeaderSuffix

@@ -45,7 +45,7 @@ func RetryWorld(limited bool) *rapid.Generator[*scenarios.Scenario] {
 		sc.Topology.Services = []service.Config{svc}
 		sc.Load = []scenarios.Client{cl}
 		for i := range rapid.IntRange(1, 3).Draw(t, "faults") {
-			f := scenarios.Fault{Type: "latency", To: "api"}
+			f := scenarios.Fault{Type: scenarios.FaultLatency, To: "api"}
 			f.At = ms(t, 2000, 15000, label(i, "at"))
 			f.For = ms(t, 200, 5000, label(i, "for"))
 			f.Latency = ms(t, 50, 1000, label(i, "latency"))
@@ -83,11 +83,11 @@ func BreakerWorld(neverHalfOpen bool) *rapid.Generator[*scenarios.Scenario] {
 			f.At = ms(t, 1000, 15000, label(i, "at"))
 			f.For = ms(t, 100, 5000, label(i, "for"))
 			switch f.Type {
-			case "crash":
+			case scenarios.FaultCrash:
 				f.Target = "db"
-			case "partition":
-				f.Isolate, f.Mode = "db", "black-hole"
-			case "latency":
+			case scenarios.FaultPartition:
+				f.Isolate, f.Mode = "db", scenarios.PartitionBlackHole
+			case scenarios.FaultLatency:
 				f.To, f.Latency = "db", ms(t, 10, 500, label(i, "latency"))
 			}
 			sc.Faults = append(sc.Faults, f)
