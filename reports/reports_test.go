@@ -368,3 +368,17 @@ func TestLogTicks(t *testing.T) {
 	assert.Equal(t, []string{"0.1", "1", "10", "100", "1000", "10000"}, labelled(0.1, 10000))
 	assert.Equal(t, []string{"82", "84", "86", "88"}, labelled(81, 89), "a narrow range falls back to linear ticks")
 }
+
+// TestHeatmapColoursEveryCell: a value at either end of the colour map
+// must get a colour, not the grey of a cell without data (palette.Reverse
+// can put it a rounding error outside the range).
+func TestHeatmapColoursEveryCell(t *testing.T) {
+	for _, metric := range []string{"availability", "p99"} {
+		cm := colorMapFor(metric, 0.174, 1)
+		for _, z := range []float64{0.174, 0.5, 0.9999999999999999, 1, 1.5, -3} {
+			c, ok := colorAt(cm, z)
+			require.True(t, ok, "%s at %v", metric, z)
+			require.NotNil(t, c)
+		}
+	}
+}

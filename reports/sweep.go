@@ -124,7 +124,9 @@ func (c cells) cell(dc draw.Canvas, r vg.Rectangle, z float64, variant string) {
 	fill := color.Color(noDataColor)
 	text := "no data"
 	if finite(z) {
-		fill, _ = c.cmap.At(math.Min(math.Max(z, c.cmap.Min()), c.cmap.Max()))
+		if at, ok := colorAt(c.cmap, z); ok {
+			fill = at
+		}
 		text = fmtBare(c.metric, z/scaleOf(c.metric))
 	}
 	dc.SetColor(fill)
@@ -139,6 +141,22 @@ func (c cells) cell(dc draw.Canvas, r vg.Rectangle, z float64, variant string) {
 	name := textStyle(math.Max(size*0.7, 7), ink)
 	name.XAlign, name.YAlign = draw.XCenter, draw.YTop
 	dc.FillText(name, vg.Point{X: mid.X, Y: mid.Y - vg.Points(2)}, c.label(variant))
+}
+
+// colorAt is cm's colour for z, clamped to the map's range. A value at
+// either end can fall a rounding error outside it (palette.Reverse maps v
+// to max-(v-min)), which gonum reports as an error; such a value is
+// nudged inward. Only a map without a range has no colour.
+func colorAt(cm palette.ColorMap, z float64) (color.Color, bool) {
+	lo, hi := cm.Min(), cm.Max()
+	v := math.Min(math.Max(z, lo), hi)
+	mid := (lo + hi) / 2
+	for _, f := range []float64{0, 1e-9, 1e-6} {
+		if c, err := cm.At(v + f*(mid-v)); err == nil { // a fraction f of the way to the middle
+			return c, true
+		}
+	}
+	return nil, false
 }
 
 // label is what a cell says under its value: the variant's name without the
