@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/models/service"
@@ -173,9 +174,9 @@ func drawCall(t *rapid.T, label, target string) service.Call {
 
 // drawOutlier draws outlier detection with short times, so that
 // ejections and returns happen within a generated run.
-func drawOutlier(t *rapid.T, label string) *service.OutlierConfig {
+func drawOutlier(t *rapid.T, label string) *balance.OutlierConfig {
 	base := ms(t, 10, 2000, label+".outlier_detection.base_ejection_time")
-	return &service.OutlierConfig{
+	return &balance.OutlierConfig{
 		ConsecutiveErrors:  rapid.IntRange(1, 5).Draw(t, label+".outlier_detection.consecutive_errors"),
 		Interval:           ms(t, 10, 2000, label+".outlier_detection.interval"),
 		BaseEjectionTime:   base,

@@ -5,14 +5,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/sim"
 )
 
 // picker chooses the instance of each attempt for one caller (the load
 // generator, or one instance's calls to a dependency) with the
-// simulator's balancer (service.NewBalancer) and, if configured, its
-// outlier detector (service.Outlier), which filters the instances before
+// simulator's balancer (balance.New) and, if configured, its
+// outlier detector (balance.Outlier), which filters the instances before
 // the balancer picks and learns of every attempt's outcome. Every
 // instance of the chain is always ready: the simulator's readiness
 // (start-up, draining) has no counterpart here. The state machines are
@@ -23,15 +23,15 @@ type picker struct {
 	all    []int // every instance, 0..n-1
 
 	mu      sync.Mutex
-	bal     service.Balancer
-	outlier *service.Outlier // nil: no outlier detection
+	bal     balance.Balancer
+	outlier *balance.Outlier // nil: no outlier detection
 }
 
 // newPicker builds the picker of n instances with policy (a validated
 // name, "" for round robin), r the balancer's random stream and od the
 // outlier detection (nil: none), whose sweeps start at origin.
-func newPicker(policy string, n int, r *rand.Rand, od *service.OutlierConfig, origin time.Time) (*picker, error) {
-	bal, err := service.NewBalancer(policy, n, r)
+func newPicker(policy string, n int, r *rand.Rand, od *balance.OutlierConfig, origin time.Time) (*picker, error) {
+	bal, err := balance.New(policy, n, r)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func newPicker(policy string, n int, r *rand.Rand, od *service.OutlierConfig, or
 		p.all = append(p.all, i)
 	}
 	if od != nil {
-		p.outlier = service.NewOutlier(*od, 0)
+		p.outlier = balance.NewOutlier(*od, 0)
 	}
 	return p, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/results"
 )
 
@@ -94,7 +94,7 @@ func TestGenerateBalancers(t *testing.T) {
 // detection ejected (after consecutive_errors failures in a row), counts
 // the ejection, and returns it after the ejection time (at a sweep).
 func TestPickerOutlier(t *testing.T) {
-	od := &service.OutlierConfig{ConsecutiveErrors: 3, Interval: 50 * time.Millisecond, BaseEjectionTime: 100 * time.Millisecond, MaxEjectionPercent: 100}
+	od := &balance.OutlierConfig{ConsecutiveErrors: 3, Interval: 50 * time.Millisecond, BaseEjectionTime: 100 * time.Millisecond, MaxEjectionPercent: 100}
 	p, err := newPicker(RoundRobin, 4, nil, od, time.Now())
 	require.NoError(t, err)
 	for range 12 { // round robin: instance 1 fails 3 times in a row
@@ -132,10 +132,10 @@ func TestGenerateOutlierEjectsBlackHole(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, c.Close()) }()
 	hole := Fault{Link: Link(Client, "api"), Instances: []int{1}, Type: FaultTimeout, Stream: "upstream", Attributes: map[string]any{"timeout": 0}, For: time.Minute}
-	od := &service.OutlierConfig{ConsecutiveErrors: 3, Interval: time.Second, BaseEjectionTime: 30 * time.Second}
+	od := &balance.OutlierConfig{ConsecutiveErrors: 3, Interval: time.Second, BaseEjectionTime: 30 * time.Second}
 	for _, tc := range []struct {
 		name    string
-		od      *service.OutlierConfig
+		od      *balance.OutlierConfig
 		atLeast float64
 		atMost  float64
 	}{
@@ -168,7 +168,7 @@ func TestGenerateOutlierEjectsBlackHole(t *testing.T) {
 func TestCallOutlierDetection(t *testing.T) {
 	good, addrA := newRecorder(t, http.StatusOK)
 	bad, addrB := newRecorder(t, http.StatusInternalServerError)
-	od := &service.OutlierConfig{ConsecutiveErrors: 2, BaseEjectionTime: time.Minute}
+	od := &balance.OutlierConfig{ConsecutiveErrors: 2, BaseEjectionTime: time.Minute}
 	s, addr := serve(t, ServiceConfig{Name: "a", Seed: 3, Calls: []CallConfig{{Target: "b", Addrs: []string{addrA, addrB}, OutlierDetection: od}}})
 	for range 4 { // round robin: b's second 500 ejects it
 		get(t, addr, 0)

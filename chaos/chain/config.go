@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/sim"
@@ -152,9 +153,9 @@ type CallConfig struct {
 	Fallback bool `yaml:"fallback"`
 	// OutlierDetection ejects an instance of Target that fails attempts
 	// in a row from this instance's balancing for a while: the
-	// simulator's service.Outlier (Envoy's semantics), its virtual time
+	// simulator's balance.Outlier (Envoy's semantics), its virtual time
 	// the real time since the service started. nil: none.
-	OutlierDetection *service.OutlierConfig `yaml:"outlier_detection"`
+	OutlierDetection *balance.OutlierConfig `yaml:"outlier_detection"`
 }
 
 // clone deep-copies c, so that SetDefaults on the copy leaves the

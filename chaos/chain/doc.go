@@ -15,7 +15,7 @@
 // beside the simulator's.
 //
 // The policies reuse the simulator's state machines (service.Retrier,
-// the balancers of service.NewBalancer, service.Outlier,
+// the balancers of balance.New, balance.Outlier,
 // resilience.WindowBreaker, Bulkhead, Budget, Throttle), driven by real
 // monotonic time and guarded by mutexes, except the consecutive-failure
 // breaker and the rate limiters, which are the real github.com/sony/gobreaker

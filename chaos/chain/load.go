@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -49,15 +50,15 @@ type LoadConfig struct {
 	// request. nil never retries.
 	Retry *service.RetryConfig `yaml:"retry"`
 	// Balancer picks the entry instance of each attempt, with the
-	// simulator's semantics (service.NewBalancer): round_robin (the
+	// simulator's semantics (balance.New): round_robin (the
 	// default), random, least_outstanding (by the generator's attempts in
 	// flight) or p2c, its random stream drawn from Seed.
 	Balancer string `yaml:"balancer"`
 	// OutlierDetection ejects an entry instance that fails attempts in a
 	// row from the generator's balancing for a while: the simulator's
-	// service.Outlier, its virtual time the time since the load started.
+	// balance.Outlier, its virtual time the time since the load started.
 	// nil: none.
-	OutlierDetection *service.OutlierConfig `yaml:"outlier_detection"`
+	OutlierDetection *balance.OutlierConfig `yaml:"outlier_detection"`
 }
 
 // longest bounds a request of a defaulted config: every attempt's

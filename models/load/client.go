@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -44,7 +45,7 @@ type Client struct {
 	name    string
 	cfg     Config
 	target  *service.Service
-	bal     service.Balancer
+	bal     balance.Balancer
 	observe Observer
 	byEp    EndpointObserver // nil: none
 
@@ -59,7 +60,7 @@ type Client struct {
 	until   sim.Time
 
 	retry    *service.Retrier // nil: no retries
-	outlier  *service.Outlier // nil: no outlier detection
+	outlier  *balance.Outlier // nil: no outlier detection
 	attempts int64            // attempts sent, first ones included
 	retries  int64            // retries sent
 	denied   int64            // retries the policy wanted but the budget or throttle refused
@@ -107,7 +108,7 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 		return nil, invalid("target: the client is configured for %q but was given %s", cfg.Target, describe(target))
 	}
 	prefix := "load/" + name
-	bal, err := service.NewBalancer(cfg.Balancer, target.Len(), k.Stream(prefix+"/balancer"))
+	bal, err := balance.New(cfg.Balancer, target.Len(), k.Stream(prefix+"/balancer"))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 	}
 	c := &Client{k: k, net: net, node: node, name: name, cfg: cfg, target: target, bal: bal, observe: observe}
 	if cfg.OutlierDetection != nil {
-		c.outlier = service.NewOutlier(*cfg.OutlierDetection, k.Now())
+		c.outlier = balance.NewOutlier(*cfg.OutlierDetection, k.Now())
 	}
 	if cfg.Open != nil {
 		c.arrivals, c.max = k.Stream(prefix+"/arrivals"), cfg.Open.Max()
@@ -160,7 +161,7 @@ func describe(s *service.Service) string {
 
 // UseBalancer replaces the balancer built from Config.Balancer, e.g. by an
 // instrumented one in a test. It must be called before Start.
-func (c *Client) UseBalancer(b service.Balancer) {
+func (c *Client) UseBalancer(b balance.Balancer) {
 	if c.started {
 		panic("load: UseBalancer after Start")
 	}

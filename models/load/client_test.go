@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -245,7 +246,7 @@ func TestDeterminism(t *testing.T) {
 // and counts allocations over further simulated minutes.
 func TestNoAllocationsPerRequest(t *testing.T) {
 	const seed = 13
-	for _, policy := range service.Policies() {
+	for _, policy := range balance.Policies() {
 		svc := mm1Service("api", 2, 1)
 		svc.QueueLimit = 20
 		r := newRig(t, seed, svc, Config{Balancer: policy, Timeout: 5 * time.Second, Open: open(1.6)})

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -24,7 +24,7 @@ type Config struct {
 	// Target is the name of the service the client calls. Required.
 	Target string `yaml:"target"`
 	// Balancer is the client-side balancing policy (see
-	// service.NewBalancer): round_robin (the default), random,
+	// balance.New): round_robin (the default), random,
 	// least_outstanding or p2c.
 	Balancer string `yaml:"balancer"`
 	// Timeout is the client's deadline per request, from its intended
@@ -41,7 +41,7 @@ type Config struct {
 	// OutlierDetection ejects an instance that fails attempts in a row
 	// from the client's balancing for a while (Envoy's outlier
 	// detection); nil never ejects.
-	OutlierDetection *service.OutlierConfig `yaml:"outlier_detection"`
+	OutlierDetection *balance.OutlierConfig `yaml:"outlier_detection"`
 }
 
 // Closed is a closed loop: Users users, each sending a request, waiting
@@ -83,7 +83,7 @@ func invalid(format string, args ...any) error {
 // SetDefaults fills every zero field that has a default.
 func (c *Config) SetDefaults() {
 	if c.Balancer == "" {
-		c.Balancer = service.DefaultPolicy
+		c.Balancer = balance.DefaultPolicy
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -114,7 +114,7 @@ func (c Config) Validate() error {
 	case (c.Open == nil) == (c.Closed == nil):
 		return invalid("open: exactly one of open and closed must be set, got %s", bothOrNeither(c.Open != nil))
 	}
-	if err := service.CheckPolicy(c.Balancer); err != nil {
+	if err := balance.CheckPolicy(c.Balancer); err != nil {
 		return invalid("balancer: %v", err)
 	}
 	if c.Retry != nil {

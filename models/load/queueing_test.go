@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -112,7 +113,7 @@ func TestBalancersOverFourMM1(t *testing.T) {
 	const seed = 3
 	svc := mm1Service("api", 4, 1)
 	w := map[string]float64{}
-	for _, policy := range service.Policies() {
+	for _, policy := range balance.Policies() {
 		n := 400_000
 		if policy == "random" || policy == "round_robin" {
 			n = 1_000_000

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -15,7 +16,7 @@ import (
 // request fails on the way.
 func TestBalancersFollowTheReadySet(t *testing.T) {
 	const seed = 11
-	for _, policy := range service.Policies() {
+	for _, policy := range balance.Policies() {
 		svc := service.Config{Name: "api", Instances: 1, Workers: 8, Startup: 10 * time.Second, ServiceTime: constant(0.005)}
 		r := newRig(t, seed, svc, Config{Balancer: policy, Timeout: time.Second, Open: open(200)})
 		r.setLinks(time.Millisecond)

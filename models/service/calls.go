@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -62,14 +63,14 @@ func (s *CallStats) add(o CallStats) {
 type dependency struct {
 	cfg          Call
 	target       *Service
-	bal          Balancer
+	bal          balance.Balancer
 	retry        *Retrier // nil: no retries
 	breaker      *resilience.Breaker
 	window       *resilience.WindowBreaker
 	bulkhead     *resilience.Bulkhead
 	waiting      []int32 // ops waiting for a bulkhead slot, oldest first
 	limiter      *resilience.RateLimiter
-	outlier      *Outlier // nil: no outlier detection
+	outlier      *balance.Outlier // nil: no outlier detection
 	stats        CallStats
 	reroute      int32 // the dependency of cfg.FallbackTo, or -1
 	compensation int32 // the dependency of cfg.Compensate, or -1
@@ -288,13 +289,13 @@ func newDependency(k *sim.Kernel, prefix, field string, call Call, target *Servi
 		}
 	}
 	stream := fmt.Sprintf("%s/%s", prefix, call.Service)
-	bal, err := NewBalancer(call.Balancer, target.Len(), k.Stream(stream+"/balancer"))
+	bal, err := balance.New(call.Balancer, target.Len(), k.Stream(stream+"/balancer"))
 	if err != nil {
 		return nil, err
 	}
 	d.bal = bal
 	if call.OutlierDetection != nil {
-		d.outlier = NewOutlier(*call.OutlierDetection, k.Now())
+		d.outlier = balance.NewOutlier(*call.OutlierDetection, k.Now())
 	}
 	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
 		return nil, prefixErr(field+".retry.", err)

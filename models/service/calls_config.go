@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
 )
 
@@ -52,7 +53,7 @@ type Call struct {
 	// OutlierDetection ejects an instance that fails attempts in a row
 	// from this caller's balancing for a while (Envoy's outlier
 	// detection); nil never ejects.
-	OutlierDetection *OutlierConfig `yaml:"outlier_detection"`
+	OutlierDetection *balance.OutlierConfig `yaml:"outlier_detection"`
 	// Fallback answers a failed call with a degraded response (a cached
 	// or default value) instead of failing the request. Default false.
 	Fallback bool `yaml:"fallback"`
@@ -190,7 +191,7 @@ func (c *Call) validate(i int) error {
 			return fieldErr(at("shift.over"), "must be > 0, got %v", s.Over)
 		}
 	}
-	if err := CheckPolicy(c.Balancer); err != nil {
+	if err := balance.CheckPolicy(c.Balancer); err != nil {
 		return fieldErr(at("balancer"), "%v", err)
 	}
 	checks := []struct {

@@ -22,8 +22,8 @@
 // inputs of an autoscaler.
 //
 // protocol.go fixes how callers and instances talk (what a request and a
-// reply carry in an event's two integers); balancer.go holds the
-// client-side load-balancing policies a caller uses to pick an instance.
+// reply carry in an event's two integers). A caller picks an instance
+// with the client-side balancers and outlier detection of models/balance.
 //
 // Instances are state machines driven by kernel events. Each draws its
 // service times from its own random stream, named like its handler

@@ -1,4 +1,4 @@
-package service
+package balance
 
 import (
 	"slices"
@@ -11,14 +11,14 @@ const balancerSeed = 7
 
 func newBalancer(t *testing.T, policy string, n int) Balancer {
 	t.Helper()
-	b, err := NewBalancer(policy, n, sim.NewStream(balancerSeed, "balancer"))
+	b, err := New(policy, n, sim.NewStream(balancerSeed, "balancer"))
 	if err != nil {
-		t.Fatalf("NewBalancer(%q, %d): %v", policy, n, err)
+		t.Fatalf("New(%q, %d): %v", policy, n, err)
 	}
 	return b
 }
 
-func TestNewBalancerErrors(t *testing.T) {
+func TestNewErrors(t *testing.T) {
 	r := sim.NewStream(1, "b")
 	cases := []struct {
 		policy string
@@ -35,12 +35,12 @@ func TestNewBalancerErrors(t *testing.T) {
 		if c.nilR {
 			rr = nil
 		}
-		_, err := NewBalancer(c.policy, c.n, rr)
+		_, err := New(c.policy, c.n, rr)
 		if err == nil || err.Error() != c.want {
-			t.Errorf("NewBalancer(%q, %d): got %v, want %q", c.policy, c.n, err, c.want)
+			t.Errorf("New(%q, %d): got %v, want %q", c.policy, c.n, err, c.want)
 		}
 	}
-	if _, err := NewBalancer("round_robin", 2, nil); err != nil {
+	if _, err := New("round_robin", 2, nil); err != nil {
 		t.Errorf("round_robin without a stream: %v", err)
 	}
 	if got := Policies(); !slices.Equal(got, []string{"round_robin", "random", "least_outstanding", "p2c"}) {

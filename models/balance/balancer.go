@@ -1,4 +1,4 @@
-package service
+package balance
 
 import (
 	"fmt"
@@ -31,10 +31,10 @@ const DefaultPolicy = "round_robin"
 // policies lists the balancing policies in the order errors offer them.
 var policies = []string{"round_robin", "random", "least_outstanding", "p2c"}
 
-// Policies returns the names NewBalancer accepts.
+// Policies returns the names New accepts.
 func Policies() []string { return slices.Clone(policies) }
 
-// CheckPolicy returns an error naming the allowed policies if NewBalancer
+// CheckPolicy returns an error naming the allowed policies if New
 // would reject policy; "" is allowed and means DefaultPolicy.
 func CheckPolicy(policy string) error {
 	if policy == "" || slices.Contains(policies, policy) {
@@ -43,7 +43,7 @@ func CheckPolicy(policy string) error {
 	return fmt.Errorf("must be one of %s, got %q", strings.Join(policies, ", "), policy)
 }
 
-// NewBalancer returns a balancer for a service of n instances at first (a
+// New returns a balancer for a service of n instances at first (a
 // sizing hint: the policies grow with the service):
 //
 //   - round_robin (the default): through the ready instances in order,
@@ -59,7 +59,7 @@ func CheckPolicy(policy string) error {
 //
 // r is the balancer's random stream; round_robin does not use it and may
 // get nil.
-func NewBalancer(policy string, n int, r *rand.Rand) (Balancer, error) {
+func New(policy string, n int, r *rand.Rand) (Balancer, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("balancer: need at least 1 instance, got %d", n)
 	}
@@ -123,7 +123,7 @@ func (f *inFlight) add(i int) {
 // Done implements Balancer.Done for the policies that count.
 func (f *inFlight) Done(i int) {
 	if f.of(i) == 0 {
-		panic(fmt.Sprintf("service: balancer Done(%d) without a request in flight", i))
+		panic(fmt.Sprintf("balance: Done(%d) without a request in flight", i))
 	}
 	f.n[i]--
 }
