@@ -145,7 +145,7 @@ func indexOf(svcs []service.Config, name string) int {
 func drawCall(t *rapid.T, label, target string) service.Call {
 	c := service.Call{Service: target, Timeout: ms(t, 20, 1000, label+".timeout"), Fallback: rapid.Bool().Draw(t, label+".fallback")}
 	if rapid.Bool().Draw(t, label+".retry?") {
-		c.Retry = &service.RetryConfig{MaxAttempts: rapid.IntRange(2, 4).Draw(t, label+".retry.max_attempts")}
+		c.Retry = &resilience.RetryConfig{MaxAttempts: rapid.IntRange(2, 4).Draw(t, label+".retry.max_attempts")}
 		if rapid.Bool().Draw(t, label+".retry.budget?") {
 			c.Retry.Budget = &resilience.BudgetConfig{}
 		}
@@ -251,7 +251,7 @@ func drawServiceClient(t *rapid.T, i int, svc service.Config, dur time.Duration,
 		Open:     drawSchedule(t, name, dur),
 	}}
 	if !opt.NoRetry && rapid.IntRange(0, 3).Draw(t, name+".retry?") == 0 {
-		c.Retry = &load.RetryConfig{MaxAttempts: rapid.IntRange(2, 4).Draw(t, name+".retry.max_attempts")}
+		c.Retry = &resilience.RetryConfig{MaxAttempts: rapid.IntRange(2, 4).Draw(t, name+".retry.max_attempts")}
 	}
 	if rapid.IntRange(0, 3).Draw(t, name+".outlier_detection?") == 0 {
 		c.OutlierDetection = drawOutlier(t, name)

@@ -33,7 +33,7 @@ func RetryWorld(limited bool) *rapid.Generator[*scenarios.Scenario] {
 		svc := service.Config{Name: "api", Instances: instances, Workers: 1, QueueLimit: 2000,
 			ServiceTime: sim.DistSpec{Kind: "exponential", Mean: mean}}
 		util := float64(rapid.IntRange(50, 70).Draw(t, "utilisation_pct")) / 100
-		retry := &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Kind: "constant", Base: time.Millisecond, Jitter: "none"}}
+		retry := &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: time.Millisecond, Jitter: "none"}}
 		if limited {
 			retry.Throttle = &resilience.ThrottleConfig{MaxTokens: 10, TokenRatio: 0.1}
 		}

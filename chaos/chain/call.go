@@ -15,7 +15,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/faultline-sim/faultline/models/resilience"
-	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -82,7 +81,7 @@ type caller struct {
 	log *log.Logger
 
 	mu      sync.Mutex
-	retrier *service.Retrier // nil: no retries; owns the call's random stream
+	retrier *resilience.Retrier // nil: no retries; owns the call's random stream
 	window  *resilience.WindowBreaker
 	// windowState is the window breaker's state at the last look.
 	windowState resilience.State
@@ -106,7 +105,7 @@ func newCaller(cfg CallConfig, retry, balance *rand.Rand, origin time.Time, maxC
 		MaxIdleConnsPerHost: maxConns,
 		DisableCompression:  true,
 	}}
-	if c.retrier, err = service.NewRetrier(cfg.Retry, retry); err != nil {
+	if c.retrier, err = resilience.NewRetrier(cfg.Retry, retry); err != nil {
 		return nil, err
 	}
 	if b := cfg.Breaker; b != nil {

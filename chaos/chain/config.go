@@ -11,7 +11,6 @@ import (
 
 	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
-	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -132,9 +131,9 @@ type CallConfig struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Retry retries failed attempts after a back-off, within its budget
 	// and throttle; nil never retries. It is the simulator's policy
-	// (service.RetryConfig, alias load.RetryConfig), run by the same
-	// service.Retrier.
-	Retry *service.RetryConfig `yaml:"retry"`
+	// (resilience.RetryConfig, as in calls[].retry and load.retry), run by
+	// the same resilience.Retrier.
+	Retry *resilience.RetryConfig `yaml:"retry"`
 	// Breaker is a consecutive-failure breaker (a real sony/gobreaker
 	// with these settings) in front of every attempt; nil: none.
 	Breaker *resilience.BreakerConfig `yaml:"breaker"`

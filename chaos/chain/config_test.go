@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -39,7 +38,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"rate limit", ServiceConfig{Name: "a", RateLimit: &resilience.RateLimitConfig{}}, "rate_limit.rate:"},
 		{"call target", call(func(c *CallConfig) { c.Target = "" }), "calls[0].target:"},
 		{"call timeout", call(func(c *CallConfig) { c.Timeout = -time.Second }), "calls[0].timeout:"},
-		{"call retry", call(func(c *CallConfig) { c.Retry = &load.RetryConfig{Backoff: load.Backoff{Kind: "linear"}} }), "calls[0].retry.backoff.kind:"},
+		{"call retry", call(func(c *CallConfig) { c.Retry = &resilience.RetryConfig{Backoff: resilience.Backoff{Kind: "linear"}} }), "calls[0].retry.backoff.kind:"},
 		{"window breaker", call(func(c *CallConfig) {
 			c.WindowBreaker = &resilience.WindowBreakerConfig{SlidingWindowType: "sliding"}
 		}), "calls[0].window_breaker.sliding_window_type:"},
@@ -85,7 +84,7 @@ func TestConfigYAMLRoundTrip(t *testing.T) {
 		RateLimit:   &resilience.RateLimitConfig{Rate: 50, Burst: 10},
 		Calls: []CallConfig{{
 			Target: "b", Addrs: []string{"127.0.0.1:12346"}, Timeout: 250 * time.Millisecond, Fallback: true,
-			Retry:    &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Kind: "envoy", Base: 25 * time.Millisecond}, Budget: &resilience.BudgetConfig{BudgetPercent: 20}},
+			Retry:    &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "envoy", Base: 25 * time.Millisecond}, Budget: &resilience.BudgetConfig{BudgetPercent: 20}},
 			Breaker:  &resilience.BreakerConfig{Timeout: 2 * time.Second, ConsecutiveFailures: 3},
 			Bulkhead: &resilience.BulkheadConfig{MaxConcurrent: 3, MaxWaiting: 1},
 		}},
@@ -102,12 +101,12 @@ func TestConfigYAMLRoundTrip(t *testing.T) {
 // TestConfigsAreNotMutated: NewService and Start default their own copies;
 // the policies the caller's config points to keep their zero fields.
 func TestConfigsAreNotMutated(t *testing.T) {
-	retry := &load.RetryConfig{}
+	retry := &resilience.RetryConfig{}
 	breaker := &resilience.BreakerConfig{}
 	cfg := ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{"127.0.0.1:9"}, Retry: retry, Breaker: breaker}}}
 	_, err := NewService(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, load.RetryConfig{}, *retry)
+	assert.Equal(t, resilience.RetryConfig{}, *retry)
 	assert.Equal(t, resilience.BreakerConfig{}, *breaker)
 	assert.Zero(t, cfg.Calls[0].Timeout)
 	assert.Zero(t, cfg.Workers)

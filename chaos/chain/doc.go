@@ -14,7 +14,7 @@
 // into a results.Run, with the simulator's series and metric names,
 // beside the simulator's.
 //
-// The policies reuse the simulator's state machines (service.Retrier,
+// The policies reuse the simulator's state machines (resilience.Retrier,
 // the balancers of balance.New, balance.Outlier,
 // resilience.WindowBreaker, Bulkhead, Budget, Throttle), driven by real
 // monotonic time and guarded by mutexes, except the consecutive-failure

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/chaos/chain"
-	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -19,7 +18,7 @@ import (
 func ExampleExecute() {
 	cfg := chain.Config{Services: []chain.ServiceConfig{
 		{Name: "gateway", Workers: 64, Calls: []chain.CallConfig{{Target: "a", Timeout: time.Second,
-			Retry: &load.RetryConfig{MaxAttempts: 2, Budget: &resilience.BudgetConfig{}}}}},
+			Retry: &resilience.RetryConfig{MaxAttempts: 2, Budget: &resilience.BudgetConfig{}}}}},
 		{Name: "a", Workers: 32, QueueLimit: 32, ServiceTime: sim.DistSpec{Kind: "exponential", Mean: 0.005},
 			Calls: []chain.CallConfig{{Target: "b", Timeout: 200 * time.Millisecond, Fallback: true,
 				Breaker: &resilience.BreakerConfig{ConsecutiveFailures: 5, Timeout: 5 * time.Second}}}},

@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-sim/faultline/chaos/proxy"
-	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/scenarios"
@@ -188,7 +187,7 @@ func TestRetriesThroughProxy(t *testing.T) {
 	}
 	cfg := Config{Services: []ServiceConfig{
 		{Name: "gateway", Calls: []CallConfig{{Target: "a", Timeout: 500 * time.Millisecond,
-			Retry: &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Kind: "constant", Base: 100 * time.Millisecond, Jitter: "none"}}}}},
+			Retry: &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: 100 * time.Millisecond, Jitter: "none"}}}}},
 		{Name: "a"},
 	}}
 	c, err := Start(context.Background(), cfg, Options{})

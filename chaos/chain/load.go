@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/models/balance"
-	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -44,11 +44,11 @@ type LoadConfig struct {
 	// recorded as shed at once. Default 1000; must be >= 1.
 	MaxInflight int `yaml:"max_inflight"`
 	// Retry retries a request's failed attempts, as the simulator's
-	// load.retry does (the same service.RetryConfig and Retrier): each
+	// load.retry does (the same resilience.RetryConfig and Retrier): each
 	// attempt has its own deadline, Timeout from its start, and a
 	// request's latency and outcome are those of the whole logical
 	// request. nil never retries.
-	Retry *service.RetryConfig `yaml:"retry"`
+	Retry *resilience.RetryConfig `yaml:"retry"`
 	// Balancer picks the entry instance of each attempt, with the
 	// simulator's semantics (balance.New): round_robin (the
 	// default), random, least_outstanding (by the generator's attempts in
@@ -221,7 +221,7 @@ type generator struct {
 	client  *http.Client
 	picker  *picker // the balancer and the outlier detection (locked on their own)
 	mu      sync.Mutex
-	retrier *service.Retrier // nil: no retries
+	retrier *resilience.Retrier // nil: no retries
 }
 
 func newGenerator(addrs []string, cfg LoadConfig, t0 time.Time) (*generator, error) {
@@ -234,7 +234,7 @@ func newGenerator(addrs []string, cfg LoadConfig, t0 time.Time) (*generator, err
 	if g.picker, err = newPicker(cfg.Balancer, len(g.urls), rand.New(rand.NewPCG(cfg.Seed, 0xba1)), cfg.OutlierDetection, t0); err != nil {
 		return nil, err
 	}
-	g.retrier, err = service.NewRetrier(cfg.Retry, rand.New(rand.NewPCG(cfg.Seed, 0x7e7)))
+	g.retrier, err = resilience.NewRetrier(cfg.Retry, rand.New(rand.NewPCG(cfg.Seed, 0x7e7)))
 	return g, err
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -136,7 +136,7 @@ func TestGenerateRetries(t *testing.T) {
 		time.Sleep(150 * time.Millisecond) // every attempt times out
 	}))
 	t.Cleanup(srv.Close)
-	retry := &service.RetryConfig{MaxAttempts: 3, Backoff: service.Backoff{Kind: "constant", Base: 50 * time.Millisecond, Jitter: "none"}}
+	retry := &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: 50 * time.Millisecond, Jitter: "none"}}
 	cfg := LoadConfig{Rate: 5, Duration: time.Second, Timeout: 100 * time.Millisecond, Seed: 4, Retry: retry}
 	var got []Request
 	require.NoError(t, Generate(context.Background(), []string{strings.TrimPrefix(srv.URL, "http://")}, cfg, time.Now(), func(r Request) {

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/results"
 )
@@ -38,7 +37,7 @@ func (rt *roundTripper) RoundTrip(*http.Request) (*http.Response, error) {
 // exactly the delays resilience.Retry draws from the call's seeded
 // stream (PCG(seed, call index + 1)), for every back-off and jitter.
 func TestRetryDelaysExact(t *testing.T) {
-	for _, b := range []load.Backoff{
+	for _, b := range []resilience.Backoff{
 		{Kind: resilience.BackoffExponential, Jitter: resilience.JitterFull},
 		{Kind: resilience.BackoffExponential, Jitter: resilience.JitterEqual, Base: 10 * time.Millisecond},
 		{Kind: resilience.BackoffEnvoy, Jitter: resilience.JitterFull, Base: 25 * time.Millisecond, Cap: 250 * time.Millisecond},
@@ -47,7 +46,7 @@ func TestRetryDelaysExact(t *testing.T) {
 		t.Run(b.Kind+"/"+b.Jitter, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const seed = 42
-				retry := &load.RetryConfig{MaxAttempts: 6, Backoff: b}
+				retry := &resilience.RetryConfig{MaxAttempts: 6, Backoff: b}
 				s, err := NewService(ServiceConfig{Name: "a", Seed: seed, Calls: []CallConfig{{Target: "b", Addrs: []string{"127.0.0.1:9"}, Retry: retry}}})
 				require.NoError(t, err)
 				rt := &roundTripper{code: http.StatusInternalServerError}
@@ -56,8 +55,7 @@ func TestRetryDelaysExact(t *testing.T) {
 				assert.Equal(t, results.Error, o)
 
 				cfg := s.cfg.Calls[0].Retry
-				policy, err := resilience.NewRetry(resilience.RetryConfig{MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff.Kind,
-					Base: cfg.Backoff.Base, Cap: cfg.Backoff.Cap, Jitter: cfg.Backoff.Jitter})
+				policy, err := resilience.NewRetry(*cfg)
 				require.NoError(t, err)
 				rng := rand.New(rand.NewPCG(seed, 1))
 				require.Len(t, rt.times, 6)
@@ -78,7 +76,7 @@ func TestRetryDelaysExact(t *testing.T) {
 // other's retry is in flight.
 func TestRetryBudgetLimitsRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		retry := &load.RetryConfig{MaxAttempts: 2, Backoff: load.Backoff{Kind: "constant", Base: time.Second, Jitter: "none"},
+		retry := &resilience.RetryConfig{MaxAttempts: 2, Backoff: resilience.Backoff{Kind: "constant", Base: time.Second, Jitter: "none"},
 			Budget: &resilience.BudgetConfig{BudgetPercent: 1, MinRetryConcurrency: 1}}
 		s, err := NewService(ServiceConfig{Name: "a", Calls: []CallConfig{{Target: "b", Addrs: []string{"127.0.0.1:9"}, Retry: retry}}})
 		require.NoError(t, err)

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -143,16 +142,16 @@ func TestRetryBackoff(t *testing.T) {
 	const slack = 100 * time.Millisecond // scheduling on a busy machine; exact delays: TestRetryDelaysExact
 	cases := []struct {
 		name    string
-		backoff load.Backoff
+		backoff resilience.Backoff
 		lo, hi  []time.Duration // bounds of each gap, before slack
 	}{
-		{"constant", load.Backoff{Kind: "constant", Base: 60 * time.Millisecond, Jitter: "none"},
+		{"constant", resilience.Backoff{Kind: "constant", Base: 60 * time.Millisecond, Jitter: "none"},
 			[]time.Duration{60, 60, 60}, []time.Duration{60, 60, 60}},
-		{"exponential", load.Backoff{Kind: "exponential", Base: 40 * time.Millisecond, Jitter: "none"},
+		{"exponential", resilience.Backoff{Kind: "exponential", Base: 40 * time.Millisecond, Jitter: "none"},
 			[]time.Duration{40, 80, 160}, []time.Duration{40, 80, 160}},
-		{"envoy capped", load.Backoff{Kind: "envoy", Base: 25 * time.Millisecond, Cap: 100 * time.Millisecond, Jitter: "none"},
+		{"envoy capped", resilience.Backoff{Kind: "envoy", Base: 25 * time.Millisecond, Cap: 100 * time.Millisecond, Jitter: "none"},
 			[]time.Duration{25, 75, 100}, []time.Duration{25, 75, 100}},
-		{"exponential equal jitter", load.Backoff{Kind: "exponential", Base: 80 * time.Millisecond, Jitter: "equal"},
+		{"exponential equal jitter", resilience.Backoff{Kind: "exponential", Base: 80 * time.Millisecond, Jitter: "equal"},
 			[]time.Duration{40, 80, 160}, []time.Duration{80, 160, 320}},
 	}
 	for _, tc := range cases {
@@ -160,7 +159,7 @@ func TestRetryBackoff(t *testing.T) {
 			dep, depAddr := newRecorder(t, http.StatusInternalServerError)
 			s, addr := serve(t, ServiceConfig{Name: "a", Seed: 1, Calls: []CallConfig{{
 				Target: "b", Addrs: []string{depAddr}, Timeout: time.Second,
-				Retry: &load.RetryConfig{MaxAttempts: 4, Backoff: tc.backoff},
+				Retry: &resilience.RetryConfig{MaxAttempts: 4, Backoff: tc.backoff},
 			}}})
 			code, _ := get(t, addr, 0)
 			assert.Equal(t, http.StatusBadGateway, code)
@@ -185,7 +184,7 @@ func TestRetryThrottleDeniesRetries(t *testing.T) {
 	dep, depAddr := newRecorder(t, http.StatusInternalServerError)
 	s, addr := serve(t, ServiceConfig{Name: "a", Calls: []CallConfig{{
 		Target: "b", Addrs: []string{depAddr},
-		Retry: &load.RetryConfig{MaxAttempts: 3, Backoff: load.Backoff{Base: time.Millisecond, Jitter: "none"},
+		Retry: &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Base: time.Millisecond, Jitter: "none"},
 			Throttle: &resilience.ThrottleConfig{MaxTokens: 4, TokenRatio: 0.5}},
 	}}})
 	// Tokens start at 4; each failed attempt takes 1 and a retry needs

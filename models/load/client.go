@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/models/balance"
+	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
@@ -59,11 +60,11 @@ type Client struct {
 	started bool
 	until   sim.Time
 
-	retry    *service.Retrier // nil: no retries
-	outlier  *balance.Outlier // nil: no outlier detection
-	attempts int64            // attempts sent, first ones included
-	retries  int64            // retries sent
-	denied   int64            // retries the policy wanted but the budget or throttle refused
+	retry    *resilience.Retrier // nil: no retries
+	outlier  *balance.Outlier    // nil: no outlier detection
+	attempts int64               // attempts sent, first ones included
+	retries  int64               // retries sent
+	denied   int64               // retries the policy wanted but the budget or throttle refused
 
 	deadlines *service.Deadlines // where each attempt's deadline is left, or nil
 	tracer    *service.Tracer    // nil: no traces
@@ -129,7 +130,7 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 		c.endpoints = k.Stream(prefix + "/endpoint")
 	}
 	if cfg.Retry != nil {
-		if c.retry, err = service.NewRetrier(cfg.Retry, k.Stream(prefix+"/retry")); err != nil {
+		if c.retry, err = resilience.NewRetrier(cfg.Retry, k.Stream(prefix+"/retry")); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/models/balance"
+	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -37,7 +38,7 @@ type Config struct {
 	// Closed is closed-loop users.
 	Closed *Closed `yaml:"closed"`
 	// Retry retries failed attempts; nil never retries.
-	Retry *RetryConfig `yaml:"retry"`
+	Retry *resilience.RetryConfig `yaml:"retry"`
 	// OutlierDetection ejects an instance that fails attempts in a row
 	// from the client's balancing for a while (Envoy's outlier
 	// detection); nil never ejects.

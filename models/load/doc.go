@@ -16,8 +16,9 @@
 // instant, or the end of the user's think time), and a timeout is reported
 // at exactly start + timeout, so no stall can hide from the numbers.
 //
-// With a RetryConfig a client retries failed attempts after a back-off
-// (models/resilience's policies), each attempt with its own deadline,
+// With a retry policy (Config.Retry, a resilience.RetryConfig, the one
+// retry configuration of every caller) a client retries failed attempts
+// after a back-off, each attempt with its own deadline,
 // subject to an Envoy retry budget and gRPC retry throttling if set; the
 // request's latency and outcome are those of the whole logical request.
 // Attempts, Retries and Amplification count what that costs, and every

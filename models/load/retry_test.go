@@ -15,8 +15,8 @@ import (
 
 // quickRetry is up to attempts attempts, a constant back-off without
 // jitter, on the given outcomes.
-func quickRetry(attempts int, backoff time.Duration, on ...string) *RetryConfig {
-	return &RetryConfig{MaxAttempts: attempts, Backoff: Backoff{Kind: "constant", Base: backoff, Jitter: "none"}, On: on}
+func quickRetry(attempts int, backoff time.Duration, on ...string) *resilience.RetryConfig {
+	return &resilience.RetryConfig{MaxAttempts: attempts, Backoff: resilience.Backoff{Kind: "constant", Base: backoff, Jitter: "none"}, On: on}
 }
 
 // setRequestLoss makes every client->instance link lose each request with
@@ -107,7 +107,7 @@ func TestBackoffIsRespected(t *testing.T) {
 // that range.
 func TestJitteredBackoffBounds(t *testing.T) {
 	const seed = 13
-	cfg := &RetryConfig{MaxAttempts: 2, Backoff: Backoff{Base: 20 * time.Millisecond}}
+	cfg := &resilience.RetryConfig{MaxAttempts: 2, Backoff: resilience.Backoff{Base: 20 * time.Millisecond}}
 	r := newRig(t, seed, service.Config{Name: "api", Workers: 100, ServiceTime: constant(0.001)},
 		Config{Timeout: 50 * time.Millisecond, Open: open(100), Retry: cfg})
 	r.setRequestLoss(0.3, time.Millisecond)
@@ -242,7 +242,7 @@ func TestRetryOnlyListedOutcomes(t *testing.T) {
 // seed a different one (jittered back-off draws from the client's stream).
 func TestRetryDeterminism(t *testing.T) {
 	run := func(seed uint64) uint64 {
-		cfg := &RetryConfig{MaxAttempts: 4, Backoff: Backoff{Kind: "envoy", Jitter: "decorrelated"},
+		cfg := &resilience.RetryConfig{MaxAttempts: 4, Backoff: resilience.Backoff{Kind: "envoy", Jitter: "decorrelated"},
 			Budget: &resilience.BudgetConfig{}, Throttle: &resilience.ThrottleConfig{MaxTokens: 10, TokenRatio: 0.5}}
 		r := newRig(t, seed, mm1Service("api", 3, 0.01), Config{Timeout: 50 * time.Millisecond, Open: open(250), Retry: cfg})
 		r.setRequestLoss(0.2, time.Millisecond)
@@ -264,7 +264,7 @@ func TestRetryDeterminism(t *testing.T) {
 // TestNoFailuresNoAmplification: retries cost nothing when nothing fails.
 func TestNoFailuresNoAmplification(t *testing.T) {
 	const seed = 19
-	r := newRig(t, seed, mm1Service("api", 4, 0.001), Config{Timeout: time.Second, Open: open(200), Retry: &RetryConfig{}})
+	r := newRig(t, seed, mm1Service("api", 4, 0.001), Config{Timeout: time.Second, Open: open(200), Retry: &resilience.RetryConfig{}})
 	r.c.Start(sim.At(30 * time.Second))
 	r.k.Run()
 	if r.c.Amplification() != 1 || r.c.Retries() != 0 || r.c.Count(results.OK) != r.c.Sent() {
@@ -273,9 +273,9 @@ func TestNoFailuresNoAmplification(t *testing.T) {
 }
 
 func TestRetryDefaults(t *testing.T) {
-	c := Config{Target: "api", Open: open(1), Retry: &RetryConfig{Budget: &resilience.BudgetConfig{}}}
+	c := Config{Target: "api", Open: open(1), Retry: &resilience.RetryConfig{Budget: &resilience.BudgetConfig{}}}
 	c.SetDefaults()
-	want := RetryConfig{MaxAttempts: 3, Backoff: Backoff{Kind: "exponential", Base: 25 * time.Millisecond, Cap: 250 * time.Millisecond, Jitter: "full"},
+	want := resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "exponential", Base: 25 * time.Millisecond, Cap: 250 * time.Millisecond, Jitter: "full"},
 		On: []string{"timeout", "error"}, Budget: &resilience.BudgetConfig{BudgetPercent: 20, MinRetryConcurrency: 3}}
 	got := *c.Retry
 	if got.MaxAttempts != want.MaxAttempts || got.Backoff != want.Backoff || !slices.Equal(got.On, want.On) || *got.Budget != *want.Budget {
@@ -289,17 +289,17 @@ func TestRetryDefaults(t *testing.T) {
 func TestRetryValidateNamesField(t *testing.T) {
 	cases := []struct {
 		name  string
-		retry RetryConfig
+		retry resilience.RetryConfig
 		want  string
 	}{
-		{"attempts", RetryConfig{MaxAttempts: -1}, "retry.max_attempts: must be >= 1 (attempts including the first), got -1"},
-		{"kind", RetryConfig{Backoff: Backoff{Kind: "linear"}}, `retry.backoff.kind: must be one of constant, exponential, envoy, got "linear"`},
-		{"base", RetryConfig{Backoff: Backoff{Base: -time.Millisecond}}, "retry.backoff.base: must be > 0, got -1ms"},
-		{"cap", RetryConfig{Backoff: Backoff{Base: time.Second, Cap: time.Millisecond}}, "retry.backoff.cap: must be >= base (1s), got 1ms"},
-		{"jitter", RetryConfig{Backoff: Backoff{Jitter: "some"}}, `retry.backoff.jitter: must be one of none, full, equal, decorrelated, got "some"`},
-		{"on", RetryConfig{On: []string{"timeout", "ok"}}, `retry.on[1]: must be one of timeout, error, rejected, got "ok"`},
-		{"budget", RetryConfig{Budget: &resilience.BudgetConfig{BudgetPercent: 150}}, "retry.budget.budget_percent: must be in (0, 100] (percent of active requests), got 150"},
-		{"throttle", RetryConfig{Throttle: &resilience.ThrottleConfig{MaxTokens: 10}}, "retry.throttle.token_ratio: must be in (0, max_tokens] with at most 3 decimals, got 0"},
+		{"attempts", resilience.RetryConfig{MaxAttempts: -1}, "retry.max_attempts: must be >= 1 (attempts including the first), got -1"},
+		{"kind", resilience.RetryConfig{Backoff: resilience.Backoff{Kind: "linear"}}, `retry.backoff.kind: must be one of constant, exponential, envoy, got "linear"`},
+		{"base", resilience.RetryConfig{Backoff: resilience.Backoff{Base: -time.Millisecond}}, "retry.backoff.base: must be > 0, got -1ms"},
+		{"cap", resilience.RetryConfig{Backoff: resilience.Backoff{Base: time.Second, Cap: time.Millisecond}}, "retry.backoff.cap: must be >= base (1s), got 1ms"},
+		{"jitter", resilience.RetryConfig{Backoff: resilience.Backoff{Jitter: "some"}}, `retry.backoff.jitter: must be one of none, full, equal, decorrelated, got "some"`},
+		{"on", resilience.RetryConfig{On: []string{"timeout", "ok"}}, `retry.on[1]: must be one of timeout, error, rejected, got "ok"`},
+		{"budget", resilience.RetryConfig{Budget: &resilience.BudgetConfig{BudgetPercent: 150}}, "retry.budget.budget_percent: must be in (0, 100] (percent of active requests), got 150"},
+		{"throttle", resilience.RetryConfig{Throttle: &resilience.ThrottleConfig{MaxTokens: 10}}, "retry.throttle.token_ratio: must be in (0, max_tokens] with at most 3 decimals, got 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -319,7 +319,7 @@ func TestRetryValidateNamesField(t *testing.T) {
 
 // TestNewClientLeavesRetryAlone: defaults go into the client's copy.
 func TestNewClientLeavesRetryAlone(t *testing.T) {
-	retry := &RetryConfig{Budget: &resilience.BudgetConfig{}}
+	retry := &resilience.RetryConfig{Budget: &resilience.BudgetConfig{}}
 	newRig(t, 1, service.Config{Name: "api", ServiceTime: constant(0)}, Config{Open: open(1), Retry: retry})
 	if retry.MaxAttempts != 0 || retry.On != nil || retry.Budget.BudgetPercent != 0 {
 		t.Errorf("NewClient wrote into the caller's retry config: %+v, budget %+v", *retry, *retry.Budget)

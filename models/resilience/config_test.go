@@ -33,7 +33,12 @@ window_breaker:
   minimum_number_of_calls: 10
   wait_duration_in_open_state: 5s
   permitted_number_of_calls_in_half_open_state: 4
-retry: {max_attempts: 4, backoff: exponential, base: 100ms, cap: 1s, jitter: decorrelated}
+retry:
+  max_attempts: 4
+  backoff: {kind: exponential, base: 100ms, cap: 1s, jitter: decorrelated}
+  on: [timeout, rejected]
+  budget: {budget_percent: 20, min_retry_concurrency: 3}
+  throttle: {max_tokens: 10, token_ratio: 0.1}
 budget: {budget_percent: 25, min_retry_concurrency: 2}
 throttle: {max_tokens: 10, token_ratio: 0.1}
 rate_limit: {rate: 50, burst: 5}
@@ -48,7 +53,8 @@ bulkhead: {max_concurrent: 8, max_waiting: 16}
 		SlowCallDurationThreshold: 2 * time.Second, MinimumNumberOfCalls: 10, WaitDurationInOpenState: 5 * time.Second,
 		PermittedNumberOfCallsInHalfOpenState: 4,
 	}, doc.WindowBreaker)
-	assert.Equal(t, RetryConfig{MaxAttempts: 4, Backoff: BackoffExponential, Base: 100 * ms, Cap: time.Second, Jitter: JitterDecorrelated}, doc.Retry)
+	assert.Equal(t, RetryConfig{MaxAttempts: 4, Backoff: Backoff{Kind: BackoffExponential, Base: 100 * ms, Cap: time.Second, Jitter: JitterDecorrelated},
+		On: []string{"timeout", "rejected"}, Budget: &BudgetConfig{BudgetPercent: 20, MinRetryConcurrency: 3}, Throttle: &ThrottleConfig{MaxTokens: 10, TokenRatio: 0.1}}, doc.Retry)
 	assert.Equal(t, BudgetConfig{BudgetPercent: 25, MinRetryConcurrency: 2}, doc.Budget)
 	assert.Equal(t, ThrottleConfig{MaxTokens: 10, TokenRatio: 0.1}, doc.Throttle)
 	assert.Equal(t, RateLimitConfig{Rate: 50, Burst: 5}, doc.RateLimit)

@@ -1,10 +1,11 @@
 // Package resilience holds the client- and server-side resilience
 // mechanisms of Faultline's service models as pure state machines: a
 // consecutive-failure circuit breaker with the exact semantics of
-// sony/gobreaker, a sliding-window breaker after resilience4j, retry
-// back-off policies, Envoy's retry budget, gRPC retry throttling (gRFC A6),
-// a token-bucket rate limiter with the semantics of golang.org/x/time/rate,
-// and a bulkhead.
+// sony/gobreaker, a sliding-window breaker after resilience4j, retries
+// (RetryConfig, the one retry configuration of every caller, and the
+// Retrier that runs it), Envoy's retry budget, gRPC retry throttling (gRFC
+// A6), a token-bucket rate limiter with the semantics of
+// golang.org/x/time/rate, and a bulkhead.
 //
 // None of them owns a goroutine, a timer or a clock: a mechanism whose
 // behaviour depends on time takes the kernel's virtual time (now sim.Time)
@@ -16,4 +17,7 @@
 // Each mechanism has a Config with yaml tags, SetDefaults and a Validate
 // whose errors name the yaml field and the allowed range; New* constructors
 // apply the defaults and reject invalid settings.
+//
+// It imports sim and results (a retry's outcomes are results.Outcome), as
+// the layer rule for models allows (sim, sim/stat, results, other models).
 package resilience

@@ -28,3 +28,9 @@ func (e *configErr) Unwrap() error { return ErrConfig }
 func invalid(format string, args ...any) error {
 	return &configErr{msg: fmt.Sprintf(format, args...)}
 }
+
+// prefixed puts prefix in front of the field a config error names
+// ("max_tokens: ..." under "throttle." reads "throttle.max_tokens: ...").
+func prefixed(prefix string, err error) error {
+	return &configErr{msg: prefix + err.Error()}
+}

@@ -64,7 +64,7 @@ type dependency struct {
 	cfg          Call
 	target       *Service
 	bal          balance.Balancer
-	retry        *Retrier // nil: no retries
+	retry        *resilience.Retrier // nil: no retries
 	breaker      *resilience.Breaker
 	window       *resilience.WindowBreaker
 	bulkhead     *resilience.Bulkhead
@@ -297,7 +297,7 @@ func newDependency(k *sim.Kernel, prefix, field string, call Call, target *Servi
 	if call.OutlierDetection != nil {
 		d.outlier = balance.NewOutlier(*call.OutlierDetection, k.Now())
 	}
-	if d.retry, err = NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
+	if d.retry, err = resilience.NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
 		return nil, prefixErr(field+".retry.", err)
 	}
 	if call.Breaker != nil {

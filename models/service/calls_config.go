@@ -37,7 +37,7 @@ type Call struct {
 	// propagated deadline shortens it (see Config.HonorDeadlines).
 	Timeout time.Duration `yaml:"timeout"`
 	// Retry retries failed attempts; nil never retries.
-	Retry *RetryConfig `yaml:"retry"`
+	Retry *resilience.RetryConfig `yaml:"retry"`
 	// Breaker is a consecutive-failure circuit breaker with
 	// sony/gobreaker's semantics; nil has none.
 	Breaker *resilience.BreakerConfig `yaml:"breaker"`

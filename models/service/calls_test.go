@@ -135,7 +135,7 @@ func TestFailedCallFailsTheRequestUnlessFallback(t *testing.T) {
 // and retries twice with a constant 10 ms back-off: the request fails
 // after 3 x 100 + 2 x 10 ms, and b received three attempts.
 func TestCallTimeoutAndRetries(t *testing.T) {
-	retry := &RetryConfig{MaxAttempts: 3, Backoff: Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
+	retry := &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
 	b := constService("b", 1)
 	b.Workers = 10
 	g := newGraph(t, 1, calling(constService("a", 0), Call{Service: "b", Timeout: 100 * time.Millisecond, Retry: retry}), b)
@@ -315,7 +315,7 @@ func TestCallConfigValidate(t *testing.T) {
 		{"mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = "fanout" }, `call_mode: must be sequential, parallel, route or saga, got "fanout"`},
 		{"quorum", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallMode = Parallel; c.CallQuorum = 2 }, "call_quorum: must be in [0, 1] (0 waits for every call), got 2"},
 		{"quorum mode", func(c *Config) { c.Calls = []Call{{Service: "b"}}; c.CallQuorum = 1 }, "call_quorum: needs call_mode parallel, got call_mode sequential"},
-		{"retry", func(c *Config) { c.Calls = []Call{{Service: "b", Retry: &RetryConfig{MaxAttempts: -1}}} }, "calls[0].retry.max_attempts: must be >= 1 (attempts including the first), got -1"},
+		{"retry", func(c *Config) { c.Calls = []Call{{Service: "b", Retry: &resilience.RetryConfig{MaxAttempts: -1}}} }, "calls[0].retry.max_attempts: must be >= 1 (attempts including the first), got -1"},
 		{"breaker", func(c *Config) { c.Calls = []Call{{Service: "b", Breaker: &resilience.BreakerConfig{Interval: -1}}} }, "calls[0].breaker.interval: must be >= 0 (0 never clears the counts), got -1ns"},
 		{"rate", func(c *Config) { c.Calls = []Call{{Service: "b", RateLimit: &resilience.RateLimitConfig{}}} }, "calls[0].rate_limit.rate: must be > 0 and finite (tokens/s), got 0"},
 	}
@@ -403,7 +403,7 @@ func TestMeshRetriesStackUnderApplicationRetries(t *testing.T) {
 		mesh *MeshConfig
 		want int64
 	}{{nil, 3}, {&MeshConfig{Retry: &MeshRetry{}}, 9}} {
-		retry := &RetryConfig{MaxAttempts: 3, Backoff: Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
+		retry := &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
 		a := calling(constService("a", 0), Call{Service: "b", Retry: retry})
 		k := sim.New(1)
 		g := &graph{k: k, net: newNet(t, k), svc: map[string]*Service{}}

@@ -159,6 +159,16 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Rule: fmt.Sprintf(format, args...)}
 }
 
+// prefixErr puts prefix in front of the field a settings error names
+// ("max_tokens: ..." under "throttle." reads "throttle.max_tokens: ...").
+func prefixErr(prefix string, err error) error {
+	field, rule, ok := strings.Cut(err.Error(), ": ")
+	if !ok {
+		return &FieldError{Field: strings.TrimSuffix(prefix, "."), Rule: err.Error(), cause: err}
+	}
+	return &FieldError{Field: prefix + field, Rule: rule, cause: err}
+}
+
 // SetDefaults fills every zero field that has a default. It is the one
 // place defaults live. Zero cannot be told apart from "not written", so a
 // request_bytes or response_bytes of 0 written explicitly also takes the

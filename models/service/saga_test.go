@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -75,7 +76,7 @@ func TestSagaCompensatesInReverse(t *testing.T) {
 // others, so ship's effect is orphaned. With an idempotency key the
 // duplicates go, the orphan stays.
 func TestSagaLostAnswersDuplicateAndOrphan(t *testing.T) {
-	retry := &RetryConfig{MaxAttempts: 3, Backoff: Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
+	retry := &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
 	for _, idem := range []bool{false, true} {
 		g, l := sagaGraph(t, Call{Service: "ship", Timeout: 50 * time.Millisecond, Retry: retry, Idempotent: idem})
 		_, err := g.net.Cut(sim.Partition{Groups: [][]sim.NodeID{g.svc["ship"].Nodes(), g.svc["checkout"].Nodes()}, OneWay: true, Mode: sim.BlackHole})

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -16,7 +17,7 @@ import (
 // right parent, with the times the run took; b's spans show that it
 // served both attempts after a gave up.
 func TestTraceFollowsTheCallGraph(t *testing.T) {
-	retry := &RetryConfig{MaxAttempts: 2, Backoff: Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
+	retry := &resilience.RetryConfig{MaxAttempts: 2, Backoff: resilience.Backoff{Kind: "constant", Base: 10 * time.Millisecond, Jitter: "none"}}
 	b := constService("b", 0.050)
 	b.Workers = 2
 	g := newGraph(t, 1, calling(constService("a", 0.001), Call{Service: "b", Timeout: 30 * time.Millisecond, Retry: retry}, Call{Service: "c"}), b, constService("c", 0.002))
