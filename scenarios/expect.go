@@ -47,39 +47,107 @@ func (e *Expectation) UnmarshalYAML(n *yaml.Node) error {
 // Hypothesis is a parsed expectation.
 type Hypothesis struct {
 	Metric string
-	Op     string
+	Op     string  // <, <=, >, >=, ==, != on the mean; ~= and within on the confidence interval
 	Value  float64 // in the metric's unit (ms for latencies, a fraction for ratios)
-	Phase  results.Phase
+	// Tol is the half-width of a within band, in the metric's unit.
+	Tol   float64
+	Phase results.Phase
 }
+
+// The confidence-interval forms, for validation scenarios that hold a
+// model to a formula:
+//
+//	mean ~= 50ms                  the 95% interval over seeds contains 50 ms
+//	mean within 50ms ± 2%         the interval lies inside [49 ms, 51 ms]
+//	availability within 0.9 +- 0.01
+//
+// A relative tolerance (%) is a share of the value; an absolute one has the
+// value's unit. Both need at least two seeds: one seed has no interval.
+const (
+	opContains = "~="
+	opWithin   = "within"
+)
+
+var ciRE = regexp.MustCompile(`^\s*([a-z_][a-z0-9_]*)\s*(~=|within)\s*` + number + `\s*` + unit + `(?:\s*(?:±|\+-|\+/-)\s*` + number + `\s*` + unit + `)?\s*` + phase + `\s*$`)
+
+const (
+	number = `([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)`
+	unit   = `(ns|us|µs|ms|s|m|%)?`
+	phase  = `(?:(during|before|after)(?:\s+(?:the\s+)?faults?)?)?`
+)
 
 var hypRE = regexp.MustCompile(`^\s*([a-z_][a-z0-9_]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|m|%)?\s*(?:(during|before|after)(?:\s+(?:the\s+)?faults?)?)?\s*$`)
 
 var unitMs = map[string]float64{"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1, "s": 1e3, "m": 60e3}
 
-// ParseHypothesis parses "metric op value[unit] [during|before|after]".
+// ParseHypothesis parses "metric op value[unit] [during|before|after]",
+// or one of the confidence-interval forms "metric ~= value[unit] [phase]"
+// and "metric within value[unit] ± tol[unit|%] [phase]".
 func ParseHypothesis(s string) (Hypothesis, error) {
+	if m := ciRE.FindStringSubmatch(s); m != nil {
+		return parseCI(s, m)
+	}
 	m := hypRE.FindStringSubmatch(s)
 	if m == nil {
-		return Hypothesis{}, fmt.Errorf("must read `metric op value [during|before|after]`, e.g. `p99 < 800ms during` or `availability >= 0.99`, got %q", s)
+		return Hypothesis{}, fmt.Errorf("must read `metric op value [during|before|after]` (op one of < <= > >= == !=), e.g. `p99 < 800ms during` or `availability >= 0.99`, or `metric ~= value` or `metric within value ± tolerance` on the confidence interval, e.g. `mean within 50ms ± 2%%`; got %q", s)
 	}
 	v, _ := strconv.ParseFloat(m[3], 64)
-	h := Hypothesis{Metric: m[1], Op: m[2], Value: v, Phase: results.All}
+	h := Hypothesis{Metric: m[1], Op: m[2], Phase: results.All}
 	if m[5] != "" {
 		h.Phase = results.Phase(m[5])
 	}
-	unit := m[4]
-	isTime := results.MetricUnit(h.Metric) == "ms"
+	var err error
+	h.Value, err = inUnit(h.Metric, v, m[4], s)
+	return h, err
+}
+
+// inUnit converts v written with unit into metric's own unit.
+func inUnit(metric string, v float64, unit, s string) (float64, error) {
+	isTime := results.MetricUnit(metric) == "ms"
 	switch {
 	case isTime && unit == "":
-		return h, fmt.Errorf("%s is a latency: give the value a unit, e.g. 800ms, got %q", h.Metric, s)
+		return v, fmt.Errorf("%s is a latency: give the value a unit, e.g. 800ms, got %q", metric, s)
 	case isTime && unit == "%":
-		return h, fmt.Errorf("%s is a latency: %% does not apply, got %q", h.Metric, s)
+		return v, fmt.Errorf("%s is a latency: %% does not apply, got %q", metric, s)
 	case isTime:
-		h.Value *= unitMs[unit]
+		return v * unitMs[unit], nil
 	case unit == "%":
-		h.Value /= 100
+		return v / 100, nil
 	case unit != "":
-		return h, fmt.Errorf("%s is not a latency: the unit %q does not apply, got %q", h.Metric, unit, s)
+		return v, fmt.Errorf("%s is not a latency: the unit %q does not apply, got %q", metric, unit, s)
+	}
+	return v, nil
+}
+
+// parseCI parses the confidence-interval forms matched by ciRE: m holds
+// the metric, the op, the value and its unit, the tolerance and its unit,
+// and the phase.
+func parseCI(s string, m []string) (Hypothesis, error) {
+	h := Hypothesis{Metric: m[1], Op: m[2], Phase: results.All}
+	if m[7] != "" {
+		h.Phase = results.Phase(m[7])
+	}
+	v, _ := strconv.ParseFloat(m[3], 64)
+	var err error
+	if h.Value, err = inUnit(h.Metric, v, m[4], s); err != nil {
+		return h, err
+	}
+	switch {
+	case h.Op == opContains && m[5] != "":
+		return h, fmt.Errorf("~= takes no tolerance (it asks whether the confidence interval contains the value); for a band write `%s within %s%s ± %s%s`, got %q", h.Metric, m[3], m[4], m[5], m[6], s)
+	case h.Op == opWithin && m[5] == "":
+		return h, fmt.Errorf("within needs a tolerance, e.g. `%s within %s%s ± 2%%`, got %q", h.Metric, m[3], m[4], s)
+	case h.Op == opContains:
+		return h, nil
+	}
+	tol, _ := strconv.ParseFloat(m[5], 64)
+	if m[6] == "%" {
+		h.Tol = math.Abs(h.Value) * tol / 100
+	} else if h.Tol, err = inUnit(h.Metric, tol, m[6], s); err != nil {
+		return h, err
+	}
+	if !(h.Tol >= 0) || math.IsInf(h.Tol, 0) {
+		return h, fmt.Errorf("the tolerance must be a finite number >= 0, got %q", s)
 	}
 	return h, nil
 }
@@ -116,6 +184,19 @@ func (h Hypothesis) judge(expr string, v *results.VariantSummary) results.Verdic
 		return out
 	}
 	out.Got, out.Lo, out.Hi = st.Mean, st.Lo, st.Hi
+	switch h.Op {
+	case opContains, opWithin:
+		if len(v.Seeds) < 2 {
+			out.Reason = "a confidence interval needs at least 2 seeds (-seeds 2 or more)"
+			return out
+		}
+		if h.Op == opContains {
+			out.Pass = st.Lo <= h.Value && h.Value <= st.Hi
+		} else {
+			out.Pass = h.Value-h.Tol <= st.Lo && st.Hi <= h.Value+h.Tol
+		}
+		return out
+	}
 	out.Pass = h.holds(st.Mean)
 	return out
 }

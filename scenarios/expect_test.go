@@ -223,3 +223,55 @@ func TestMeantToFailFixture(t *testing.T) {
 	}
 	assert.False(t, rep.Passed())
 }
+
+// TestHypothesisOnTheConfidenceInterval: "~=" holds when the 95% interval
+// over seeds contains the value, "within" when it lies inside the band;
+// both need two seeds. p99 at 100 and 102 ms gives a mean of 101 ms and a
+// t-interval of 101 ± 12.706 ms (one degree of freedom).
+func TestHypothesisOnTheConfidenceInterval(t *testing.T) {
+	eng := fixedEngine{avail: []float64{1, 1}, p99: []float64{100, 102}, lost: one(0)}
+	v := judge(t, eng, "p99 ~= 101ms")
+	require.True(t, v.Pass, v.Reason)
+	assert.InDelta(t, 88.294, v.Lo, 0.01)
+	assert.InDelta(t, 113.706, v.Hi, 0.01)
+	for check, pass := range map[string]bool{
+		"p99 ~= 88.3ms":             true,
+		"p99 ~= 88.2ms":             false,
+		"p99 ~= 0.1137s":            true,
+		"p99 ~= 113.8ms":            false,
+		"p99 within 101ms ± 12.8ms": true,
+		"p99 within 101ms ± 12.6ms": false,
+		"p99 within 101ms +- 13%":   true, // 13.13 ms
+		"p99 within 101ms +/- 12%":  false,
+		"p99 within 110ms ± 30ms":   true,
+		"p99 within 120ms ± 10ms":   false, // the interval reaches below 110 ms
+	} {
+		v := judge(t, eng, check)
+		assert.Equal(t, pass, v.Pass, "%s on an interval of %.3f..%.3f", check, v.Lo, v.Hi)
+		assert.Empty(t, v.Reason, check)
+	}
+
+	v = judge(t, fixedEngine{avail: one(1), p99: one(100), lost: one(0)}, "p99 ~= 100ms")
+	assert.False(t, v.Pass, "one seed has no interval")
+	assert.Contains(t, v.Reason, "at least 2 seeds")
+}
+
+func TestHypothesisConfidenceFormsRejectMistakes(t *testing.T) {
+	for check, msg := range map[string]string{
+		"p99 ~= 5ms ± 1ms":           "~= takes no tolerance",
+		"p99 within 5ms":             "within needs a tolerance",
+		"p99 within 5 ± 1ms":         "is a latency: give the value a unit",
+		"p99 within 5ms ± 1":         "is a latency: give the value a unit",
+		"availability within 1 ± 2s": "is not a latency",
+		"p99 ≈ 5ms":                  "must read",
+	} {
+		_, err := scenarios.ParseHypothesis(check)
+		require.Error(t, err, check)
+		assert.Contains(t, err.Error(), msg, check)
+	}
+	h, err := scenarios.ParseHypothesis("availability within 99% ± 0.5% during")
+	require.NoError(t, err)
+	assert.InDelta(t, 0.99, h.Value, 1e-12)
+	assert.InDelta(t, 0.00495, h.Tol, 1e-12, "a relative tolerance is a share of the value")
+	assert.Equal(t, results.During, h.Phase)
+}
