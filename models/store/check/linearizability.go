@@ -1,8 +1,8 @@
 package check
 
 import (
-	"io"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -19,18 +19,47 @@ const (
 	VerdictLinearizable Verdict = "linearizable"
 	// VerdictIllegal: at least one key's history is not linearizable.
 	VerdictIllegal Verdict = "not linearizable"
-	// VerdictUnknown: no key is illegal, but porcupine timed out on some.
+	// VerdictUnknown: no key is illegal, but the search ran out of steps
+	// on some.
 	VerdictUnknown Verdict = "unknown"
 )
+
+// DefaultSteps is the search budget per key when Checker.Steps is 0. On
+// the built-in scenarios every key porcupine decides needs at most about
+// 36 000 steps (a Dynamo-style quorum key with 45 writes of unknown
+// outcome); the keys it cannot decide in 100 000 steps it did not decide in
+// 20 million either (two and a half minutes each), so a larger budget buys
+// time, not verdicts. 100 000 steps take 20 to 100 ms on a key of 800 ops.
+const DefaultSteps = 100_000
+
+// Checker checks histories for linearizability with porcupine within a
+// fixed search budget per key, so that a verdict depends on the history
+// alone: the same on any machine, at any load, at any -parallel. The zero
+// value is ready to use.
+type Checker struct {
+	// Steps bounds porcupine's search on each key: the model steps it may
+	// try (each one a candidate next linearization point). A key whose
+	// search needs more, and whose history shows no read that missed a
+	// write (see Linearizable), is undecided. 0 or less: DefaultSteps.
+	Steps int
+}
+
+func (c Checker) steps() int {
+	if c.Steps <= 0 {
+		return DefaultSteps
+	}
+	return c.Steps
+}
 
 // Linearizability is the result of checking each key as a register.
 type Linearizability struct {
 	Verdict     Verdict
 	Keys        int   // keys checked
 	IllegalKeys []int // keys whose history is not linearizable (sorted)
-	UnknownKeys []int // keys porcupine gave up on (sorted)
+	UnknownKeys []int // keys undecided within the search budget (sorted)
 	Ops         int   // ops checked: OK ones, and Unknown puts and CASes
 	UnknownOps  int   // of Ops, those with outcome Unknown
+	Steps       int   // porcupine's model steps over all keys
 }
 
 // Linearizable checks that each key of h behaves as a linearizable
@@ -38,11 +67,11 @@ type Linearizability struct {
 // puts and CASes may take effect at any time after their invocation or
 // never; Unknown gets are dropped.
 //
-// timeout bounds each of at most two passes: one over all keys, which
-// produces the LinearizationInfo for WriteVisualization, and, only when
-// that pass finds a problem, one over the keys it could not linearize, to
-// tell the illegal keys from those porcupine gave up on.
-func Linearizable(h store.History, timeout time.Duration) (Linearizability, porcupine.LinearizationInfo) {
+// Each key is checked once, keys in parallel: first for a read that
+// provably missed a write (missedWrite: a proof of illegality found in
+// O(n log n)), then, if there is none, by porcupine within c's step
+// budget. The result does not depend on the order in which keys finish.
+func (c Checker) Linearizable(h store.History) Linearizability {
 	ops := operations(h)
 	parts := partitionByKey(ops)
 	res := Linearizability{Keys: len(parts), Ops: len(ops), Verdict: VerdictLinearizable}
@@ -51,14 +80,23 @@ func Linearizable(h store.History, timeout time.Duration) (Linearizability, porc
 			res.UnknownOps++
 		}
 	}
-	result, info := porcupine.CheckOperationsVerbose(registerModel, ops, timeout)
-	if result == porcupine.Ok {
-		return res, info
+	type outcome struct {
+		result porcupine.CheckResult
+		steps  int
 	}
-	suspects := incomplete(parts, info)
-	for i, r := range recheck(suspects, timeout) {
-		key := suspects[i][0].Input.(regInput).Key
-		switch r {
+	outs := make([]outcome, len(parts))
+	eachPart(len(parts), func(i int) {
+		if missedWrite(parts[i]) {
+			outs[i].result = porcupine.Illegal
+			return
+		}
+		s := c.search(parts[i], false)
+		outs[i] = outcome{s.result, s.steps}
+	})
+	for i, o := range outs {
+		key := parts[i][0].Input.(regInput).Key
+		res.Steps += o.steps
+		switch o.result {
 		case porcupine.Illegal:
 			res.IllegalKeys = append(res.IllegalKeys, key)
 		case porcupine.Unknown:
@@ -71,75 +109,90 @@ func Linearizable(h store.History, timeout time.Duration) (Linearizability, porc
 	case len(res.UnknownKeys) > 0:
 		res.Verdict = VerdictUnknown
 	}
-	return res, info
+	return res
 }
 
-// incomplete returns the partitions (in key order) for which info holds
-// no complete linearization. porcupine's verdict covers all partitions at
-// once, and after a timeout it cannot say which ones were illegal.
-func incomplete(parts [][]porcupine.Operation, info porcupine.LinearizationInfo) [][]porcupine.Operation {
-	partials := info.PartialLinearizations()
-	var out [][]porcupine.Operation
-	for i, part := range parts {
-		complete := false
-		for _, seq := range partials[i] {
-			complete = complete || len(seq) == len(part)
+// searched is porcupine's search of one key.
+type searched struct {
+	result   porcupine.CheckResult
+	steps    int
+	partials [][]int // with verbose: the longest partial linearizations, as op indexes
+}
+
+// search runs porcupine on one key's ops, with no timeout and a model
+// that counts its steps: once the budget is spent every further step
+// fails, so the search unwinds at once and reports Illegal, which is
+// turned into Unknown here. A search that completed within the budget is
+// Ok, one that failed within it Illegal. porcupine explores a partition
+// in a fixed order on one goroutine, so the count, and the verdict, are
+// the same on every run.
+func (c Checker) search(ops []porcupine.Operation, verbose bool) searched {
+	budget := c.steps()
+	var s searched
+	m := registerModel
+	m.Partition = nil // one key
+	m.Step = func(state, input, output any) (bool, any) {
+		s.steps++
+		if s.steps > budget {
+			return false, state
 		}
-		if !complete {
-			out = append(out, part)
-		}
+		return step(state.(int64), input.(regInput), output.(regOutput))
 	}
-	return out
+	if verbose {
+		var info porcupine.LinearizationInfo
+		s.result, info = porcupine.CheckOperationsVerbose(m, ops, 0)
+		s.partials = info.PartialLinearizations()[0]
+	} else {
+		s.result = porcupine.CheckOperationsTimeout(m, ops, 0)
+	}
+	if s.result == porcupine.Illegal && s.steps > budget {
+		s.result = porcupine.Unknown
+	}
+	s.steps = min(s.steps, budget)
+	return s
 }
 
-// recheck checks each partition on its own, in parallel, each within
-// timeout, without computing visualisation data (so an illegal key stops
-// at the first dead end).
-func recheck(parts [][]porcupine.Operation, timeout time.Duration) []porcupine.CheckResult {
-	results := make([]porcupine.CheckResult, len(parts))
+// eachPart calls fn(0..n-1) on up to GOMAXPROCS goroutines.
+func eachPart(n int, fn func(i int)) {
 	var wg sync.WaitGroup
-	for i, part := range parts {
+	next := make(chan int)
+	for range min(n, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
-			results[i] = porcupine.CheckOperationsTimeout(registerModel, part, timeout)
+			for i := range next {
+				fn(i)
+			}
 		})
 	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
 	wg.Wait()
-	return results
 }
 
-// Visualize writes porcupine's HTML view of history h, with info from
-// Linearizable, to out; the records the check left out are annotated.
-func Visualize(out io.Writer, h store.History, info porcupine.LinearizationInfo) error {
-	info.AddAnnotations(dropped(h))
-	return porcupine.Visualize(registerModel, info, out)
+// Linearizable is Checker{}.Linearizable(h), with an empty info.
+//
+// Deprecated: use Checker.Linearizable and Checker.WritePage. timeout is
+// not used: the search is bounded by DefaultSteps per key, so that a
+// verdict does not depend on the machine's load. Kept for chaos/ until it
+// moves over.
+func Linearizable(h store.History, timeout time.Duration) (Linearizability, porcupine.LinearizationInfo) {
+	return Checker{}.Linearizable(h), porcupine.LinearizationInfo{}
 }
 
-// WriteVisualization is Visualize into a new file at path.
+// WriteVisualization writes Checker{}.WritePage(h) into a new file at
+// path.
+//
+// Deprecated: use Checker.WritePage; info is not used (the page runs its
+// own bounded search). Kept for chaos/ until it moves over.
 func WriteVisualization(path string, h store.History, info porcupine.LinearizationInfo) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	werr := Visualize(f, h, info)
+	werr := Checker{}.WritePage(f, h)
 	if err := f.Close(); werr == nil {
 		werr = err
 	}
 	return werr
-}
-
-// dropped annotates the records operations leaves out.
-func dropped(h store.History) []porcupine.Annotation {
-	var out []porcupine.Annotation
-	for _, r := range h {
-		if r.Outcome == store.OK || (r.Outcome == store.Unknown && r.Kind != store.Get) {
-			continue
-		}
-		op := operation(r)
-		out = append(out, porcupine.Annotation{ClientId: r.Client,
-			Start: int64(r.Invoke), End: int64(r.Return),
-			Description:     describe(op.Input.(regInput), op.Output.(regOutput)),
-			Details:         "not checked: outcome " + r.Outcome.String(),
-			BackgroundColor: "#dddddd"})
-	}
-	return out
 }

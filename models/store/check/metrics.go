@@ -12,11 +12,13 @@ import (
 )
 
 // Metrics checks a history and returns the results under the names both
-// engines report: linearizable (1 yes, 0 no, -1 the checker gave up within
-// timeout), nonlinearizable_keys, unknown_ops, stale_reads,
-// stale_read_ratio, max_k_staleness and max_t_visibility_ms.
-func Metrics(h store.History, timeout time.Duration) (map[string]float64, porcupine.LinearizationInfo) {
-	lin, info := Linearizable(h, timeout)
+// engines report: linearizable (1 yes, 0 no, -1 undecided: no key is
+// illegal but the search ran out of steps on some), nonlinearizable_keys,
+// undecided_keys (keys the search ran out of steps on, whatever the other
+// keys' verdicts), unknown_ops, stale_reads, stale_read_ratio,
+// max_k_staleness and max_t_visibility_ms.
+func (c Checker) Metrics(h store.History) map[string]float64 {
+	lin := c.Linearizable(h)
 	m := map[string]float64{}
 	switch lin.Verdict {
 	case VerdictLinearizable:
@@ -27,13 +29,23 @@ func Metrics(h store.History, timeout time.Duration) (map[string]float64, porcup
 		m["linearizable"] = -1
 	}
 	m["nonlinearizable_keys"] = float64(len(lin.IllegalKeys))
+	m["undecided_keys"] = float64(len(lin.UnknownKeys))
 	m["unknown_ops"] = float64(lin.UnknownOps)
 	st := Stale(h)
 	m["stale_reads"] = float64(st.StaleReads)
 	m["stale_read_ratio"] = ratio(st.StaleReads, st.Reads)
 	m["max_k_staleness"] = float64(st.MaxK)
 	m["max_t_visibility_ms"] = float64(st.MaxTVisibility) / 1e6
-	return m, info
+	return m
+}
+
+// Metrics is Checker{}.Metrics(h), with an empty info.
+//
+// Deprecated: use Checker.Metrics. timeout is not used: the search is
+// bounded by DefaultSteps per key, so that a verdict does not depend on
+// the machine's load. Kept for chaos/ until it moves over.
+func Metrics(h store.History, timeout time.Duration) (map[string]float64, porcupine.LinearizationInfo) {
+	return Checker{}.Metrics(h), porcupine.LinearizationInfo{}
 }
 
 // SideAvailability returns each client's availability, so a report can

@@ -85,15 +85,20 @@ func describe(in regInput, out regOutput) string {
 
 // partitionByKey splits ops by key, partitions in ascending key order.
 func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
-	byKey := map[int][]porcupine.Operation{}
+	count := map[int]int{}
 	for _, op := range ops {
-		k := op.Input.(regInput).Key
-		byKey[k] = append(byKey[k], op)
+		count[op.Input.(regInput).Key]++
 	}
-	keys := sortedKeys(byKey)
+	keys := sortedKeys(count)
+	index := make(map[int]int, len(keys))
 	parts := make([][]porcupine.Operation, len(keys))
 	for i, k := range keys {
-		parts[i] = byKey[k]
+		index[k] = i
+		parts[i] = make([]porcupine.Operation, 0, count[k])
+	}
+	for _, op := range ops {
+		i := index[op.Input.(regInput).Key]
+		parts[i] = append(parts[i], op)
 	}
 	return parts
 }
@@ -103,14 +108,18 @@ func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 // Unknown (a read that never answered constrains nothing). Other Unknown
 // ops return at +infinity with an output that matches anything.
 func operations(h store.History) []porcupine.Operation {
-	var ops []porcupine.Operation
+	ops := make([]porcupine.Operation, 0, len(h))
 	for _, r := range h {
-		if r.Outcome == store.Failed || (r.Outcome == store.Unknown && r.Kind == store.Get) {
-			continue
+		if checked(r) {
+			ops = append(ops, operation(r))
 		}
-		ops = append(ops, operation(r))
 	}
 	return ops
+}
+
+// checked reports whether operations keeps r.
+func checked(r store.Record) bool {
+	return r.Outcome == store.OK || (r.Outcome == store.Unknown && r.Kind != store.Get)
 }
 
 func operation(r store.Record) porcupine.Operation {
