@@ -88,6 +88,24 @@ func TestDocsFaultTypes(t *testing.T) {
 	assert.Equal(t, want, got, "docs/scenarios.md is stale: run go test ./scenarios -run TestDocs -update")
 }
 
+// TestDocsMetrics keeps the metric reference in docs/scenarios.md equal to
+// the catalogue that validation uses.
+func TestDocsMetrics(t *testing.T) {
+	doc, err := os.ReadFile(docsPath)
+	require.NoError(t, err)
+	const begin, end = "<!-- metrics: generated -->\n", "<!-- end of metrics -->"
+	text := string(doc)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	require.True(t, i >= 0 && j > i, "docs/scenarios.md must keep the generated-section markers")
+	want := CatalogueMarkdown()
+	if *update {
+		text = text[:i+len(begin)] + want + text[j:]
+		require.NoError(t, os.WriteFile(docsPath, []byte(text), 0o644))
+		return
+	}
+	assert.Equal(t, want, text[i+len(begin):j], "docs/scenarios.md is stale: run go test ./scenarios -run TestDocs -update")
+}
+
 func faultTypesMarkdown() string {
 	var b strings.Builder
 	for _, s := range FaultSpecs() {

@@ -156,7 +156,6 @@ func TestHypothesisThatCannotBeJudgedDoesNotPass(t *testing.T) {
 		{empty, "availability != 0 during", "no requests started in phase during, so it cannot be judged"},
 		{empty, "p99 < 1s during", "no requests started in phase during, so it cannot be judged"},
 		{empty, "stale_reads == 0", `no metric "stale_reads" in phase all for this variant`},
-		{empty, "lost_writes == 0 during", `no metric "lost_writes" in phase during for this variant`},
 	}
 	for _, c := range cases {
 		v := judge(t, c.eng, c.check)
@@ -274,4 +273,30 @@ func TestHypothesisConfidenceFormsRejectMistakes(t *testing.T) {
 	assert.InDelta(t, 0.99, h.Value, 1e-12)
 	assert.InDelta(t, 0.00495, h.Tol, 1e-12, "a relative tolerance is a share of the value")
 	assert.Equal(t, results.During, h.Phase)
+}
+
+// TestHypothesisOnAMetricNoRunCanHaveIsBadInput: a misspelt metric, a
+// ratio compared with a number it can never reach and a phase on a
+// per-run metric are refused when the file is validated (exit 2), with
+// the nearest names suggested, instead of failing the run (exit 1).
+func TestHypothesisOnAMetricNoRunCanHaveIsBadInput(t *testing.T) {
+	cases := map[string]string{
+		"availabilty >= 0.98 during": `expect[0].check: no metric "availabilty" in this scenario; did you mean availability?`,
+		"availability >= 99":         "availability is a share in [0, 1] (write 99% for a percentage)",
+		"error_rate < -0.1":          "error_rate is a share in [0, 1]",
+		"p99 > -5ms":                 "p99 is never negative",
+		"lost_writes == 0 during":    "lost_writes is one number per run: it has no phase during",
+		"p99_ms_during_apii < 5":     `no metric "p99_ms_during_apii"`,
+		"retry_amplificaton < 2":     "did you mean retry_amplification?",
+	}
+	for check, msg := range cases {
+		_, err := scenarios.Parse("judged.yaml", []byte(minimal+"expect: [\""+check+"\"]\n"))
+		require.Error(t, err, check)
+		assert.Contains(t, err.Error(), msg, check)
+		assert.Contains(t, err.Error(), "judged.yaml:", check)
+	}
+	for _, ok := range []string{"availability >= 99%", "p99 < 800ms during", "stale_reads == 0", "net_lost >= 0"} {
+		_, err := scenarios.Parse("judged.yaml", []byte(minimal+"expect: [\""+ok+"\"]\n"))
+		assert.NoError(t, err, ok)
+	}
 }

@@ -94,7 +94,7 @@ func (s *Scenario) patched(set Overrides) (*Scenario, error) {
 			return nil, fmt.Errorf("set %w", err)
 		}
 	}
-	out, err := decode(s.file, root)
+	out, err := decode(s.file, root, false)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, fmt.Errorf("%s:%d: a scenario must be a mapping (name: ..., duration: ..., ...)", file, doc.Line)
 	}
 	root := doc.Content[0]
-	sc, err := decode(file, root)
+	sc, err := decode(file, root, true)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 }
 
 // decode turns a (possibly patched) document into a validated scenario.
-func decode(file string, root *yaml.Node) (*Scenario, error) {
+// For a file as written (top), the hypotheses are also checked against
+// the metrics its variants and sweep points can have.
+func decode(file string, root *yaml.Node, top bool) (*Scenario, error) {
 	w := &walker{file: file, lines: map[string]int{}}
 	if err := w.walk(root, reflect.TypeOf(Scenario{}), ""); err != nil {
 		return nil, err
@@ -131,6 +133,11 @@ func decode(file string, root *yaml.Node) (*Scenario, error) {
 	sc.SetDefaults()
 	if err := sc.Validate(); err != nil {
 		return nil, w.locate(err)
+	}
+	if top {
+		if err := sc.checkHypotheses(); err != nil {
+			return nil, w.locate(err)
+		}
 	}
 	return &sc, nil
 }

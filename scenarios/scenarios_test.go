@@ -17,7 +17,9 @@ import (
 )
 
 // TestBuiltinScenarios runs every built-in scenario as a user would and
-// checks its hypotheses.
+// checks its hypotheses, and that every metric its runs have is in the
+// metric catalogue (scenarios/catalogue.go), which validation and the docs
+// use: the catalogue cannot fall behind the simulator.
 func TestBuiltinScenarios(t *testing.T) {
 	for _, info := range scenarios.Builtin() {
 		t.Run(info.Name, func(t *testing.T) {
@@ -30,6 +32,14 @@ func TestBuiltinScenarios(t *testing.T) {
 			for _, v := range rep.Verdicts {
 				assert.True(t, v.Pass, "%s: %s: got %.4g (CI %.4g..%.4g) %s\nreplay: go run ./cmd/simulate -scenario %s -seed %d -seeds %d",
 					v.Variant, v.Expr, v.Got, v.Lo, v.Hi, v.Reason, info.Name, rep.Seeds[0], len(rep.Seeds))
+			}
+			known, err := sc.VariantMetrics()
+			require.NoError(t, err)
+			for _, run := range rep.Runs {
+				for name := range run.Metrics {
+					_, ok := known[name]
+					assert.True(t, ok, "%s: metric %q is not in the catalogue (scenarios/catalogue.go)", run.Variant, name)
+				}
 			}
 		})
 	}
