@@ -2,7 +2,6 @@ package world
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/faultline-sim/faultline/models/service"
@@ -10,12 +9,25 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
+// faults is the part that schedules the scenario's faults (faults) at
+// their virtual times, each as its type's row in simFaults says: on the
+// network's links and cuts, on the services' instances, on a store's
+// leader, and on the brokers whose downstream a crash takes out. Its work
+// is done once the faults are scheduled; it reports nothing.
+type faults struct {
+	e       *env
+	svcs    *services
+	stores  *stores
+	brokers *brokers
+}
+
 // scheduleFaults arranges every fault's start and end on the kernel. A
 // fault that cannot be applied is a build error, found before the run.
-func (w *World) scheduleFaults() error {
-	for i := range w.sc.Faults {
-		f := &w.sc.Faults[i]
-		if err := w.scheduleFault(f); err != nil {
+func scheduleFaults(e *env, svcs *services, stores *stores, brokers *brokers) error {
+	fs := &faults{e: e, svcs: svcs, stores: stores, brokers: brokers}
+	for i := range e.sc.Faults {
+		f := &e.sc.Faults[i]
+		if err := fs.schedule(f); err != nil {
 			return fmt.Errorf("faults[%d] (%s): %w", i, f.Type, err)
 		}
 	}
@@ -23,13 +35,13 @@ func (w *World) scheduleFaults() error {
 }
 
 // scheduler arranges one fault's start and end on the kernel.
-type scheduler func(w *World, f *scenarios.Fault) error
+type scheduler func(fs *faults, f *scenarios.Fault) error
 
 // simFaults is the simulator's row for every fault type: how it schedules
 // it, as its FaultSpec.Sim documents, or, for a type with no effect on
 // simulated requests, why. A test checks it covers the language.
 var simFaults = scenarios.FaultTable[scheduler]{
-	{Type: scenarios.FaultPartition, Do: (*World).schedulePartition},
+	{Type: scenarios.FaultPartition, Do: (*faults).schedulePartition},
 	{Type: scenarios.FaultLatency, Do: onLinks(func(f *scenarios.Fault) sim.LinkFault {
 		return sim.LinkFault{Latency: f.Latency, Jitter: f.Jitter, Flush: true}
 	})},
@@ -47,7 +59,8 @@ var simFaults = scenarios.FaultTable[scheduler]{
 	{Type: scenarios.FaultWindow, None: "a window marks a phase for the report and acts on nothing"},
 }
 
-func (w *World) scheduleFault(f *scenarios.Fault) error {
+// schedule arranges fault f by its type's row.
+func (fs *faults) schedule(f *scenarios.Fault) error {
 	row, ok := simFaults.Lookup(f.Type)
 	if !ok {
 		return fmt.Errorf("the simulator does not implement fault type %q", f.Type)
@@ -55,20 +68,20 @@ func (w *World) scheduleFault(f *scenarios.Fault) error {
 	if !row.Implemented() {
 		return nil // no effect on simulated requests: row.None says why
 	}
-	return row.Do(w, f)
+	return row.Do(fs, f)
 }
 
 // schedulePartition cuts the partition's groups apart for the fault's
 // window; isolating <store>.leader picks the replica when the fault starts.
-func (w *World) schedulePartition(f *scenarios.Fault) error {
+func (fs *faults) schedulePartition(f *scenarios.Fault) error {
 	if name, ok := strings.CutSuffix(f.Isolate, scenarios.LeaderSuffix); ok {
-		return w.scheduleLeaderCut(f, name)
+		return fs.scheduleLeaderCut(f, name)
 	}
-	p, err := w.partition(f)
+	p, err := fs.partition(f)
 	if err != nil {
 		return err
 	}
-	return w.net.ScheduleCut(sim.At(f.At), f.For, p)
+	return fs.e.net.ScheduleCut(sim.At(f.At), f.For, p)
 }
 
 // leader is implemented by designs that have one.
@@ -77,24 +90,24 @@ type leader interface{ Leader() int }
 // scheduleLeaderCut isolates whichever replica leads store name when the
 // fault starts (replica 0 for designs without a leader, or while none is
 // elected), and heals that cut at the end.
-func (w *World) scheduleLeaderCut(f *scenarios.Fault, name string) error {
-	s := w.storeNamed(name)
+func (fs *faults) scheduleLeaderCut(f *scenarios.Fault, name string) error {
+	s := fs.stores.named(name)
 	if s == nil {
 		return fmt.Errorf("isolate %s: no store %s", f.Isolate, name)
 	}
 	mode := partitionMode(f)
-	w.k.AtFunc(sim.At(f.At), func() {
+	fs.e.k.AtFunc(sim.At(f.At), func() {
 		i := 0
 		if l, ok := s.cluster.(leader); ok && l.Leader() >= 0 {
 			i = l.Leader()
 		}
 		node := s.cluster.Nodes()[i]
-		id, err := w.net.Cut(sim.Partition{Isolate: &node, Mode: mode})
+		id, err := fs.e.net.Cut(sim.Partition{Isolate: &node, Mode: mode})
 		if err != nil {
 			panic(err) // the node exists: a broken invariant
 		}
-		w.k.Record(w.sampler, 1, int64(i), int64(node))
-		w.k.AfterFunc(f.For, func() { w.net.Heal(id) })
+		fs.e.k.Record(fs.e.sampler, 1, int64(i), int64(node))
+		fs.e.k.AfterFunc(f.For, func() { fs.e.net.Heal(id) })
 	})
 	return nil
 }
@@ -106,47 +119,33 @@ func partitionMode(f *scenarios.Fault) sim.CutMode {
 	return sim.BlackHole
 }
 
-func (w *World) partition(f *scenarios.Fault) (sim.Partition, error) {
+func (fs *faults) partition(f *scenarios.Fault) (sim.Partition, error) {
 	mode := partitionMode(f)
 	if f.Isolate != "" {
-		nodes := w.resolve(f.Isolate)
+		nodes := fs.e.nodes.resolve(f.Isolate)
 		if len(nodes) == 1 {
 			return sim.Partition{Isolate: &nodes[0], Mode: mode}, nil
 		}
 		// A whole service: its instances on one side, every other node on
 		// the other.
-		return sim.Partition{Groups: [][]sim.NodeID{nodes, w.others(nodes)}, Mode: mode}, nil
+		return sim.Partition{Groups: [][]sim.NodeID{nodes, fs.e.nodes.others(nodes)}, Mode: mode}, nil
 	}
 	p := sim.Partition{OneWay: f.OneWay, Mode: mode}
 	for _, g := range f.Groups {
 		var nodes []sim.NodeID
 		for _, sel := range g {
-			nodes = append(nodes, w.resolve(sel)...)
+			nodes = append(nodes, fs.e.nodes.resolve(sel)...)
 		}
 		p.Groups = append(p.Groups, nodes)
 	}
 	return p, nil
 }
 
-func (w *World) others(nodes []sim.NodeID) []sim.NodeID {
-	in := map[sim.NodeID]bool{}
-	for _, n := range nodes {
-		in[n] = true
-	}
-	var out []sim.NodeID
-	for _, n := range w.nodes {
-		if !in[n] {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // onLinks schedules a link fault: the sim.LinkFault that fault f stands
 // for is added to every targeted directed link at the start, and exactly
 // what was added is removed at the end.
 func onLinks(linkFault func(f *scenarios.Fault) sim.LinkFault) scheduler {
-	return func(w *World, f *scenarios.Fault) error {
+	return func(fs *faults, f *scenarios.Fault) error {
 		lf := linkFault(f)
 		if err := lf.Validate(); err != nil {
 			return err
@@ -155,20 +154,20 @@ func onLinks(linkFault func(f *scenarios.Fault) sim.LinkFault) scheduler {
 			from, to sim.NodeID
 			id       sim.LinkFaultID
 		}
-		pairs := w.linkPairs(f)
+		pairs := fs.linkPairs(f)
 		var active []applied
-		w.k.AtFunc(sim.At(f.At), func() {
+		fs.e.k.AtFunc(sim.At(f.At), func() {
 			for _, p := range pairs {
-				id, err := w.net.AddLinkFault(p[0], p[1], lf)
+				id, err := fs.e.net.AddLinkFault(p[0], p[1], lf)
 				if err != nil {
 					panic(err) // validated above; nodes are never removed
 				}
 				active = append(active, applied{p[0], p[1], id})
 			}
 		})
-		w.k.AtFunc(sim.At(f.End()), func() {
+		fs.e.k.AtFunc(sim.At(f.End()), func() {
 			for _, a := range active {
-				w.net.RemoveLinkFault(a.from, a.to, a.id)
+				fs.e.net.RemoveLinkFault(a.from, a.to, a.id)
 			}
 			active = nil
 		})
@@ -176,10 +175,10 @@ func onLinks(linkFault func(f *scenarios.Fault) sim.LinkFault) scheduler {
 	}
 }
 
-func (w *World) linkPairs(f *scenarios.Fault) [][2]sim.NodeID {
+func (fs *faults) linkPairs(f *scenarios.Fault) [][2]sim.NodeID {
 	var out [][2]sim.NodeID
-	for _, a := range w.resolve(f.From) {
-		for _, b := range w.resolve(f.To) {
+	for _, a := range fs.e.nodes.resolve(f.From) {
+		for _, b := range fs.e.nodes.resolve(f.To) {
 			if a == b {
 				continue
 			}
@@ -196,47 +195,28 @@ func (w *World) linkPairs(f *scenarios.Fault) [][2]sim.NodeID {
 // at the start, up at the end. With outage, a fault on every instance of
 // a service is also an outage of the brokers' downstream.
 func onProcesses(down, up func(s *service.Service, i int), outage bool) scheduler {
-	return func(w *World, f *scenarios.Fault) error {
-		svc, idx, err := w.instances(f.Target)
+	return func(fs *faults, f *scenarios.Fault) error {
+		svc, idx, err := fs.svcs.instances(f.Target)
 		if err != nil {
 			return err
 		}
 		whole := outage && f.Target == svc.Name() // every instance: an outage
-		w.k.AtFunc(sim.At(f.At), func() {
+		fs.e.k.AtFunc(sim.At(f.At), func() {
 			for _, i := range idx {
 				down(svc, i)
 			}
 			if whole {
-				w.downstreamOutage(svc.Name(), false)
+				fs.brokers.downstreamOutage(svc.Name(), false)
 			}
 		})
-		w.k.AtFunc(sim.At(f.End()), func() {
+		fs.e.k.AtFunc(sim.At(f.End()), func() {
 			for _, i := range idx {
 				up(svc, i)
 			}
 			if whole {
-				w.downstreamOutage(svc.Name(), true)
+				fs.brokers.downstreamOutage(svc.Name(), true)
 			}
 		})
 		return nil
 	}
-}
-
-func (w *World) instances(target string) (*service.Service, []int, error) {
-	if s := w.service(target); s != nil {
-		idx := make([]int, s.Len())
-		for i := range idx {
-			idx[i] = i
-		}
-		return s, idx, nil
-	}
-	cut := strings.LastIndex(target, "-")
-	if cut > 0 {
-		if s := w.service(target[:cut]); s != nil {
-			if i, err := strconv.Atoi(target[cut+1:]); err == nil && i >= 0 && i < s.Len() {
-				return s, []int{i}, nil
-			}
-		}
-	}
-	return nil, nil, fmt.Errorf("target %q is not a service or instance", target)
 }

@@ -2,7 +2,6 @@ package world
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/faultline-sim/faultline/models/autoscale"
@@ -17,11 +16,22 @@ const (
 	kpaTickPeriod   = 2 * time.Second
 )
 
+// scalers is the part that runs the autoscaler of every service with an
+// autoscale section (policy none included, for its series). Every
+// interval it records each service's instances, desired instances and
+// utilisation (and its cluster's and sizes' gauges); at the end of the
+// load, the cost and oscillation metrics; after the run, the SLO's
+// (autoscale_slo.go).
+type scalers struct {
+	e    *env
+	list []*scaler
+}
+
 // scaler runs the autoscaler of one service on the kernel: it scrapes the
 // instances' metrics at the autoscaler's period, hands them over after the
 // metric lag, and applies the replica count that comes back.
 type scaler struct {
-	w      *World
+	e      *env
 	svc    *service.Service
 	cfg    service.AutoscaleConfig
 	hpa    *autoscale.HPA
@@ -44,17 +54,16 @@ type scaler struct {
 	utilN     int
 }
 
-// buildAutoscalers creates a scaler for every service with an autoscale
-// section (policy none included, for its series), and gives instances
-// created by scaling their node names and links.
-func (w *World) buildAutoscalers() error {
-	for i, svc := range w.services {
-		svc.OnAdd(func(j int) { w.addInstanceNode(svc, j) })
+// buildScalers creates a scaler for every service with an autoscale
+// section.
+func buildScalers(e *env, svcs *services) (*scalers, error) {
+	ss := &scalers{e: e}
+	for i, svc := range svcs.list {
 		cfg := svc.Config().Autoscale
 		if cfg == nil {
 			continue
 		}
-		s := &scaler{w: w, svc: svc, cfg: *cfg, desired: svc.Replicas()}
+		s := &scaler{e: e, svc: svc, cfg: *cfg, desired: svc.Replicas()}
 		var err error
 		switch cfg.Policy {
 		case service.PolicyHPA:
@@ -69,85 +78,43 @@ func (w *World) buildAutoscalers() error {
 			s.nodes, err = autoscale.NewCluster(cfg.Cluster)
 		}
 		if err != nil {
-			return fmt.Errorf("topology.services[%d].autoscale: %w", i, err)
+			return nil, fmt.Errorf("topology.services[%d].autoscale: %w", i, err)
 		}
-		w.scalers = append(w.scalers, s)
+		ss.list = append(ss.list, s)
 	}
-	for _, s := range w.scalers {
-		if len(w.scalers) > 1 {
+	for _, s := range ss.list {
+		if len(ss.list) > 1 {
 			s.prefix = s.svc.Name() + "_"
 		}
 	}
-	return nil
+	return ss, nil
 }
 
-// addInstanceNode makes instance j of svc, created by a scale-up, known
-// to node selectors and gives it the links the topology sets for it.
-func (w *World) addInstanceNode(svc *service.Service, j int) {
-	node := svc.Nodes()[j]
-	w.byName[svc.Name()] = svc.Nodes()
-	w.byName[fmt.Sprintf("%s-%d", svc.Name(), j)] = []sim.NodeID{node}
-	w.nodes = append(w.nodes, node)
-	for _, l := range w.sc.Topology.Links {
-		cfg, err := linkConfig(l)
-		if err != nil {
-			panic(err) // built once already: a broken invariant
-		}
-		from, to := w.resolve(l.From), w.resolve(l.To)
-		for _, pair := range linkPairs(node, from, to, l.OneWay) {
-			if pair[0] != pair[1] {
-				_ = w.net.SetLink(pair[0], pair[1], cfg) // both nodes exist
-			}
-		}
-	}
-}
-
-// linkPairs lists the directed links of a topology link that touch node.
-func linkPairs(node sim.NodeID, from, to []sim.NodeID, oneWay bool) [][2]sim.NodeID {
-	var out [][2]sim.NodeID
-	if slices.Contains(from, node) {
-		for _, b := range to {
-			out = append(out, [2]sim.NodeID{node, b})
-			if !oneWay {
-				out = append(out, [2]sim.NodeID{b, node})
-			}
-		}
-	}
-	if slices.Contains(to, node) {
-		for _, a := range from {
-			out = append(out, [2]sim.NodeID{a, node})
-			if !oneWay {
-				out = append(out, [2]sim.NodeID{node, a})
-			}
-		}
-	}
-	return out
-}
-
-// startAutoscalers schedules every scaler's first scrape and the end-of-run
+// start schedules every scaler's first scrape and the end-of-load
 // metrics.
-func (w *World) startAutoscalers() {
-	if len(w.scalers) == 0 {
+func (ss *scalers) start(sim.Time) {
+	if len(ss.list) == 0 {
 		return
 	}
-	for _, s := range w.scalers {
+	k := ss.e.k
+	for _, s := range ss.list {
 		s.scrape, s.gauge = s.svc.NewMeter(), s.svc.NewMeter()
 		switch {
 		case s.hpa != nil:
-			w.k.AfterFunc(s.hpa.Config().SyncPeriod, s.syncHPA)
+			k.AfterFunc(s.hpa.Config().SyncPeriod, s.syncHPA)
 		case s.kpa != nil:
-			w.k.AfterFunc(kpaScrapePeriod, s.scrapeKPA)
+			k.AfterFunc(kpaScrapePeriod, s.scrapeKPA)
 		case s.vpa != nil:
-			w.k.AfterFunc(s.vpa.Config().SyncPeriod, s.syncVertical)
+			k.AfterFunc(s.vpa.Config().SyncPeriod, s.syncVertical)
 		}
 	}
-	w.k.AtFunc(sim.At(w.sc.Duration), w.autoscaleMetrics)
+	k.AtFunc(sim.At(ss.e.sc.Duration), ss.metrics)
 }
 
 // every schedules fn after d if that is within the run.
 func (s *scaler) every(d time.Duration, fn func()) {
-	if next := s.w.k.Now().Add(d); time.Duration(next) <= s.w.sc.Duration {
-		s.w.k.AtFunc(next, fn)
+	if next := s.e.k.Now().Add(d); time.Duration(next) <= s.e.sc.Duration {
+		s.e.k.AtFunc(next, fn)
 	}
 }
 
@@ -157,7 +124,7 @@ func (s *scaler) later(fn func()) {
 		fn()
 		return
 	}
-	s.w.k.AfterFunc(s.cfg.MetricLag, fn)
+	s.e.k.AfterFunc(s.cfg.MetricLag, fn)
 }
 
 // syncHPA is one sync of the HPA: each pod's cpu utilisation over the
@@ -168,7 +135,7 @@ func (s *scaler) syncHPA() {
 	metric := autoscale.MetricSample{Name: autoscale.CPU, Type: autoscale.Utilization,
 		Target: s.cfg.TargetUtilization, Pods: s.pods(), Window: period}
 	s.later(func() {
-		desired, _ := s.hpa.Reconcile(s.w.k.Now(), s.desired, []autoscale.MetricSample{metric})
+		desired, _ := s.hpa.Reconcile(s.e.k.Now(), s.desired, []autoscale.MetricSample{metric})
 		s.apply(desired)
 	})
 }
@@ -207,9 +174,9 @@ func (s *scaler) scrapeKPA() {
 	for _, u := range s.usage {
 		total += u.Concurrency
 	}
-	decide := time.Duration(s.w.k.Now())%kpaTickPeriod == 0
+	decide := time.Duration(s.e.k.Now())%kpaTickPeriod == 0
 	s.later(func() {
-		now := s.w.k.Now()
+		now := s.e.k.Now()
 		s.kpa.Record(now, total)
 		if decide {
 			desired, _ := s.kpa.Desired(now, len(s.svc.Ready()))
@@ -228,7 +195,7 @@ func (s *scaler) apply(desired int) {
 		s.desired = min(s.desired, m)
 	}
 	s.place()
-	s.w.k.Record(s.w.sampler, kindScale, int64(from), int64(s.desired))
+	s.e.k.Record(s.e.sampler, kindScale, int64(from), int64(s.desired))
 	s.turn(from, s.desired)
 }
 
@@ -252,11 +219,11 @@ func (s *scaler) turn(from, to int) {
 // replicas before, B after.
 const kindScale uint32 = 2
 
-// sampleAutoscale records each scaler's gauges for the interval that just
+// sample records each scaler's gauges for the interval that just
 // ended: ready instances, desired instances and the mean utilisation of
 // the ready instances in percent.
-func (w *World) sampleAutoscale(at time.Duration) {
-	for _, s := range w.scalers {
+func (ss *scalers) sample(at time.Duration) {
+	for _, s := range ss.list {
 		usage := s.gauge.Sample(nil)
 		ready := s.svc.Ready()
 		var sum float64
@@ -264,10 +231,10 @@ func (w *World) sampleAutoscale(at time.Duration) {
 			sum += usage[i].Utilization
 		}
 		name := func(n string) string { return n + s.seriesSuffix() }
-		w.rec.Set(name("instances"), "instances", at, float64(len(ready)))
-		w.rec.Set(name("desired_instances"), "instances", at, float64(s.desired))
+		ss.e.rec.Set(name("instances"), "instances", at, float64(len(ready)))
+		ss.e.rec.Set(name("desired_instances"), "instances", at, float64(s.desired))
 		util := 100 * sum / float64(max(1, len(ready)))
-		w.rec.Set(name("utilization"), "%", at, util)
+		ss.e.rec.Set(name("utilization"), "%", at, util)
 		s.utilSum, s.utilN = s.utilSum+util, s.utilN+1
 		s.sampleCapacity(at, name)
 	}
@@ -280,7 +247,7 @@ func (s *scaler) seriesSuffix() string {
 	return "." + s.svc.Name()
 }
 
-// autoscaleMetrics records the per-run metrics at the end of the
+// metrics records the per-run metrics at the end of the
 // scenario's duration: instance_seconds (the cost: instances live, ready
 // or not, over time, an instance of k times the configured workers
 // counting k times), cost (money, if price_per_hour is set),
@@ -288,15 +255,15 @@ func (s *scaler) seriesSuffix() string {
 // samples), scaling_direction_changes (oscillation: of replicas, or of
 // size for the vertical policy) and max_instances_seen (the most
 // instances live at once).
-func (w *World) autoscaleMetrics() {
-	for _, s := range w.scalers {
+func (ss *scalers) metrics() {
+	for _, s := range ss.list {
 		cost := s.svc.InstanceTime().Seconds() + s.extraCost
-		w.rec.Metric(s.prefix+"instance_seconds", cost)
+		ss.e.rec.Metric(s.prefix+"instance_seconds", cost)
 		if s.cfg.PricePerHour > 0 {
-			w.rec.Metric(s.prefix+"cost", cost/3600*s.cfg.PricePerHour)
+			ss.e.rec.Metric(s.prefix+"cost", cost/3600*s.cfg.PricePerHour)
 		}
-		w.rec.Metric(s.prefix+"mean_utilization", s.utilSum/float64(max(1, s.utilN)))
-		w.rec.Metric(s.prefix+"scaling_direction_changes", float64(s.flips))
-		w.rec.Metric(s.prefix+"max_instances_seen", float64(s.svc.MaxLive()))
+		ss.e.rec.Metric(s.prefix+"mean_utilization", s.utilSum/float64(max(1, s.utilN)))
+		ss.e.rec.Metric(s.prefix+"scaling_direction_changes", float64(s.flips))
+		ss.e.rec.Metric(s.prefix+"max_instances_seen", float64(s.svc.MaxLive()))
 	}
 }

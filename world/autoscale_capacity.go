@@ -24,13 +24,13 @@ func (s *scaler) pending() int { return max(0, s.desired-s.active()) }
 // Draining pods that finish free room too: the sampler calls place at
 // every interval while the cluster is bounded.
 func (s *scaler) place() {
-	now := s.w.k.Now()
+	now := s.e.k.Now()
 	draining := s.svc.Live() - s.active()
 	n := s.desired
 	if room := s.nodes.Capacity(now) - draining; n > room {
 		n = room
 		for _, t := range s.nodes.Demand(now, s.desired+draining) {
-			s.w.k.AtFunc(t, s.place)
+			s.e.k.AtFunc(t, s.place)
 		}
 	}
 	s.svc.Scale(n)
@@ -58,8 +58,8 @@ func (s *scaler) syncVertical() {
 	}
 	s.later(func() {
 		from := s.resize.Target()
-		size, _ := s.vpa.Recommend(s.w.k.Now(), from, util)
-		s.w.k.Record(s.w.sampler, kindResize, int64(from), int64(size))
+		size, _ := s.vpa.Recommend(s.e.k.Now(), from, util)
+		s.e.k.Record(s.e.sampler, kindResize, int64(from), int64(size))
 		s.resize.Resize(size)
 		s.turn(from, size)
 	})
@@ -73,11 +73,11 @@ const kindResize uint32 = 3
 // interval that just ended, adds the cost of instances above the
 // configured size, and places pods that drained instances made room for.
 func (s *scaler) sampleCapacity(at time.Duration, name func(string) string) {
-	interval := s.w.sc.Interval.Seconds()
+	interval := s.e.sc.Interval.Seconds()
 	if s.nodes.Bounded() {
 		s.place()
-		s.w.rec.Set(name("pending_pods"), "pods", at, float64(s.pending()))
-		s.w.rec.Set(name("nodes"), "nodes", at, float64(s.nodes.Nodes(s.w.k.Now())))
+		s.e.rec.Set(name("pending_pods"), "pods", at, float64(s.pending()))
+		s.e.rec.Set(name("nodes"), "nodes", at, float64(s.nodes.Nodes(s.e.k.Now())))
 	}
 	if s.resize == nil {
 		return
@@ -90,5 +90,5 @@ func (s *scaler) sampleCapacity(at time.Duration, name func(string) string) {
 			size = max(size, float64(in.Workers()))
 		}
 	}
-	s.w.rec.Set(name("instance_size"), "workers", at, size)
+	s.e.rec.Set(name("instance_size"), "workers", at, size)
 }

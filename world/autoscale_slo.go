@@ -7,7 +7,7 @@ import (
 	"github.com/faultline-sim/faultline/results"
 )
 
-// sloMetrics judges the run against the SLO of the first autoscaled
+// report judges the run against the SLO of the first autoscaled
 // service that sets one, interval by interval on the run's p99, errors
 // and throughput series (every request the load generators ended). It
 // adds the series slo_violated (1 in an interval that breaks the SLO,
@@ -18,8 +18,8 @@ import (
 // none does after the start; a run that still breaks the SLO in its last
 // interval has not recovered, and gets the time to the end of the run (a
 // lower bound).
-func (w *World) sloMetrics(run *results.Run) {
-	slo, ok := w.slo()
+func (ss *scalers) report(run *results.Run) {
+	slo, ok := ss.slo()
 	p99, errs, ended := run.SeriesNamed("p99"), run.SeriesNamed("errors"), run.SeriesNamed("throughput")
 	if !ok || p99 == nil || errs == nil || ended == nil {
 		return
@@ -39,10 +39,10 @@ func (w *World) sloMetrics(run *results.Run) {
 	step := p99.Step
 	run.Series = append(run.Series, results.Series{Name: "slo_violated", Unit: "share of seeds", Step: step, Values: bad})
 	run.Metrics["slo_violation_minutes"] = float64(n) * step / 60
-	if len(w.sc.Faults) == 0 {
+	if len(ss.e.sc.Faults) == 0 {
 		return
 	}
-	start, _ := faultWindow(w.sc)
+	start, _ := faultWindow(ss.e.sc)
 	recovered := start.Seconds()
 	for i, b := range bad {
 		if end := float64(i+1) * step; b == 1 && end > start.Seconds() {
@@ -53,8 +53,8 @@ func (w *World) sloMetrics(run *results.Run) {
 }
 
 // slo returns the first SLO an autoscaled service sets.
-func (w *World) slo() (service.SLO, bool) {
-	for _, s := range w.scalers {
+func (ss *scalers) slo() (service.SLO, bool) {
+	for _, s := range ss.list {
 		if s.cfg.SLO.Set() {
 			return s.cfg.SLO, true
 		}

@@ -14,6 +14,16 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
+// brokers is the part that holds the scenario's brokers
+// (topology.brokers), connects the services that publish to them, and
+// scales consumer groups that autoscale on their lag. Every interval it
+// records each broker's consumer lag (and consumers, when they scale); at
+// the end, its counts and completion times.
+type brokers struct {
+	e    *env
+	list []*brokerRun
+}
+
 // brokerRun is one broker of the world and what the run measures of it.
 type brokerRun struct {
 	b          *broker.Broker
@@ -37,58 +47,53 @@ type recommendation struct {
 
 // buildBrokers creates the scenario's brokers and connects the services
 // that publish to them.
-func (w *World) buildBrokers() error {
-	for i, bc := range w.sc.Topology.Brokers {
-		b, err := broker.New(w.k, w.net, bc.Config)
+func buildBrokers(e *env, svcs *services) (*brokers, error) {
+	bs := &brokers{e: e}
+	for i, bc := range e.sc.Topology.Brokers {
+		b, err := broker.New(e.k, e.net, bc.Config)
 		if err != nil {
-			return fmt.Errorf("topology.brokers[%d]: %w", i, err)
+			return nil, fmt.Errorf("topology.brokers[%d]: %w", i, err)
 		}
-		br := &brokerRun{k: w.k, b: b, cfg: &brokerSettings{name: bc.Name, downstream: bc.Downstream, autoscale: bc.Autoscale},
+		br := &brokerRun{k: e.k, b: b, cfg: &brokerSettings{name: bc.Name, downstream: bc.Downstream, autoscale: bc.Autoscale},
 			completion: hdrhistogram.New(1, int64(24*time.Hour/time.Microsecond), 3)}
 		b.OnComplete(func(produced, completed sim.Time, ok bool) {
 			if ok {
 				_ = br.completion.RecordValue(max(int64(completed.Sub(produced)/time.Microsecond), 1))
 			}
 		})
-		w.brokers = append(w.brokers, br)
-		w.addBrokerNodes(br, bc.Name)
+		bs.list = append(bs.list, br)
+		br.name(e.nodes)
 	}
-	for _, s := range w.services {
+	for _, s := range svcs.list {
 		name := s.Config().Publish
 		if name == "" {
 			continue
 		}
-		br := w.brokerNamed(name)
+		br := bs.named(name)
 		producers := br.b.Config().Producers
 		s.SetPublisher(func(instance int) {
 			br.keys++
 			br.b.Producer(instance % producers).Produce(br.keys)
 		})
 	}
-	return nil
+	return bs, nil
 }
 
-// addBrokerNodes makes the broker's nodes nameable in links and faults:
-// the broker itself, and its producers and consumers.
-func (w *World) addBrokerNodes(br *brokerRun, name string) {
+// name makes the broker's nodes nameable in links and faults: the broker
+// itself, and its producers and consumers.
+func (br *brokerRun) name(r *registry) {
 	cfg := br.b.Config()
-	node := br.b.Node()
-	w.byName[name] = []sim.NodeID{node}
-	w.nodes = append(w.nodes, node)
+	r.add(br.cfg.name, br.b.Node())
 	for i := range cfg.Producers {
-		n := br.b.Producer(i).Node()
-		w.byName[fmt.Sprintf("%s-producer-%d", name, i)] = []sim.NodeID{n}
-		w.nodes = append(w.nodes, n)
+		r.add(fmt.Sprintf("%s-producer-%d", br.cfg.name, i), br.b.Producer(i).Node())
 	}
 	for i := range cfg.Consumers {
-		n := br.b.Consumer(i).Node()
-		w.byName[fmt.Sprintf("%s-consumer-%d", name, i)] = []sim.NodeID{n}
-		w.nodes = append(w.nodes, n)
+		r.add(fmt.Sprintf("%s-consumer-%d", br.cfg.name, i), br.b.Consumer(i).Node())
 	}
 }
 
-func (w *World) brokerNamed(name string) *brokerRun {
-	for _, br := range w.brokers {
+func (bs *brokers) named(name string) *brokerRun {
+	for _, br := range bs.list {
 		if br.cfg.name == name {
 			return br
 		}
@@ -96,52 +101,54 @@ func (w *World) brokerNamed(name string) *brokerRun {
 	return nil
 }
 
-// startBrokers starts every broker's group and producers until end.
-func (w *World) startBrokers(end sim.Time) {
-	for _, br := range w.brokers {
+// start starts every broker's group and producers until end, and the
+// consumers' autoscaler where a group has one.
+func (bs *brokers) start(end sim.Time) {
+	k := bs.e.k
+	for _, br := range bs.list {
 		br.b.Start(end)
 		if a := br.cfg.autoscale; a != nil {
 			br := br
 			var tick func()
 			tick = func() {
 				br.scaleConsumers()
-				if next := w.k.Now().Add(a.Period); next < end {
-					w.k.AfterFunc(a.Period, tick)
+				if next := k.Now().Add(a.Period); next < end {
+					k.AfterFunc(a.Period, tick)
 				}
 			}
-			w.k.AfterFunc(a.Period, tick)
+			k.AfterFunc(a.Period, tick)
 		}
 	}
 }
 
 // downstreamOutage tells the brokers that depend on service svc that it
 // is down (up false) or back.
-func (w *World) downstreamOutage(svc string, up bool) {
-	for _, br := range w.brokers {
+func (bs *brokers) downstreamOutage(svc string, up bool) {
+	for _, br := range bs.list {
 		if br.cfg.downstream == svc {
 			br.b.SetDownstream(up)
 		}
 	}
 }
 
-// sampleBrokers records each broker's consumer lag ("lag", suffixed with
-// the broker's name when there are several).
-func (w *World) sampleBrokers(at time.Duration) {
-	for _, br := range w.brokers {
+// sample records each broker's consumer lag ("lag", suffixed with the
+// broker's name when there are several).
+func (bs *brokers) sample(at time.Duration) {
+	for _, br := range bs.list {
 		suffix := ""
-		if len(w.brokers) > 1 {
+		if len(bs.list) > 1 {
 			suffix = "." + br.cfg.name
 		}
-		w.rec.Set("lag"+suffix, "records", at, float64(br.b.TotalLag()))
+		bs.e.rec.Set("lag"+suffix, "records", at, float64(br.b.TotalLag()))
 		if br.cfg.autoscale != nil {
-			w.rec.Set("consumers"+suffix, "consumers", at, float64(br.b.Consumers()))
+			bs.e.rec.Set("consumers"+suffix, "consumers", at, float64(br.b.Consumers()))
 		}
 	}
 }
 
-// brokerMetrics adds each broker's counts and completion times.
-func (w *World) brokerMetrics(run *results.Run) {
-	for _, br := range w.brokers {
+// report adds each broker's counts and completion times.
+func (bs *brokers) report(run *results.Run) {
+	for _, br := range bs.list {
 		p := strings.ReplaceAll(br.cfg.name, "-", "_") + "_"
 		m := br.b.Metrics()
 		run.Metrics[p+"produced"] = float64(m.Produced)

@@ -1,83 +1,122 @@
 package world
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
+	"github.com/faultline-sim/faultline/models/load"
+	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
 
-var clientPhases = [3]string{"before", "during", "after"}
-
-// phaseStats counts requests' outcomes and latencies per phase (before,
-// during and after the fault window, by the request's start), for the
-// metrics a hypothesis can name per client or per endpoint.
-type phaseStats struct {
-	ok, n  [3]int64
-	hist   [3]*hdrhistogram.Histogram
-	before time.Duration // the fault window, as the recorder's
-	end    time.Duration
+// clients is the part that holds the scenario's load generators (load),
+// in the file's order, each on a node of its own named in the registry: a
+// service's clients here, a store's workloads in its store. It starts the
+// service clients; every interval it records the retries they started; at
+// the end, their retry amplification, denied retries and ejections.
+type clients struct {
+	e       *env
+	list    []*load.Client // the service clients
+	retries []int64        // per client, retries counted at the last sample
 }
 
-func newPhaseStats(faultStart, faultEnd time.Duration) *phaseStats {
-	ps := &phaseStats{before: faultStart, end: faultEnd}
-	for i := range ps.hist {
-		ps.hist[i] = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
-	}
-	return ps
-}
-
-// observe counts one request.
-func (ps *phaseStats) observe(start, end sim.Time, o results.Outcome) {
-	p := 2
-	switch s := time.Duration(start); {
-	case s < ps.before:
-		p = 0
-	case s < ps.end:
-		p = 1
-	}
-	ps.n[p]++
-	if o == results.OK {
-		ps.ok[p]++
-	}
-	_ = ps.hist[p].RecordValue(max(int64(end.Sub(start)/time.Microsecond), 1))
-}
-
-// metrics adds availability_<phase>_<name> and p99_ms_<phase>_<name> for
-// every phase with requests.
-func (ps *phaseStats) metrics(run *results.Run, name string) {
-	for p, phase := range clientPhases {
-		if ps.n[p] == 0 {
+// buildClients creates every load generator: a store's workload through
+// stores, a service's client with the services' deadline table (nil for
+// none), traced by tr, its outcomes counted per client and per endpoint
+// by outcomes.
+func buildClients(e *env, svcs *services, stores *stores, deadlines *service.Deadlines, tr *tracing, outcomes *outcomes) (*clients, error) {
+	cs := &clients{e: e}
+	several := serviceClients(e, stores) > 1
+	for i, l := range e.sc.Load {
+		node := e.net.AddNode(l.Name)
+		e.nodes.add(l.Name, node)
+		if st := stores.named(l.Target); st != nil {
+			if err := stores.addClient(i, node, st); err != nil {
+				return nil, fmt.Errorf("load[%d]: %w", i, err)
+			}
 			continue
 		}
-		run.Metrics["availability_"+phase+"_"+name] = float64(ps.ok[p]) / float64(ps.n[p])
-		run.Metrics["p99_ms_"+phase+"_"+name] = float64(ps.hist[p].ValueAtQuantile(99)) / 1000
+		observe := e.observe
+		if several {
+			observe = outcomes.perClient(l.Name, observe)
+		}
+		target := svcs.named(l.Target)
+		c, err := load.NewClient(e.k, e.net, node, l.Name, l.Config, target, observe)
+		if err != nil {
+			return nil, fmt.Errorf("load[%d]: %w", i, err)
+		}
+		c.UseDeadlines(deadlines)
+		outcomes.perEndpoint(c, target)
+		tr.trace(c)
+		cs.list = append(cs.list, c)
+	}
+	return cs, nil
+}
+
+// serviceClients counts the load generators that call services (not
+// stores).
+func serviceClients(e *env, stores *stores) int {
+	n := 0
+	for _, l := range e.sc.Load {
+		if stores.named(l.Target) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// start starts every service client until end.
+func (cs *clients) start(end sim.Time) {
+	for _, c := range cs.list {
+		c.Start(end)
 	}
 }
 
-// clientStats is one service client's own outcomes per phase, kept when a
-// scenario has several clients so that hypotheses can speak of each (the
-// summary mixes them).
-type clientStats struct {
-	name string // metric suffix: the client's name with underscores
-	*phaseStats
+// maxTimeout is the longest timeout of the load generators: how long a
+// request started before the end of the load may still be open.
+func (cs *clients) maxTimeout() time.Duration {
+	var m time.Duration
+	for _, l := range cs.e.sc.Load {
+		m = max(m, l.Timeout)
+	}
+	return m
 }
 
-func newClientStats(name string, faultStart, faultEnd time.Duration) *clientStats {
-	return &clientStats{name: strings.ReplaceAll(name, "-", "_"), phaseStats: newPhaseStats(faultStart, faultEnd)}
+// prefix names a service client's metrics when there are several.
+func (cs *clients) prefix(i int) string {
+	if len(cs.list) == 1 {
+		return ""
+	}
+	return strings.ReplaceAll(cs.list[i].Name(), "-", "_") + "_"
 }
 
-// observer wraps the world's observer to count the client's own outcomes.
-func (cs *clientStats) observer(next func(start, end sim.Time, o results.Outcome)) func(start, end sim.Time, o results.Outcome) {
-	return func(start, end sim.Time, o results.Outcome) {
-		cs.observe(start, end, o)
-		next(start, end, o)
+// sample records the retries each client started in the interval that
+// just ended ("retries", summed over clients).
+func (cs *clients) sample(at time.Duration) {
+	if len(cs.retries) < len(cs.list) {
+		cs.retries = make([]int64, len(cs.list))
+	}
+	for i, c := range cs.list {
+		if c.Retries() == 0 && cs.retries[i] == 0 {
+			continue
+		}
+		cs.e.rec.Add("retries", "retries/s", at, float64(c.Retries()-cs.retries[i])/cs.e.sc.Interval.Seconds())
+		cs.retries[i] = c.Retries()
 	}
 }
 
-// metrics adds availability_<phase>_<client> and p99_ms_<phase>_<client>
-// for every phase with requests (the names a store's clients use).
-func (cs *clientStats) metrics(run *results.Run) { cs.phaseStats.metrics(run, cs.name) }
+// report adds each client's retry amplification and denied retries, if
+// it made attempts, and its ejections, if it detects outliers.
+func (cs *clients) report(run *results.Run) {
+	for i, c := range cs.list {
+		if c.Attempts() > 0 {
+			run.Metrics[cs.prefix(i)+"retry_amplification"] = c.Amplification()
+			run.Metrics[cs.prefix(i)+"retries_denied"] = float64(c.RetriesDenied())
+		}
+		if c.Config().OutlierDetection != nil {
+			run.Metrics[cs.prefix(i)+"ejections"] = float64(c.Ejections())
+		}
+	}
+}

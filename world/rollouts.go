@@ -1,52 +1,53 @@
 package world
 
 import (
-	"strings"
 	"time"
 
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
 
+// rollouts is the part that starts each service's rolling update
+// (services[].rollout) at its time. Every interval it records the ready
+// instances of each version; at the end, how each rollout went.
+type rollouts struct {
+	e    *env
+	svcs *services
+}
+
 // scheduleRollouts starts each service's rolling update at its time.
-func (w *World) scheduleRollouts() error {
-	for _, s := range w.services {
+func scheduleRollouts(e *env, svcs *services) *rollouts {
+	for _, s := range svcs.list {
 		if rc := s.Config().Rollout; rc != nil {
-			w.k.AtFunc(sim.At(rc.At), s.StartRollout)
+			e.k.AtFunc(sim.At(rc.At), s.StartRollout)
 		}
 	}
-	return nil
+	return &rollouts{e: e, svcs: svcs}
 }
 
-// sampleRollouts records the ready instances of each version of a
-// service that rolls out.
-func (w *World) sampleRollouts(at time.Duration) {
-	for _, s := range w.services {
+// sample records the ready instances of each version of a service that
+// rolls out.
+func (r *rollouts) sample(at time.Duration) {
+	for _, s := range r.svcs.list {
 		if s.Config().Rollout == nil {
 			continue
 		}
-		suffix := ""
-		if len(w.services) > 1 {
-			suffix = "." + s.Name()
-		}
+		suffix := r.svcs.suffix(s)
 		old, neu := s.VersionCounts()
-		w.rec.Set("old_version_ready"+suffix, "instances", at, float64(old))
-		w.rec.Set("new_version_ready"+suffix, "instances", at, float64(neu))
+		r.e.rec.Set("old_version_ready"+suffix, "instances", at, float64(old))
+		r.e.rec.Set("new_version_ready"+suffix, "instances", at, float64(neu))
 	}
 }
 
-// rolloutMetrics adds how each rollout went: rollout_s (from its start
-// to its end, -1 if it did not end), rolled_back (1 or 0) and, if it did,
+// report adds how each rollout went: rollout_s (from its start to its
+// end, -1 if it did not end), rolled_back (1 or 0) and, if it did,
 // rollback_after_s (from its start).
-func (w *World) rolloutMetrics(run *results.Run) {
-	for _, s := range w.services {
+func (r *rollouts) report(run *results.Run) {
+	for _, s := range r.svcs.list {
 		if s.Config().Rollout == nil {
 			continue
 		}
-		p := ""
-		if len(w.services) > 1 {
-			p = metricName(s.Name()) + "_"
-		}
+		p := r.svcs.prefix(s)
 		st := s.Rollout()
 		run.Metrics[p+"rollout_s"] = -1
 		if st.Done {
@@ -59,6 +60,3 @@ func (w *World) rolloutMetrics(run *results.Run) {
 		}
 	}
 }
-
-// metricName is a name as metrics spell it: dashes become underscores.
-func metricName(name string) string { return strings.ReplaceAll(name, "-", "_") }

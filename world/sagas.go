@@ -7,28 +7,38 @@ import (
 	"github.com/faultline-sim/faultline/results"
 )
 
-// buildLedger records saga effects when some service orchestrates sagas.
-func (w *World) buildLedger() error {
-	for _, s := range w.services {
-		if s.Config().CallMode == service.Saga {
-			w.ledger = service.NewLedger()
+// sagas is the part that keeps the ledger of saga effects when some
+// service orchestrates sagas, and reports the sagas' outcomes and
+// inconsistency windows.
+type sagas struct {
+	e      *env
+	ledger *service.Ledger // nil without sagas
+}
+
+// buildSagas gives every service the ledger when one of them orchestrates
+// sagas.
+func buildSagas(e *env, svcs *services) *sagas {
+	s := &sagas{e: e}
+	for _, svc := range svcs.list {
+		if svc.Config().CallMode == service.Saga {
+			s.ledger = service.NewLedger()
 			break
 		}
 	}
-	if w.ledger != nil {
-		for _, s := range w.services {
-			s.UseLedger(w.ledger)
+	if s.ledger != nil {
+		for _, svc := range svcs.list {
+			svc.UseLedger(s.ledger)
 		}
 	}
-	return nil
+	return s
 }
 
-// sagaMetrics adds the sagas' outcomes and inconsistency windows.
-func (w *World) sagaMetrics(run *results.Run) {
-	if w.ledger == nil {
+// report adds the sagas' outcomes and inconsistency windows.
+func (s *sagas) report(run *results.Run) {
+	if s.ledger == nil {
 		return
 	}
-	st := w.ledger.Stats(w.k.Now())
+	st := s.ledger.Stats(s.e.k.Now())
 	m := run.Metrics
 	m["sagas_started"] = float64(st.Started)
 	m["sagas_completed"] = float64(st.Completed)

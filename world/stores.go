@@ -15,22 +15,28 @@ import (
 	"github.com/faultline-sim/faultline/sim"
 )
 
+// stores is the part that holds the scenario's replicated stores
+// (topology.stores), their replicas named in the registry, and the
+// workloads of the load clients that target them. It starts the
+// workloads; every interval it records each store's divergence and its
+// design's own gauges; at the end it checks each store's history
+// (linearizability, stale reads, lost writes, availability per side of
+// each cut) and adds porcupine's view of it as an artifact.
+type stores struct {
+	e    *env
+	list []*storeRun
+}
+
 // storeRun is one replicated store in the world, its clients and the
 // history they record.
 type storeRun struct {
-	cfg       *scenarios.Store
-	cluster   store.Cluster
-	ops       store.OpTable
-	history   store.History
-	clients   []*store.Workload
-	names     []string // client names, by client index in the history
-	converged sim.Time // first time divergence was 0 after the last fault, or -1
-	probe     sim.HandlerID
+	cfg     *scenarios.Store
+	cluster store.Cluster
+	ops     store.OpTable
+	history store.History
+	clients []*store.Workload
+	names   []string // client names, by client index in the history
 }
-
-// convergenceProbe is how often divergence is checked after the last fault
-// ends, to time convergence.
-const convergenceProbe = 10 * time.Millisecond
 
 // checker checks store histories for linearizability. Operations with
 // unknown outcomes can make the search exponential, so it is bounded, in
@@ -39,47 +45,49 @@ const convergenceProbe = 10 * time.Millisecond
 // is illegal), never a guess, and the same on any machine.
 var checker = check.Checker{}
 
-func (w *World) buildStores() error {
-	for i := range w.sc.Topology.Stores {
-		cfg := &w.sc.Topology.Stores[i]
-		s := &storeRun{cfg: cfg, converged: -1}
+func buildStores(e *env) (*stores, error) {
+	ss := &stores{e: e}
+	for i := range e.sc.Topology.Stores {
+		cfg := &e.sc.Topology.Stores[i]
+		s := &storeRun{cfg: cfg}
 		var err error
-		switch cfg.Design {
-		case scenarios.DesignRaft:
-			var cl *raft.Cluster
-			if cl, err = raft.New(w.k, w.net, cfg.Name, cfg.Replicas, &s.ops, cfg.Raft); err == nil {
-				// A run starts from a cluster in service, with a leader
-				// drawn from the seed, as a real run starts its load once
-				// the first election is over.
-				first := cfg.FirstLeaderIndex()
-				if first < 0 {
-					first = w.k.Stream("store/" + cfg.Name + "/first-leader").IntN(cfg.Replicas)
-				}
-				cl.StartWithLeader(first)
-				s.cluster = cl
-			}
-		case scenarios.DesignQuorum:
-			s.cluster, err = dynamo.New(w.k, w.net, cfg.Name, cfg.Replicas, &s.ops, cfg.Quorum)
-		case scenarios.DesignAsync:
-			s.cluster, err = dynamo.NewAsync(w.k, w.net, cfg.Name, cfg.Replicas, &s.ops, cfg.Async)
-		default:
-			err = fmt.Errorf("unknown design %q", cfg.Design)
+		if s.cluster, err = newCluster(e, cfg, &s.ops); err != nil {
+			return nil, fmt.Errorf("topology.stores[%d]: %w", i, err)
 		}
-		if err != nil {
-			return fmt.Errorf("topology.stores[%d]: %w", i, err)
-		}
-		w.stores = append(w.stores, s)
-		w.byName[cfg.Name] = s.cluster.Nodes()
-		for j, n := range s.cluster.Nodes() {
-			w.byName[fmt.Sprintf("%s-%d", cfg.Name, j)] = []sim.NodeID{n}
-			w.nodes = append(w.nodes, n)
-		}
+		ss.list = append(ss.list, s)
+		e.nodes.addGroup(cfg.Name, s.cluster.Nodes())
 	}
-	return nil
+	return ss, nil
 }
 
-func (w *World) storeNamed(name string) *storeRun {
-	for _, s := range w.stores {
+// newCluster creates the replicas of store cfg in its design.
+func newCluster(e *env, cfg *scenarios.Store, ops *store.OpTable) (store.Cluster, error) {
+	switch cfg.Design {
+	case scenarios.DesignRaft:
+		cl, err := raft.New(e.k, e.net, cfg.Name, cfg.Replicas, ops, cfg.Raft)
+		if err != nil {
+			return nil, err
+		}
+		// A run starts from a cluster in service, with a leader drawn
+		// from the seed, as a real run starts its load once the first
+		// election is over.
+		first := cfg.FirstLeaderIndex()
+		if first < 0 {
+			first = e.k.Stream("store/" + cfg.Name + "/first-leader").IntN(cfg.Replicas)
+		}
+		cl.StartWithLeader(first)
+		return cl, nil
+	case scenarios.DesignQuorum:
+		return dynamo.New(e.k, e.net, cfg.Name, cfg.Replicas, ops, cfg.Quorum)
+	case scenarios.DesignAsync:
+		return dynamo.NewAsync(e.k, e.net, cfg.Name, cfg.Replicas, ops, cfg.Async)
+	}
+	return nil, fmt.Errorf("unknown design %q", cfg.Design)
+}
+
+// named returns the store called name, or nil.
+func (ss *stores) named(name string) *storeRun {
+	for _, s := range ss.list {
 		if s.cfg.Name == name {
 			return s
 		}
@@ -87,11 +95,17 @@ func (w *World) storeNamed(name string) *storeRun {
 	return nil
 }
 
-func (w *World) buildStoreClient(i int, node sim.NodeID, s *storeRun) error {
-	l := &w.sc.Load[i]
-	cfg := store.WorkloadConfig{Replica: w.sc.StoreClientReplica(i), Timeout: l.Timeout, Schedule: *l.Open, Mix: *l.Ops}
-	c, err := store.NewWorkload(w.k, w.net, node, l.Name, len(s.clients), s.cluster, &s.ops, cfg, &s.history,
-		func(start, end sim.Time, o store.Outcome) { w.observe(start, end, o.Result()) })
+// empty reports whether the world has no store.
+func (ss *stores) empty() bool { return len(ss.list) == 0 }
+
+// addClient creates the workload of load client i (load[i]), on node,
+// against store s.
+func (ss *stores) addClient(i int, node sim.NodeID, s *storeRun) error {
+	e := ss.e
+	l := &e.sc.Load[i]
+	cfg := store.WorkloadConfig{Replica: e.sc.StoreClientReplica(i), Timeout: l.Timeout, Schedule: *l.Open, Mix: *l.Ops}
+	c, err := store.NewWorkload(e.k, e.net, node, l.Name, len(s.clients), s.cluster, &s.ops, cfg, &s.history,
+		func(start, end sim.Time, o store.Outcome) { e.observe(start, end, o.Result()) })
 	if err != nil {
 		return err
 	}
@@ -100,64 +114,45 @@ func (w *World) buildStoreClient(i int, node sim.NodeID, s *storeRun) error {
 	return nil
 }
 
-func (s *storeRun) start(end sim.Time) {
-	for _, c := range s.clients {
-		c.Start(end)
+// start starts every store's workloads until end.
+func (ss *stores) start(end sim.Time) {
+	for _, s := range ss.list {
+		for _, c := range s.clients {
+			c.Start(end)
+		}
 	}
 }
 
 // settle is the longest settle time of the world's stores.
-func (w *World) settle() time.Duration {
+func (ss *stores) settle() time.Duration {
 	var d time.Duration
-	for _, s := range w.stores {
+	for _, s := range ss.list {
 		d = max(d, s.cfg.Settle)
 	}
 	return d
 }
 
 // prefix names a store's metrics when the world has several stores.
-func (w *World) prefix(s *storeRun) string {
-	if len(w.stores) == 1 {
+func (ss *stores) prefix(s *storeRun) string {
+	if len(ss.list) == 1 {
 		return ""
 	}
 	return strings.ReplaceAll(s.cfg.Name, "-", "_") + "_"
 }
 
-func (w *World) sampleStores(at time.Duration) {
-	for _, s := range w.stores {
-		p := w.prefix(s)
-		w.rec.Set(p+"divergence", "keys", at, float64(s.cluster.Divergence()))
-		s.cluster.Metrics(func(name string, v float64) { w.rec.Set(p+name, "", at, v) })
+// sample records each store's divergence and its design's gauges.
+func (ss *stores) sample(at time.Duration) {
+	for _, s := range ss.list {
+		p := ss.prefix(s)
+		ss.e.rec.Set(p+"divergence", "keys", at, float64(s.cluster.Divergence()))
+		s.cluster.Metrics(func(name string, v float64) { ss.e.rec.Set(p+name, "", at, v) })
 	}
 }
 
-// watchConvergence starts probing divergence when the last fault ends.
-func (w *World) watchConvergence() {
-	_, end := faultWindow(w.sc)
-	if len(w.sc.Faults) == 0 {
-		return
-	}
-	for _, s := range w.stores {
-		s := s
-		var probe func()
-		probe = func() {
-			if s.cluster.Divergence() == 0 {
-				s.converged = w.k.Now()
-				return
-			}
-			if w.k.Now() < sim.At(w.sc.Duration+s.cfg.Settle) {
-				w.k.AfterFunc(convergenceProbe, probe)
-			}
-		}
-		w.k.AtFunc(sim.At(end), probe)
-	}
-}
-
-// checkStores checks every store's history and adds the verdicts to run.
-func (w *World) checkStores(run *results.Run) error {
-	_, end := faultWindow(w.sc)
-	for _, s := range w.stores {
-		p := w.prefix(s)
+// report checks every store's history and adds the verdicts to run.
+func (ss *stores) report(run *results.Run) {
+	for _, s := range ss.list {
+		p := ss.prefix(s)
 		metrics := checker.Metrics(s.history)
 		for name, v := range metrics {
 			run.Metrics[p+name] = v
@@ -167,35 +162,27 @@ func (w *World) checkStores(run *results.Run) error {
 			lost, _ := check.LostWrites(s.history, final)
 			run.Metrics[p+"lost_writes"] = float64(lost)
 		}
-		if len(w.sc.Faults) > 0 {
-			conv := -1.0
-			if s.converged >= 0 {
-				conv = float64(s.converged-sim.At(end)) / 1e6
-			}
-			run.Metrics[p+"convergence_ms"] = conv
-		}
-		for name, v := range check.SideAvailability(s.history, s.names, w.checkWindows(), int64(w.sc.Duration)) {
+		for name, v := range check.SideAvailability(s.history, s.names, ss.checkWindows(), int64(ss.e.sc.Duration)) {
 			run.Metrics[p+name] = v
 		}
-		w.visualize(run, s)
+		ss.visualize(run, s)
 	}
-	return nil
 }
 
 // checkWindows returns the faults' windows, in the order of the file.
-func (w *World) checkWindows() []check.Window {
-	out := make([]check.Window, len(w.sc.Faults))
-	for i, f := range w.sc.Faults {
+func (ss *stores) checkWindows() []check.Window {
+	out := make([]check.Window, len(ss.e.sc.Faults))
+	for i, f := range ss.e.sc.Faults {
 		out[i] = check.Window{Start: int64(f.At), End: int64(f.End())}
 	}
 	return out
 }
 
 // visualize adds porcupine's view of the history as an artifact.
-func (w *World) visualize(run *results.Run, s *storeRun) {
+func (ss *stores) visualize(run *results.Run, s *storeRun) {
 	history := s.history
 	run.Artifacts = append(run.Artifacts, results.Artifact{
-		Name:  fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, w.caseName, w.k.Seed()),
+		Name:  fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, ss.e.caseName, ss.e.k.Seed()),
 		Label: "linearizability of " + s.cfg.Name + " (porcupine)",
 		Write: func(out io.Writer) error {
 			if err := checker.WritePage(out, history); err != nil {

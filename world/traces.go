@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/models/service"
 	"github.com/faultline-sim/faultline/results"
 )
@@ -27,17 +28,34 @@ var otlpBase = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 
 var spanKinds = map[service.SpanKind]string{service.SpanInternal: "request", service.SpanServer: "server", service.SpanClient: "client"}
 
-// buildTracer turns tracing on when the scenario samples requests and has
-// services to trace.
-func (w *World) buildTracer() error {
-	if w.sc.TraceSample == nil || *w.sc.TraceSample == 0 || len(w.services) == 0 {
-		return nil
+// tracing is the part that traces the share of requests the scenario
+// samples (trace_sample) through every service and call. It reports the
+// slowest traces and, for the scenario's first seed, every span as an
+// OTLP/JSON artifact.
+type tracing struct {
+	e      *env
+	tracer *service.Tracer // nil when nothing is traced
+}
+
+// buildTracing turns tracing on when the scenario samples requests and
+// has services to trace.
+func buildTracing(e *env, svcs *services) *tracing {
+	t := &tracing{e: e}
+	if e.sc.TraceSample == nil || *e.sc.TraceSample == 0 || len(svcs.list) == 0 {
+		return t
 	}
-	w.tracer = service.NewTracer(maxTraces)
-	for _, s := range w.services {
-		s.UseTracer(w.tracer)
+	t.tracer = service.NewTracer(maxTraces)
+	for _, s := range svcs.list {
+		s.UseTracer(t.tracer)
 	}
-	return nil
+	return t
+}
+
+// trace makes client c start traces at the scenario's sample rate.
+func (t *tracing) trace(c *load.Client) {
+	if t.tracer != nil {
+		c.UseTracer(t.tracer, *t.e.sc.TraceSample)
+	}
 }
 
 func toResultSpans(spans []service.Span) []results.Span {
@@ -50,26 +68,25 @@ func toResultSpans(spans []service.Span) []results.Span {
 	return out
 }
 
-// traceResults puts the slowest traces in run and, for the scenario's first
+// report puts the slowest traces in run and, for the scenario's first
 // seed, every span as an OTLP/JSON artifact (the caller writes it, or not).
-func (w *World) traceResults(run *results.Run) error {
-	if w.tracer == nil {
-		return nil
+func (t *tracing) report(run *results.Run) {
+	if t.tracer == nil {
+		return
 	}
-	for _, t := range w.tracer.Slowest(slowestTraces) {
-		sort.SliceStable(t, func(i, j int) bool { return t[i].Start < t[j].Start })
-		run.Traces = append(run.Traces, toResultSpans(t[:min(len(t), storedSpans)]))
+	for _, tr := range t.tracer.Slowest(slowestTraces) {
+		sort.SliceStable(tr, func(i, j int) bool { return tr[i].Start < tr[j].Start })
+		run.Traces = append(run.Traces, toResultSpans(tr[:min(len(tr), storedSpans)]))
 	}
-	if w.k.Seed() != w.sc.Seed {
-		return nil // files for the first seed only: they are large
+	if t.e.k.Seed() != t.e.sc.Seed {
+		return // files for the first seed only: they are large
 	}
-	tracer, seed := w.tracer, w.k.Seed()
+	tracer, seed := t.tracer, t.e.k.Seed()
 	run.Artifacts = append(run.Artifacts, results.Artifact{
-		Name:  fmt.Sprintf("traces-%s-seed%d.otlp.json", w.caseName, seed),
+		Name:  fmt.Sprintf("traces-%s-seed%d.otlp.json", t.e.caseName, seed),
 		Label: "traces (OTLP/JSON)",
 		Write: func(out io.Writer) error {
 			return results.WriteOTLP(out, toResultSpans(tracer.Spans()), seed, otlpBase)
 		},
 	})
-	return nil
 }

@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/faultline-sim/faultline/models/load"
-	"github.com/faultline-sim/faultline/models/service"
-	"github.com/faultline-sim/faultline/models/store/raft"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/scenarios"
 	"github.com/faultline-sim/faultline/sim"
@@ -25,60 +21,145 @@ type Engine struct {
 // Name is "sim".
 func (Engine) Name() string { return "sim" }
 
-// World is one simulated architecture on one kernel.
-type World struct {
-	sc       *scenarios.Scenario
-	k        *sim.Kernel
-	net      *sim.Network
-	services []*service.Service
-	clients  []*load.Client
-	byName   map[string][]sim.NodeID // selector -> nodes (lookup only)
-	nodes    []sim.NodeID            // every node, in creation order
-	rec      *results.Recorder
-	sampler  sim.HandlerID
-
-	retries []int64 // per client, retries counted at the last sample
-
-	deadlines *service.Deadlines // nil unless a service honours deadlines
-	calls     []callSeries       // calls.go
-
-	clientStats []*clientStats // clients.go, with several service clients
-	endpoints   endpointStats  // endpoints.go
-
-	tracer *service.Tracer // traces.go, nil when nothing is traced
-
-	brokers []*brokerRun // brokers.go
-
-	ledger *service.Ledger // sagas.go, nil without sagas
-
-	failovers map[string]float64 // failover.go: metric name -> ms, -1 if none
-
-	scalers []*scaler // autoscale.go
-
-	stores   []*storeRun
-	caseName string
+// Run builds and runs case c on seed.
+func (e Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (results.Run, error) {
+	w, err := Build(c.Scenario, seed)
+	if err != nil {
+		return results.Run{}, err
+	}
+	w.env.caseName = c.Name
+	if e.Trace != nil {
+		if tw := e.Trace(c.Name, seed); tw != nil {
+			w.env.k.SetTrace(tw)
+			defer w.env.k.Flush()
+		}
+	}
+	return w.Run(ctx)
 }
 
+// World is one simulated architecture on one kernel. Each model family
+// contributes a part (services, calls, brokers, stores, load clients,
+// links, faults, ...) that builds from its section of the scenario and
+// from the parts it names, starts, samples its gauges at the end of every
+// interval and reports its metrics at the end of the run; the parts share
+// only an environment (the kernel, the network, the recorder, the node
+// registry and the scenario). Build wires the parts; Run starts them all,
+// runs the kernel and collects what each part reports.
+type World struct {
+	env     *env
+	stores  *stores  // the run ends when the stores have settled
+	clients *clients // and when every request still open has timed out
+
+	// Each phase visits the parts in the order Build sets.
+	starts    []starter
+	reporters []reporter
+}
+
+// env is what every part shares.
+type env struct {
+	sc    *scenarios.Scenario
+	k     *sim.Kernel
+	net   *sim.Network
+	rec   *results.Recorder
+	nodes *registry
+
+	// sampler is the sampler's handler, to which the world's trace records
+	// (a leader cut's replica, a scaling decision) are attributed. It is
+	// registered after every part is built, and used only once the run
+	// has started.
+	sampler sim.HandlerID
+
+	caseName string // names the run's artifacts
+}
+
+// observe records one request of a load client.
+func (e *env) observe(start, end sim.Time, o results.Outcome) {
+	e.rec.Observe(time.Duration(start), time.Duration(end), o)
+}
+
+// A starter schedules what its part does from the start of the run to
+// end, the end of the scenario's load.
+type starter interface{ start(end sim.Time) }
+
+// A gauge records its part's series for the interval that ends at at.
+type gauge interface{ sample(at time.Duration) }
+
+// A reporter adds its part's metrics (and traces, artifacts) to the run.
+type reporter interface{ report(run *results.Run) }
+
 // Build creates the world for sc on a kernel seeded with seed.
+//
+// The parts are built in the order below, each from the parts it names,
+// and each phase of the run visits them in the order its list gives. The
+// orders are the simulator's, not a convenience: nodes, handlers, random
+// streams, scheduled events (their ties and closure slots) and the
+// recorder's series follow them, and the golden trace hashes and every
+// scenario's results pin them. A new part takes its place at the end of
+// each list it joins.
 func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
-	w := &World{sc: sc, k: sim.New(seed), byName: map[string][]sim.NodeID{}, failovers: map[string]float64{}}
-	var err error
-	if w.net, err = sim.NewNetwork(w.k, sim.LinkConfig{}); err != nil {
-		return nil, err
-	}
-	start, end := faultWindow(sc)
-	w.rec, err = results.NewRecorder(results.RecorderConfig{Duration: sc.Duration, Interval: sc.Interval, FaultStart: start, FaultEnd: end})
+	e, err := newEnv(sc, seed)
 	if err != nil {
 		return nil, err
 	}
-	steps := []func() error{w.buildServices, w.buildTracer, w.buildLedger, w.useMesh, w.connectServices, w.buildBrokers, w.buildStores, w.buildClients, w.buildLinks, w.buildMeshLinks, w.scheduleFaults, w.scheduleRollouts, w.buildAutoscalers}
+	var (
+		svcs     *services
+		tr       *tracing
+		sagas    *sagas
+		mesh     *mesh
+		calls    *calls
+		brokers  *brokers
+		stores   *stores
+		outcomes *outcomes
+		clients  *clients
+		rollouts *rollouts
+		scalers  *scalers
+	)
+	steps := []func() error{
+		func() (err error) { svcs, err = buildServices(e); return err },
+		func() error { tr = buildTracing(e, svcs); return nil },
+		func() error { sagas = buildSagas(e, svcs); return nil },
+		func() error { mesh = useMesh(e, svcs); return nil },
+		func() (err error) { calls, err = buildCalls(e, svcs); return err },
+		func() (err error) { brokers, err = buildBrokers(e, svcs); return err },
+		func() (err error) { stores, err = buildStores(e); return err },
+		func() error { outcomes = newOutcomes(e); return nil },
+		func() (err error) {
+			clients, err = buildClients(e, svcs, stores, calls.deadlines, tr, outcomes)
+			return err
+		},
+		func() error { return buildLinks(e, svcs) },
+		func() error { return mesh.addHops(svcs, clients) },
+		func() error { return scheduleFaults(e, svcs, stores, brokers) },
+		func() error { rollouts = scheduleRollouts(e, svcs); return nil },
+		func() (err error) { scalers, err = buildScalers(e, svcs); return err },
+	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	w.sampler = w.k.Register("world/sampler", samplerFunc(w.sample))
-	return w, nil
+	recovery := newRecovery(e, stores)
+	smp := newSampler(e, svcs, stores, calls, brokers, rollouts, clients, scalers)
+	return &World{env: e, stores: stores, clients: clients,
+		starts:    []starter{clients, stores, brokers, smp, scalers, recovery},
+		reporters: []reporter{scalers, stores, clients, calls, brokers, sagas, rollouts, recovery, tr, outcomes},
+	}, nil
+}
+
+// newEnv makes the kernel, its network with no link configured (every
+// link perfect until the topology says otherwise) and the recorder.
+func newEnv(sc *scenarios.Scenario, seed uint64) (*env, error) {
+	e := &env{sc: sc, k: sim.New(seed), nodes: newRegistry()}
+	var err error
+	if e.net, err = sim.NewNetwork(e.k, sim.LinkConfig{}); err != nil {
+		return nil, err
+	}
+	start, end := faultWindow(sc)
+	e.rec, err = results.NewRecorder(results.RecorderConfig{Duration: sc.Duration, Interval: sc.Interval, FaultStart: start, FaultEnd: end})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // faultWindow spans from the first fault's start to the last one's end, or
@@ -94,277 +175,78 @@ func faultWindow(sc *scenarios.Scenario) (time.Duration, time.Duration) {
 	return start, end
 }
 
-func (w *World) buildServices() error {
-	for i, cfg := range w.sc.Topology.Services {
-		svc, err := service.New(w.k, w.net, cfg)
-		if err != nil {
-			return fmt.Errorf("topology.services[%d]: %w", i, err)
-		}
-		w.services = append(w.services, svc)
-		w.byName[cfg.Name] = svc.Nodes()
-		for j, n := range svc.Nodes() {
-			w.byName[fmt.Sprintf("%s-%d", cfg.Name, j)] = []sim.NodeID{n}
-			w.nodes = append(w.nodes, n)
-		}
-	}
-	return nil
-}
-
-func (w *World) service(name string) *service.Service {
-	for _, s := range w.services {
-		if s.Name() == name {
-			return s
-		}
-	}
-	return nil
-}
-
-func (w *World) buildClients() error {
-	w.endpoints.faultStart, w.endpoints.faultEnd = faultWindow(w.sc)
-	for i, l := range w.sc.Load {
-		node := w.net.AddNode(l.Name)
-		w.byName[l.Name] = []sim.NodeID{node}
-		w.nodes = append(w.nodes, node)
-		if st := w.storeNamed(l.Target); st != nil {
-			if err := w.buildStoreClient(i, node, st); err != nil {
-				return fmt.Errorf("load[%d]: %w", i, err)
-			}
-			continue
-		}
-		observe := w.observe
-		if w.serviceClients() > 1 {
-			start, end := faultWindow(w.sc)
-			cs := newClientStats(l.Name, start, end)
-			w.clientStats = append(w.clientStats, cs)
-			observe = cs.observer(w.observe)
-		}
-		c, err := load.NewClient(w.k, w.net, node, l.Name, l.Config, w.service(l.Target), observe)
-		if err != nil {
-			return fmt.Errorf("load[%d]: %w", i, err)
-		}
-		c.UseDeadlines(w.deadlines)
-		w.endpoints.watch(c, w.service(l.Target))
-		if w.tracer != nil {
-			c.UseTracer(w.tracer, *w.sc.TraceSample)
-		}
-		w.clients = append(w.clients, c)
-	}
-	return nil
-}
-
-func (w *World) observe(start, end sim.Time, o results.Outcome) {
-	w.rec.Observe(time.Duration(start), time.Duration(end), o)
-}
-
-// resolve returns the nodes a selector names; "*" is every node.
-func (w *World) resolve(sel string) []sim.NodeID {
-	if sel == "*" || sel == "" {
-		return w.nodes
-	}
-	return w.byName[sel]
-}
-
-func (w *World) buildLinks() error {
-	for i, l := range w.sc.Topology.Links {
-		cfg, err := linkConfig(l)
-		if err != nil {
-			return fmt.Errorf("topology.links[%d].latency: %w", i, err)
-		}
-		for _, a := range w.resolve(l.From) {
-			for _, b := range w.resolve(l.To) {
-				if a == b {
-					continue
-				}
-				if err := w.net.SetLink(a, b, cfg); err != nil {
-					return fmt.Errorf("topology.links[%d]: %w", i, err)
-				}
-				if !l.OneWay {
-					if err := w.net.SetLink(b, a, cfg); err != nil {
-						return fmt.Errorf("topology.links[%d]: %w", i, err)
-					}
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// linkConfig is the network setting a topology link asks for.
-func linkConfig(l scenarios.Link) (sim.LinkConfig, error) {
-	cfg := sim.LinkConfig{Jitter: l.Jitter, Loss: l.Loss, Bandwidth: l.Bandwidth}
-	if l.Latency.Kind != "" {
-		d, err := l.Latency.Build()
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Latency = d
-	}
-	return cfg, nil
-}
-
-// samplerFunc adapts a method to sim.Handler.
-type samplerFunc func(sim.Event)
-
-func (f samplerFunc) HandleEvent(ev sim.Event) { f(ev) }
-
-// sample records the gauges at the end of each interval.
-func (w *World) sample(sim.Event) {
-	t := time.Duration(w.k.Now())
-	at := t - 1 // the interval that just ended
-	for _, s := range w.services {
-		suffix := ""
-		if len(w.services) > 1 {
-			suffix = "." + s.Name()
-		}
-		w.rec.Set("queue_depth"+suffix, "requests", at, float64(s.QueueDepth()))
-		w.rec.Set("in_service"+suffix, "requests", at, float64(s.InService()))
-		w.rec.Set("instances_up"+suffix, "instances", at, float64(s.Up()))
-	}
-	w.sampleStores(at)
-	w.sampleCalls(at)
-	w.sampleBrokers(at)
-	w.sampleRollouts(at)
-	w.sampleRetries(at)
-	w.sampleAutoscale(at)
-	if next := t + w.sc.Interval; next <= w.sc.Duration {
-		w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
-	}
-}
-
 // Run simulates the world to the end of the scenario, lets every request
 // still open finish (each is bounded by its timeout), and returns the run.
 func (w *World) Run(ctx context.Context) (results.Run, error) {
-	end := sim.At(w.sc.Duration)
-	for _, c := range w.clients {
-		c.Start(end)
-	}
-	for _, s := range w.stores {
+	e := w.env
+	end := sim.At(e.sc.Duration)
+	for _, s := range w.starts {
 		s.start(end)
 	}
-	w.startBrokers(end)
-	w.k.After(w.sc.Interval, w.sampler, 0, 0, 0)
-	w.startAutoscalers()
-	w.watchConvergence()
-	w.watchFailovers()
-	// Stores run forever (heartbeats, anti-entropy): stop after the settle
-	// time. Services alone go idle once the last request ends.
-	limit := end.Add(w.settle() + w.maxTimeout())
-	var steps int
-	var err error
-	w.k.RunWhile(func() bool {
-		steps++
-		if steps&0xffff == 0 && ctx.Err() != nil {
-			err = ctx.Err()
-			return false
-		}
-		next, ok := w.k.NextAt()
-		return ok && (len(w.stores) == 0 || next <= limit)
-	})
-	if err != nil {
+	if err := w.runKernel(ctx, end); err != nil {
 		return results.Run{}, err
 	}
-	run := w.rec.Finish()
-	w.sloMetrics(&run) // autoscale_slo.go
-	if err := w.checkStores(&run); err != nil {
-		return results.Run{}, err
+	run := e.rec.Finish()
+	run.TraceHash = fmt.Sprintf("%016x", e.k.Hash())
+	run.Events = e.k.Dispatched()
+	for _, r := range w.reporters {
+		r.report(&run)
 	}
-	run.TraceHash = fmt.Sprintf("%016x", w.k.Hash())
-	run.Events = w.k.Dispatched()
-	for i, c := range w.clients {
-		if c.Attempts() > 0 {
-			run.Metrics[w.clientPrefix(i)+"retry_amplification"] = c.Amplification()
-			run.Metrics[w.clientPrefix(i)+"retries_denied"] = float64(c.RetriesDenied())
-		}
-		if c.Config().OutlierDetection != nil {
-			run.Metrics[w.clientPrefix(i)+"ejections"] = float64(c.Ejections())
-		}
-	}
-	w.callMetrics(&run)
-	w.brokerMetrics(&run)
-	w.sagaMetrics(&run)
-	w.rolloutMetrics(&run)
-	for name, ms := range w.failovers { // into a map: order does not matter
-		run.Metrics[name] = ms
-	}
-	for _, s := range w.stores {
-		if _, isRaft := s.cluster.(*raft.Cluster); !isRaft {
-			continue
-		}
-		if ms, ok := scenarios.LeaderFailoverMS(w.sc, s.cfg.Name, w.prefix(s), run.Metrics); ok {
-			run.Metrics[w.prefix(s)+scenarios.LeaderFailoverMetric] = ms
-		}
-	}
-	if err := w.traceResults(&run); err != nil {
-		return results.Run{}, err
-	}
-	for _, cs := range w.clientStats {
-		cs.metrics(&run)
-	}
-	w.endpoints.metrics(&run)
-	st := w.net.Stats()
+	st := e.net.Stats()
 	run.Metrics["net_lost"] = float64(st.Lost + st.BlackHoled)
 	run.Metrics["net_refused"] = float64(st.Refused)
 	return run, nil
 }
 
-// clientPrefix names a service client's metrics when there are several.
-func (w *World) clientPrefix(i int) string {
-	if len(w.clients) == 1 {
-		return ""
-	}
-	return strings.ReplaceAll(w.clients[i].Name(), "-", "_") + "_"
-}
-
-func (w *World) maxTimeout() time.Duration {
-	var m time.Duration
-	for _, l := range w.sc.Load {
-		m = max(m, l.Timeout)
-	}
-	return m
-}
-
-// sampleRetries records the retries each client started in the interval
-// that just ended ("retries", summed over clients).
-func (w *World) sampleRetries(at time.Duration) {
-	if len(w.retries) < len(w.clients) {
-		w.retries = make([]int64, len(w.clients))
-	}
-	for i, c := range w.clients {
-		if c.Retries() == 0 && w.retries[i] == 0 {
-			continue
+// runKernel runs events until none is left or, with stores, which run
+// forever (heartbeats, anti-entropy), until they have settled after end.
+// Services alone go idle once the last request ends.
+func (w *World) runKernel(ctx context.Context, end sim.Time) error {
+	k := w.env.k
+	limit := end.Add(w.stores.settle() + w.clients.maxTimeout())
+	var steps int
+	var err error
+	k.RunWhile(func() bool {
+		steps++
+		if steps&0xffff == 0 && ctx.Err() != nil {
+			err = ctx.Err()
+			return false
 		}
-		w.rec.Add("retries", "retries/s", at, float64(c.Retries()-w.retries[i])/w.sc.Interval.Seconds())
-		w.retries[i] = c.Retries()
-	}
+		next, ok := k.NextAt()
+		return ok && (w.stores.empty() || next <= limit)
+	})
+	return err
 }
 
 // Kernel exposes the world's kernel (for traces and tests).
-func (w *World) Kernel() *sim.Kernel { return w.k }
+func (w *World) Kernel() *sim.Kernel { return w.env.k }
 
-// Run builds and runs case c on seed.
-func (e Engine) Run(ctx context.Context, c scenarios.Case, seed uint64) (results.Run, error) {
-	w, err := Build(c.Scenario, seed)
-	if err != nil {
-		return results.Run{}, err
-	}
-	w.caseName = c.Name
-	if e.Trace != nil {
-		if tw := e.Trace(c.Name, seed); tw != nil {
-			w.k.SetTrace(tw)
-			defer w.k.Flush()
-		}
-	}
-	return w.Run(ctx)
+// sampler records every part's gauges at the end of each interval, in the
+// order of its list.
+type sampler struct {
+	e      *env
+	gauges []gauge
 }
 
-// serviceClients counts the load generators that call services (not
-// stores).
-func (w *World) serviceClients() int {
-	n := 0
-	for _, l := range w.sc.Load {
-		if w.storeNamed(l.Target) == nil {
-			n++
-		}
+// newSampler registers the sampler's handler, after every part's.
+func newSampler(e *env, gauges ...gauge) *sampler {
+	s := &sampler{e: e, gauges: gauges}
+	e.sampler = e.k.Register("world/sampler", s)
+	return s
+}
+
+// start schedules the first sample, at the end of the first interval.
+func (s *sampler) start(sim.Time) { s.e.k.After(s.e.sc.Interval, s.e.sampler, 0, 0, 0) }
+
+// HandleEvent samples the interval that just ended and schedules the next
+// sample within the run.
+func (s *sampler) HandleEvent(sim.Event) {
+	t := time.Duration(s.e.k.Now())
+	at := t - 1 // the interval that just ended
+	for _, g := range s.gauges {
+		g.sample(at)
 	}
-	return n
+	if next := t + s.e.sc.Interval; next <= s.e.sc.Duration {
+		s.e.k.After(s.e.sc.Interval, s.e.sampler, 0, 0, 0)
+	}
 }
