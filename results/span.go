@@ -1,6 +1,8 @@
 package results
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,27 +26,12 @@ type Span struct {
 }
 
 // otlp* mirror the OTLP/JSON encoding of an ExportTraceServiceRequest
-// (opentelemetry-proto, JSON mapping): one resourceSpans per service.
-type otlpRequest struct {
-	ResourceSpans []otlpResourceSpans `json:"resourceSpans"`
-}
-
-type otlpResourceSpans struct {
-	Resource   otlpResource     `json:"resource"`
-	ScopeSpans []otlpScopeSpans `json:"scopeSpans"`
-}
-
+// (opentelemetry-proto, JSON mapping): one resourceSpans per service, each
+// {"resource": otlpResource, "scopeSpans": [{"scope": {"name":
+// "faultline"}, "spans": [otlpSpan...]}]}, which WriteOTLP writes around
+// the encoded parts.
 type otlpResource struct {
 	Attributes []otlpKeyValue `json:"attributes"`
-}
-
-type otlpScopeSpans struct {
-	Scope otlpScope  `json:"scope"`
-	Spans []otlpSpan `json:"spans"`
-}
-
-type otlpScope struct {
-	Name string `json:"name"`
 }
 
 type otlpSpan struct {
@@ -89,47 +76,84 @@ func integer(k string, v int64) otlpKeyValue {
 // (nanoseconds since the Unix epoch), so that tools show them as dates;
 // trace IDs combine the run's seed and the trace's number, so traces of
 // different runs never collide.
+//
+// The export is one JSON document, with a resourceSpans entry per service
+// in the order services first appear in spans, but it is written span by
+// span as it is encoded: memory does not grow with the file.
 func WriteOTLP(w io.Writer, spans []Span, seed uint64, base int64) error {
-	byService := map[string]int{}
-	var req otlpRequest
-	for _, s := range spans {
-		i, ok := byService[s.Service]
-		if !ok {
-			i = len(req.ResourceSpans)
-			byService[s.Service] = i
-			req.ResourceSpans = append(req.ResourceSpans, otlpResourceSpans{
-				Resource:   otlpResource{Attributes: []otlpKeyValue{str("service.name", s.Service)}},
-				ScopeSpans: []otlpScopeSpans{{Scope: otlpScope{Name: "faultline"}}},
-			})
-		}
-		sp := otlpSpan{
-			TraceID:           fmt.Sprintf("%016x%016x", seed, s.Trace),
-			SpanID:            fmt.Sprintf("%016x", s.ID),
-			Name:              s.Name,
-			Kind:              otlpKinds[s.Kind],
-			StartTimeUnixNano: fmt.Sprint(base + s.StartNs),
-			EndTimeUnixNano:   fmt.Sprint(base + s.EndNs),
-			Status:            otlpStatus{Code: 1},
-			Attributes:        []otlpKeyValue{str("faultline.status", s.Status)},
-		}
-		if s.Parent != 0 {
-			sp.ParentSpanID = fmt.Sprintf("%016x", s.Parent)
-		}
-		if s.Status != "ok" {
-			sp.Status = otlpStatus{Code: 2, Message: s.Status}
-		}
-		if s.Instance != "" {
-			sp.Attributes = append(sp.Attributes, str("service.instance.id", s.Instance))
-		}
-		if s.Attempt > 0 {
-			sp.Attributes = append(sp.Attributes, integer("faultline.attempt", int64(s.Attempt)))
-		}
-		if s.QueuedNs > 0 {
-			sp.Attributes = append(sp.Attributes, integer("faultline.queue_ns", s.QueuedNs-s.StartNs))
-		}
-		ss := &req.ResourceSpans[i].ScopeSpans[0]
-		ss.Spans = append(ss.Spans, sp)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if len(spans) == 0 {
+		bw.WriteString("{\"resourceSpans\":null}\n")
+		return bw.Flush()
 	}
-	enc := json.NewEncoder(w)
-	return enc.Encode(req)
+	var services []string
+	bySvc := map[string][]int32{} // service -> its spans' indexes
+	for i, s := range spans {
+		if _, ok := bySvc[s.Service]; !ok {
+			services = append(services, s.Service)
+		}
+		bySvc[s.Service] = append(bySvc[s.Service], int32(i))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	encode := func(v any) error {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return err
+	}
+	bw.WriteString(`{"resourceSpans":[`)
+	for si, svc := range services {
+		if si > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(`{"resource":`)
+		if err := encode(otlpResource{Attributes: []otlpKeyValue{str("service.name", svc)}}); err != nil {
+			return err
+		}
+		bw.WriteString(`,"scopeSpans":[{"scope":{"name":"faultline"},"spans":[`)
+		for j, i := range bySvc[svc] {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			if err := encode(otlpSpanOf(spans[i], seed, base)); err != nil {
+				return err
+			}
+		}
+		bw.WriteString(`]}]}`)
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
+}
+
+// otlpSpanOf is s in OTLP's form.
+func otlpSpanOf(s Span, seed uint64, base int64) otlpSpan {
+	sp := otlpSpan{
+		TraceID:           fmt.Sprintf("%016x%016x", seed, s.Trace),
+		SpanID:            fmt.Sprintf("%016x", s.ID),
+		Name:              s.Name,
+		Kind:              otlpKinds[s.Kind],
+		StartTimeUnixNano: fmt.Sprint(base + s.StartNs),
+		EndTimeUnixNano:   fmt.Sprint(base + s.EndNs),
+		Status:            otlpStatus{Code: 1},
+		Attributes:        []otlpKeyValue{str("faultline.status", s.Status)},
+	}
+	if s.Parent != 0 {
+		sp.ParentSpanID = fmt.Sprintf("%016x", s.Parent)
+	}
+	if s.Status != "ok" {
+		sp.Status = otlpStatus{Code: 2, Message: s.Status}
+	}
+	if s.Instance != "" {
+		sp.Attributes = append(sp.Attributes, str("service.instance.id", s.Instance))
+	}
+	if s.Attempt > 0 {
+		sp.Attributes = append(sp.Attributes, integer("faultline.attempt", int64(s.Attempt)))
+	}
+	if s.QueuedNs > 0 {
+		sp.Attributes = append(sp.Attributes, integer("faultline.queue_ns", s.QueuedNs-s.StartNs))
+	}
+	return sp
 }
