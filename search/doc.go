@@ -4,5 +4,7 @@
 // hypotheses over seeds and fault timings: the first violation is shrunk
 // (fewer and shorter faults, a shorter run) and written as an ordinary
 // scenario file that `simulate -scenario FILE` replays exactly, in the
-// spirit of TigerBeetle's VOPR and pebble's metamorphic tests.
+// spirit of TigerBeetle's VOPR and pebble's metamorphic tests. Cases and
+// shrinking candidates may run several at once; what is found, and every
+// count in it, is what a serial search finds.
 package search

@@ -25,7 +25,7 @@ func plantedBudget() int {
 func findPlanted(t *testing.T, gen *rapid.Generator[*scenarios.Scenario], what string) {
 	t.Helper()
 	const seed = 1
-	ce, err := Find(context.Background(), gen, plantedBudget(), seed)
+	ce, err := Find(context.Background(), gen, plantedBudget(), seed, 2)
 	require.NoError(t, err)
 	require.NotNil(t, ce, "%s: no violation of %q in %d cases from seed %d: the search lost its power", what, Recovers, plantedBudget(), seed)
 	t.Logf("%s: found %v", what, ce)
@@ -38,7 +38,7 @@ func findPlanted(t *testing.T, gen *rapid.Generator[*scenarios.Scenario], what s
 // the same number of cases: the search finds the bug, not noise.
 func nothingToFind(t *testing.T, gen *rapid.Generator[*scenarios.Scenario], what string) {
 	t.Helper()
-	ce, err := Find(context.Background(), gen, plantedBudget(), 1)
+	ce, err := Find(context.Background(), gen, plantedBudget(), 1, 2)
 	require.NoError(t, err)
 	require.Nil(t, ce, "%s: the fixed variant violates %q: %v", what, Recovers, ce)
 }

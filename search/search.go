@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/faultline-sim/faultline/results"
@@ -88,12 +89,15 @@ func Run(ctx context.Context, sc *scenarios.Scenario, seed uint64) (results.Run,
 // targets are kept). The first violation is shrunk (fewer variants,
 // fewer and shorter faults, a shorter run) and returned; nil when every
 // case held. Everything drawn comes from seed, so a search replays.
-func Search(ctx context.Context, base *scenarios.Scenario, budget int, seed uint64) (*Counterexample, error) {
+//
+// Up to parallel cases (and, while shrinking, candidates) run at once; the
+// counterexample, and every count in it, is the one a serial search finds.
+func Search(ctx context.Context, base *scenarios.Scenario, budget int, seed uint64, parallel int) (*Counterexample, error) {
 	if len(base.Expect) == 0 {
 		return nil, errors.New("search: the scenario has no hypotheses (expect) to violate")
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	for i := range budget {
+	return first(ctx, budget, parallel, func(i int) (*scenarios.Scenario, uint64) {
 		sc := clone(base)
 		if i > 0 { // the first case is the scenario as written
 			jitterFaults(rng, sc)
@@ -102,40 +106,85 @@ func Search(ctx context.Context, base *scenarios.Scenario, budget int, seed uint
 		if i == 0 {
 			runSeed = base.Seed
 		}
-		ce, err := try(ctx, sc, runSeed, i+1)
-		if ce != nil || err != nil {
-			return ce, err
-		}
-	}
-	return nil, nil
+		return sc, runSeed
+	})
 }
 
 // Find draws up to budget scenarios from gen (the i-th with
 // gen.Example(seed+i), so a search replays) and checks each one's own
 // hypotheses on a run seed drawn from seed; the first violation is shrunk
-// and returned, nil when none was found.
-func Find(ctx context.Context, gen *rapid.Generator[*scenarios.Scenario], budget int, seed uint64) (*Counterexample, error) {
+// and returned, nil when none was found. parallel is as for Search.
+func Find(ctx context.Context, gen *rapid.Generator[*scenarios.Scenario], budget int, seed uint64, parallel int) (*Counterexample, error) {
 	rng := rand.New(rand.NewPCG(seed, 0xf1d))
-	for i := range budget {
-		sc := gen.Example(int(seed) + i)
-		ce, err := try(ctx, sc, rng.Uint64()>>1+1, i+1)
-		if ce != nil || err != nil {
-			return ce, err
-		}
-	}
-	return nil, nil
+	return first(ctx, budget, parallel, func(i int) (*scenarios.Scenario, uint64) {
+		return gen.Example(int(seed) + i), rng.Uint64()>>1 + 1
+	})
 }
 
-func try(ctx context.Context, sc *scenarios.Scenario, seed uint64, cases int) (*Counterexample, error) {
-	out, err := Check(ctx, sc, seed)
-	if err != nil || !out.Violated() {
-		return nil, err
+// first checks the cases draw(0), draw(1), ... up to budget, up to
+// parallel at once, and shrinks the first (by index) that fails. draw is
+// called in index order on the caller's goroutine, so what it draws does
+// not depend on parallel; a later case that ran while an earlier one
+// failed is dropped.
+func first(ctx context.Context, budget, parallel int, draw func(i int) (*scenarios.Scenario, uint64)) (*Counterexample, error) {
+	type tried struct {
+		sc    *scenarios.Scenario
+		seed  uint64
+		index int
+		out   Outcome
+		err   error
 	}
-	ce, err := shrink(ctx, sc, seed, out)
+	var stop *tried
+	inOrder(ctx, budget, parallel, func(i int) func(context.Context) tried {
+		sc, seed := draw(i)
+		return func(ctx context.Context) tried {
+			out, err := Check(ctx, sc, seed)
+			return tried{sc, seed, i, out, err}
+		}
+	}, func(t tried) bool {
+		if t.err != nil || t.out.Violated() {
+			stop = &t
+		}
+		return stop != nil
+	})
+	switch {
+	case stop == nil:
+		return nil, nil
+	case stop.err != nil:
+		return nil, stop.err
+	}
+	ce, err := shrink(ctx, stop.sc, stop.seed, stop.out, parallel)
 	if ce != nil {
-		ce.Cases = cases
+		ce.Cases = stop.index + 1
 	}
 	return ce, err
+}
+
+// inOrder runs job(0), job(1), ... up to n, up to parallel (at least 1)
+// at once, and hands their results to take in index order until take
+// returns true. job(i) is called in index order on the caller's
+// goroutine and returns the work to run on a goroutine of its own; work
+// still running when take stops is cancelled and its result dropped. With
+// parallel 1 it is a plain loop.
+func inOrder[T any](ctx context.Context, n, parallel int, job func(i int) func(context.Context) T, take func(T) bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()       // runs first: stops the work no longer wanted
+	var running []chan T // in index order
+	started := 0
+	for i := range n {
+		for ; started < n && started < i+max(parallel, 1); started++ {
+			work, done := job(started), make(chan T, 1)
+			wg.Go(func() { done <- work(ctx) })
+			running = append(running, done)
+		}
+		v := <-running[0]
+		running = running[1:]
+		if take(v) {
+			return
+		}
+	}
 }
 
 // jitterFaults draws each fault a new start and length inside the run,
@@ -209,8 +258,9 @@ func verdictList(vs []results.Verdict) string {
 
 // shrink reduces a failing scenario greedily: every candidate runs on the
 // same seed and is kept when one of the originally failing hypotheses still
-// fails.
-func shrink(ctx context.Context, sc *scenarios.Scenario, seed uint64, out Outcome) (*Counterexample, error) {
+// fails. Up to parallel candidates run at once, in order; the first that
+// fails is kept, as one by one, and Tries counts the candidates up to it.
+func shrink(ctx context.Context, sc *scenarios.Scenario, seed uint64, out Outcome, parallel int) (*Counterexample, error) {
 	want := map[string]bool{}
 	for _, v := range out.Failed {
 		want[v.Expr] = true
@@ -220,24 +270,40 @@ func shrink(ctx context.Context, sc *scenarios.Scenario, seed uint64, out Outcom
 	cur.Seed, cur.Seeds = seed, 1
 	for changed := true; changed && ce.Tries < maxShrinkTries; {
 		changed = false
+		var valid []*scenarios.Scenario
 		for _, cand := range candidates(cur) {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if cand.SetDefaults(); cand.Validate() == nil {
+				valid = append(valid, cand)
 			}
-			cand.SetDefaults()
-			if cand.Validate() != nil {
-				continue
-			}
-			ce.Tries++
-			o, err := Check(ctx, cand, seed)
-			if err != nil {
-				continue // e.g. a phase the smaller case no longer has
-			}
-			if slices.ContainsFunc(o.Failed, func(v results.Verdict) bool { return want[v.Expr] }) {
-				cur, changed = cand, true
-				ce.Shrinks++
-				break
-			}
+		}
+		type tried struct {
+			sc  *scenarios.Scenario
+			out Outcome
+			err error
+		}
+		try := func(cands []*scenarios.Scenario, parallel int) {
+			inOrder(ctx, len(cands), parallel, func(i int) func(context.Context) tried {
+				return func(ctx context.Context) tried {
+					o, err := Check(ctx, cands[i], seed)
+					return tried{cands[i], o, err}
+				}
+			}, func(t tried) bool {
+				ce.Tries++
+				if t.err == nil && slices.ContainsFunc(t.out.Failed, func(v results.Verdict) bool { return want[v.Expr] }) {
+					cur, changed = t.sc, true // (an error: e.g. a phase the smaller case no longer has)
+					ce.Shrinks++
+				}
+				return changed
+			})
+		}
+		// The first candidate, the most aggressive, is kept most often:
+		// it runs alone, and the others at once only if it is not.
+		try(valid[:min(1, len(valid))], 1)
+		if !changed {
+			try(valid[min(1, len(valid)):], parallel)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 	}
 	final, err := Check(ctx, cur, seed)

@@ -201,7 +201,7 @@ func TestFindsLocalReadsNotLinearizable(t *testing.T) {
 		return sc
 	})
 	const seed = 1
-	ce, err := Find(context.Background(), gen, searchBudget(), seed)
+	ce, err := Find(context.Background(), gen, searchBudget(), seed, 2)
 	require.NoError(t, err)
 	require.NotNil(t, ce, "no violation of %q in %d cases from seed %d with read_mode local: the search lost its power", linearizable, searchBudget(), seed)
 	t.Logf("found: %v", ce)
@@ -241,7 +241,7 @@ expect:
 func TestSearchFindsAndReplays(t *testing.T) {
 	base, err := scenarios.Parse("local-reads.yaml", []byte(localReads))
 	require.NoError(t, err)
-	ce, err := Search(context.Background(), base, searchBudget(), 7)
+	ce, err := Search(context.Background(), base, searchBudget(), 7, 2)
 	require.NoError(t, err)
 	require.NotNil(t, ce, "no violation in %d cases", searchBudget())
 	t.Logf("found: %v", ce)
@@ -250,14 +250,14 @@ func TestSearchFindsAndReplays(t *testing.T) {
 
 func TestSearchNeedsHypotheses(t *testing.T) {
 	sc := ServiceWorld(ServiceOptions{}).Example(1)
-	_, err := Search(context.Background(), sc, 1, 1)
+	_, err := Search(context.Background(), sc, 1, 1, 1)
 	require.Error(t, err)
 }
 
 func TestSearchFindsNothingInAHealthyScenario(t *testing.T) {
 	sc := StoreWorld(StoreOptions{Design: scenarios.DesignRaft, ReadMode: "log"}).Example(2)
 	sc.Expect = []scenarios.Expectation{{Check: "lost_writes == 0"}}
-	ce, err := Search(context.Background(), sc, 10, 1)
+	ce, err := Search(context.Background(), sc, 10, 1, 2)
 	require.NoError(t, err)
 	require.Nil(t, ce, "%v", ce)
 }

@@ -15,7 +15,8 @@
 //
 //	-seed N      first seed (runs use N, N+1, ...); default: the scenario's
 //	-seeds N     runs per variant; default: the scenario's
-//	-parallel N  runs at once; results do not depend on it (default: cores)
+//	-parallel N  runs (with -search: cases) at once; results do not depend on
+//	             it (default: cores)
 //	-out DIR     report folder (default out/<scenario>)
 //	-json        print summary.json on stdout instead of the table
 //	-trace       also write each run's event trace as JSON lines to DIR/traces
@@ -26,7 +27,9 @@
 //	-toxiproxy   with -real: use the Toxiproxy server at HOST:PORT instead
 //	-search      search for a violation of the scenario's hypotheses: random
 //	             seeds and fault times (-budget cases), shrink the first one
-//	             found and write it as a scenario file to replay
+//	             found and write it as a scenario file to replay; -parallel
+//	             cases and shrinking candidates run at once, and the
+//	             counterexample is the one a serial search finds
 //	-force       write into an -out folder that holds other files too (only the
 //	             report's own files are replaced)
 //	-version     print the version and exit
@@ -180,7 +183,7 @@ func parseFlags(args []string, stderr io.Writer) (options, int) {
 	fs.StringVar(&opt.validate, "validate", "", "check the scenario `file` and exit")
 	fs.Uint64Var(&opt.seed, "seed", 0, "first seed `N`; runs use N, N+1, ... (default: the scenario's)")
 	fs.IntVar(&opt.seeds, "seeds", 0, "runs per variant `N` (default: the scenario's)")
-	fs.IntVar(&opt.parallel, "parallel", runtime.NumCPU(), "runs at once; results do not depend on it")
+	fs.IntVar(&opt.parallel, "parallel", runtime.NumCPU(), "runs (with -search: cases) at once; results do not depend on it")
 	fs.StringVar(&opt.out, "out", "", "report folder (default out/<scenario>)")
 	fs.BoolVar(&opt.json, "json", false, "print summary.json on stdout instead of the table")
 	fs.BoolVar(&opt.trace, "trace", false, "write each run's event trace (JSON lines) under the report folder")

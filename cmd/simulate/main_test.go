@@ -140,6 +140,28 @@ func TestSearchWritesAReplayableCounterexample(t *testing.T) {
 	assert.Equal(t, 1, code, "the counterexample fails again when replayed")
 }
 
+// TestSearchIsTheSameAtAnyParallel: -search runs cases and shrinking
+// candidates -parallel at a time, and finds the same counterexample, with
+// the same counts, as one at a time.
+func TestSearchIsTheSameAtAnyParallel(t *testing.T) {
+	src, err := os.ReadFile("../../scenarios/balancer.yaml")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "strict.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(src), "p99 < 300ms before", "p99 < 1ms before", 1)), 0o644))
+	var found []string
+	for _, parallel := range []string{"1", "2"} {
+		out := filepath.Join(dir, "search-"+parallel)
+		code, stdout, errs := runCLI("-scenario", file, "-search", "-budget", "5", "-parallel", parallel, "-out", out)
+		require.Equal(t, 1, code, errs)
+		ce, err := os.ReadFile(filepath.Join(out, "counterexample.yaml"))
+		require.NoError(t, err)
+		summary, _, _ := strings.Cut(stdout, "\n") // seed, hypotheses, cases and shrink tries
+		found = append(found, summary+"\n"+string(ce))
+	}
+	assert.Equal(t, found[0], found[1])
+}
+
 // TestMeantToFailExitsOne runs the fixture whose hypotheses sit on exact
 // values, some meant to fail: the CLI prints PASS and FAIL for exactly
 // those, counts the failures and exits 1.

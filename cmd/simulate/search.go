@@ -24,7 +24,7 @@ func searchCmd(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	if seed == 0 {
 		seed = sc.Seed
 	}
-	ce, err := search.Search(ctx, sc, opt.budget, seed)
+	ce, err := search.Search(ctx, sc, opt.budget, seed, opt.parallel)
 	if err != nil {
 		return failure(ctx, stderr, opt.args, "search: ", err)
 	}
