@@ -20,7 +20,13 @@ import (
 // and a name already written gets a numeric suffix. No value of a scenario
 // file (a variant's or sweep point's name) can therefore reach outside dir
 // or overwrite another run's file. The writer is safe for concurrent use.
-func ArtifactWriter(dir string) func(run *results.Run) error {
+//
+// Options choose which artifacts are kept; without any, all are.
+func ArtifactWriter(dir string, opts ...ArtifactOption) func(run *results.Run) error {
+	var keep artifactFilter
+	for _, o := range opts {
+		o(&keep)
+	}
 	var mu sync.Mutex
 	used := map[string]bool{}
 	claim := func(name string) string {
@@ -43,6 +49,9 @@ func ArtifactWriter(dir string) func(run *results.Run) error {
 			return err
 		}
 		for _, a := range run.Artifacts {
+			if !keep.keeps(run, a) {
+				continue
+			}
 			name := claim(a.Name)
 			if err := writeArtifact(filepath.Join(dir, name), a); err != nil {
 				return fmt.Errorf("writing %s: %w", name, err)
@@ -51,6 +60,29 @@ func ArtifactWriter(dir string) func(run *results.Run) error {
 		}
 		return nil
 	}
+}
+
+// ArtifactOption chooses which artifacts an ArtifactWriter keeps.
+type ArtifactOption func(*artifactFilter)
+
+type artifactFilter struct {
+	checks    bool
+	firstSeed uint64
+}
+
+// KeepChecks keeps the view of a check (an artifact with a Check, such as
+// porcupine's page of a history: megabytes each) only where it matters:
+// when the check failed, and for the first seed of each variant, so that
+// every design has one history to look at. Other artifacts are kept.
+func KeepChecks(firstSeed uint64) ArtifactOption {
+	return func(f *artifactFilter) { f.checks, f.firstSeed = true, firstSeed }
+}
+
+func (f artifactFilter) keeps(run *results.Run, a results.Artifact) bool {
+	if !f.checks || a.Check == "" {
+		return true
+	}
+	return a.Check == results.CheckFailed || run.Seed == f.firstSeed
 }
 
 func writeArtifact(path string, a results.Artifact) error {

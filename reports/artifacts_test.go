@@ -81,3 +81,32 @@ func TestArtifactWriterRemovesAFailedFile(t *testing.T) {
 	assert.Empty(t, written)
 	assert.Empty(t, run.Files)
 }
+
+func TestKeepChecksKeepsFailuresAndTheFirstSeed(t *testing.T) {
+	dir := t.TempDir()
+	keep := ArtifactWriter(dir, KeepChecks(7))
+	arts := func(seed uint64) []results.Artifact {
+		return []results.Artifact{
+			{Name: "pass-" + string(rune('0'+seed)), Check: results.CheckPassed, Write: content("p")},
+			{Name: "fail-" + string(rune('0'+seed)), Check: results.CheckFailed, Write: content("f")},
+			{Name: "plain-" + string(rune('0'+seed)), Write: content("x")},
+		}
+	}
+	var names []string
+	for _, seed := range []uint64{7, 8} {
+		run := results.Run{Seed: seed, Artifacts: arts(seed)}
+		require.NoError(t, keep(&run))
+		for _, f := range run.Files {
+			names = append(names, f.Path)
+		}
+	}
+	assert.Equal(t, []string{"pass-7", "fail-7", "plain-7", "fail-8", "plain-8"}, names,
+		"a passing check's view only for the first seed; failures and plain files always")
+	_, err := os.Stat(filepath.Join(dir, "pass-8"))
+	assert.True(t, errors.Is(err, os.ErrNotExist), "a view left out is not written")
+
+	all := ArtifactWriter(t.TempDir())
+	run := results.Run{Seed: 8, Artifacts: arts(8)}
+	require.NoError(t, all(&run))
+	assert.Len(t, run.Files, 3, "without the option every artifact is kept")
+}

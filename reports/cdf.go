@@ -63,16 +63,16 @@ func cdfFigure(r *results.Report) (figure, error) {
 			names[i] += " (no latency data)"
 		}
 	}
-	plots := [][]*plot.Plot{{body, tail}}
+	plots := [][]*plot.Plot{{tail, body}}
 	return figure{
 		title:    title,
-		subtitle: "every request of the whole run, mean over " + seedsNote(r) + " of each quantile's latency; dots mark p50 and p99",
+		subtitle: "every request that ended in the whole run (requests refused at once count near 0 ms), mean over " + seedsNote(r) + " of each quantile's latency; dots mark p50 and p99",
 		legend:   variantLegend(names),
 		body:     3.8 * vg.Inch,
 		draw: func(c draw.Canvas) {
 			cs := plot.Align(plots, draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(24)}, c)
-			body.Draw(cs[0][0])
-			tail.Draw(cs[0][1])
+			tail.Draw(cs[0][0])
+			body.Draw(cs[0][1])
 		},
 	}, nil
 }
@@ -106,7 +106,7 @@ func cdfPanel(r *results.Report) (*plot.Plot, error) {
 }
 
 func tailPanel(r *results.Report) (*plot.Plot, error) {
-	p := newPlot("tail: latency at each percentile", "percentile (one step per nine)", "latency (ms, log scale)", true)
+	p := newPlot("latency by percentile (as HdrHistogram plots it)", "percentile (one step per nine)", "latency (ms, log scale)", true)
 	p.Add(guide{vertical: true, at: tailX(0.5)}, guide{vertical: true, at: tailX(0.99)}) // the ticks name them
 	tx := func(q results.Quantile) float64 { return tailX(q.Q) }
 	ms := func(q results.Quantile) float64 { return log10(q.Ms) }

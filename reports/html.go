@@ -10,25 +10,30 @@ import (
 	"strings"
 
 	"github.com/faultline-sim/faultline/results"
+	"github.com/faultline-sim/faultline/scenarios"
 )
 
 // page is everything index.html shows, formatted: the template only lays
-// it out.
+// it out. The first screen answers the scenario's question (the designs,
+// each hypothesis's verdict, the trade-off in words and one figure); the
+// evidence follows.
 type page struct {
-	Scenario, Description, Version, Source string
-	Overview                               string
-	Banner                                 banner
-	Story                                  []storyLine
-	Findings                               []string
-	Verdicts                               []verdictRow
-	Faults                                 []faultRow
-	Figures                                []figureRef
-	Phases                                 []phaseTable
-	ModelNames                             []string
-	Model                                  []modelRow
-	Runs                                   []runRow
-	Seeds                                  string
-	Calibration                            []calibrationRow
+	Scenario, Question, Setup, Version, Source string
+	Overview                                   string
+	Banner                                     banner
+	Designs                                    []designRow
+	Findings                                   []string
+	Lead                                       *figureRef
+	Key                                        metricTable
+	Verdicts                                   []verdictRow
+	Faults                                     []faultRow
+	Figures                                    []figureRef
+	Phases                                     []phaseTable
+	Interval                                   string
+	ModelKey, ModelMore                        metricTable
+	Runs                                       []runRow
+	Seeds                                      string
+	Calibration                                []calibrationRow
 	// CalibrationMore are the calibration rows of per-client, per-fault
 	// and model metrics, shown folded under the key ones.
 	CalibrationMore []calibrationRow
@@ -43,10 +48,17 @@ type calibrationRow struct {
 
 type banner struct{ Class, Text string }
 
-type storyLine struct {
-	Variant string
-	Color   int
-	Text    string
+// designRow is one design under test: its name, what it is, and how its
+// hypotheses came out.
+type designRow struct {
+	Variant, Description string
+	Color                int
+	Checks               []checkMark
+}
+
+type checkMark struct {
+	Expr, Got string
+	Pass      bool
 }
 
 type verdictRow struct {
@@ -58,12 +70,18 @@ type verdictRow struct {
 
 type faultRow struct{ Type, Label, Start, End, Engine string }
 
-type figureRef struct{ PNG, SVG, Title, Caption string }
+type figureRef struct{ ID, PNG, SVG, Title, Caption string }
 
-type cell struct{ Mean, CI string }
+// cell is a mean and its interval; Best marks the best value of a row
+// (every one of them when several tie).
+type cell struct {
+	Mean, CI string
+	Best     bool
+}
 
 type phaseTable struct {
 	Name string
+	Open bool
 	Rows []phaseRow
 }
 
@@ -73,10 +91,20 @@ type phaseRow struct {
 	Cells   []cell
 }
 
-type modelRow struct {
-	Variant string
-	Color   int
-	Cells   []cell
+// metricTable has a row per metric and a column per variant.
+type metricTable struct {
+	Variants []variantHead
+	Rows     []metricRow
+}
+
+type variantHead struct {
+	Name  string
+	Color int
+}
+
+type metricRow struct {
+	Name, Note string
+	Cells      []cell
 }
 
 type runRow struct {
@@ -89,30 +117,65 @@ type runRow struct {
 // tableMetrics are the columns of the per-phase summary tables.
 var tableMetrics = []string{"requests", "availability", "goodput", "throughput", "p50", "p99", "max"}
 
-func writeHTML(path string, r *results.Report, specs []figureSpec) error {
+func writeHTML(path string, r *results.Report, figs []figureRef) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := pageTemplate.Execute(f, buildPage(r, specs)); err != nil {
+	if err := pageTemplate.Execute(f, buildPage(r, figs)); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
 }
 
-func buildPage(r *results.Report, specs []figureSpec) page {
+func buildPage(r *results.Report, figs []figureRef) page {
+	sc := parseSource(r)
+	q, setup := splitQuestion(r.Description)
 	p := page{
-		Scenario: r.Scenario, Description: r.Description, Version: r.Version, Source: r.Source,
-		Overview: overview(r), Banner: verdictBanner(r), Story: story(r), Findings: findings(r),
-		Verdicts: verdictRows(r), Faults: faultRows(r), Phases: phaseTables(r), Calibration: calibrationRows(r, true), CalibrationMore: calibrationRows(r, false), CalibrationSummary: calibrationSummary(r),
+		Scenario: r.Scenario, Question: q, Setup: setup, Version: r.Version, Source: r.Source,
+		Overview: overview(r), Banner: verdictBanner(r), Designs: designs(r, sc), Findings: findings(r),
+		Key: keyTable(r), Verdicts: verdictRows(r), Faults: faultRows(r), Phases: phaseTables(r),
+		Interval:    intervalName(seedCount(r)),
+		Calibration: calibrationRows(r, true), CalibrationMore: calibrationRows(r, false), CalibrationSummary: calibrationSummary(r),
 		Runs: runRowsHTML(r), Seeds: seedList(r),
 	}
-	for _, s := range specs {
-		p.Figures = append(p.Figures, figureRef{PNG: s.base + ".png", SVG: s.base + ".svg", Title: s.title, Caption: s.caption})
+	for i := range figs {
+		if figs[i].ID == "tradeoff" && p.Lead == nil {
+			lead := figs[i]
+			p.Lead = &lead
+			continue
+		}
+		p.Figures = append(p.Figures, figs[i])
 	}
-	p.ModelNames, p.Model = modelTable(r)
+	p.ModelKey, p.ModelMore = modelTables(r)
 	return p
+}
+
+// parseSource reads the scenario file the report ran, for what the schema
+// does not carry (the variants' descriptions, an SLO); nil if there is
+// none or it no longer parses.
+func parseSource(r *results.Report) *scenarios.Scenario {
+	if r.Source == "" {
+		return nil
+	}
+	sc, err := scenarios.Parse(r.Scenario+".yaml", []byte(r.Source))
+	if err != nil {
+		return nil
+	}
+	return sc
+}
+
+// splitQuestion splits a description into its first sentence (the
+// scenario's question) and the rest (its setup).
+func splitQuestion(d string) (question, rest string) {
+	d = strings.Join(strings.Fields(d), " ")
+	for i := 0; i+1 < len(d); i++ {
+		if (d[i] == '.' || d[i] == '?' || d[i] == '!') && d[i+1] == ' ' && i > 10 {
+			return d[:i+1], d[i+2:]
+		}
+	}
+	return d, ""
 }
 
 func seconds(x float64) string {
@@ -122,9 +185,18 @@ func seconds(x float64) string {
 	return fmtNum(x) + " s"
 }
 
+// seedCount is the most seeds any variant ran.
+func seedCount(r *results.Report) int {
+	n := len(r.Seeds)
+	for _, v := range r.Variants {
+		n = max(n, len(v.Seeds))
+	}
+	return n
+}
+
 // overview is the first sentence: what ran, for how long, under what.
 func overview(r *results.Report) string {
-	s := fmt.Sprintf("%s compared %s on %s", orUnnamed(r.Scenario), plural(len(r.Variants), "variant"), seedsNote(r))
+	s := fmt.Sprintf("%s compared %s on %s", orUnnamed(r.Scenario), plural(len(r.Variants), "design"), seedsNote(r))
 	if r.Duration > 0 {
 		s += fmt.Sprintf(", %s each", seconds(r.Duration))
 	}
@@ -188,18 +260,34 @@ func duringText(r *results.Report) string {
 	return "during the faults"
 }
 
-// story is a sentence per variant, e.g. "availability 71.2% during the
-// fault (95% CI 70.1–72.3%), p99 812 ms (95% CI 790–834 ms), ...".
-func story(r *results.Report) []storyLine {
-	ph := focusPhase(r)
-	out := make([]storyLine, len(r.Variants))
+// designs lists each variant with its description (from the scenario
+// file) and its hypotheses' verdicts.
+func designs(r *results.Report, sc *scenarios.Scenario) []designRow {
+	desc := map[string]string{}
+	if sc != nil {
+		for _, v := range sc.Variants {
+			desc[v.Name] = strings.Join(strings.Fields(v.Description), " ")
+		}
+	}
+	out := make([]designRow, len(r.Variants))
 	for i := range r.Variants {
 		v := &r.Variants[i]
-		out[i] = storyLine{Variant: v.Variant, Color: i % len(variantColors), Text: variantSentence(r, v, ph)}
+		d := desc[v.Variant]
+		if d == "" {
+			d = variantSentence(r, v, focusPhase(r))
+		}
+		out[i] = designRow{Variant: v.Variant, Color: i % len(variantColors), Description: d}
+		for _, vd := range r.Verdicts {
+			if vd.Variant == v.Variant {
+				out[i].Checks = append(out[i].Checks, checkMark{Expr: vd.Expr, Pass: vd.Pass, Got: fmtValue(vd.Metric, vd.Got)})
+			}
+		}
 	}
 	return out
 }
 
+// variantSentence says in a line what a variant did, for a design the
+// scenario file does not describe.
 func variantSentence(r *results.Report, v *results.VariantSummary, ph results.Phase) string {
 	if req, ok := statOf(v, "requests", results.All); !ok || req.Mean == 0 {
 		return "no requests ended in this variant's runs, so there is nothing to measure."
@@ -209,42 +297,32 @@ func variantSentence(r *results.Report, v *results.VariantSummary, ph results.Ph
 	}
 	var parts []string
 	if s, ok := statOf(v, "availability", ph); ok {
-		mean, c := meanCI("availability", s)
-		parts = append(parts, "availability "+mean+" "+duringText(r)+inParens(c))
+		parts = append(parts, "availability "+fmtStat("availability", s)+" "+duringText(r))
 	}
-	for _, m := range []string{"p99", "goodput"} {
-		if s, ok := statOf(v, m, ph); ok {
-			parts = append(parts, m+" "+fmtStat(m, s))
-		}
+	if s, ok := statOf(v, "p99", ph); ok {
+		parts = append(parts, "p99 "+fmtStat("p99", s))
 	}
-	text := strings.Join(parts, ", ")
-	if ph != results.All {
-		a, okA := statOf(v, "availability", results.All)
-		p99, okP := statOf(v, "p99", results.All)
-		if okA && okP {
-			text += "; over the whole run, availability " + fmtPct(a.Mean) + " and p99 " + fmtValue("p99", p99.Mean)
-		}
-	}
-	return text + "."
+	return strings.Join(parts, ", ") + "."
 }
 
-// inParens is " (95% CI ci)", or nothing without an interval.
-func inParens(ci string) string {
-	if ci == "" {
-		return ""
-	}
-	return " (95% CI " + ci + ")"
-}
-
-// findings compare the variants on availability and p99 in the focus
-// phase: who did best, by how much, and whether the intervals separate
-// them.
+// findings are the trade-off in words: per metric of the trade-off (and
+// availability and p99), who did best, by how much, and whether the
+// seeds separate them; variants whose means print the same are a tie.
 func findings(r *results.Report) []string {
 	if len(r.Variants) < 2 {
 		return nil
 	}
-	var out []string
+	mx, my := tradeoffAxes(r)
+	refs := []metricRef{mx, my}
+	ph := focusPhase(r)
 	for _, m := range []string{"availability", "p99"} {
+		ref := metricRef{m, ph}
+		if ref != mx && ref != my {
+			refs = append(refs, ref)
+		}
+	}
+	var out []string
+	for _, m := range refs {
 		if s := finding(r, m); s != "" {
 			out = append(out, s)
 		}
@@ -252,33 +330,76 @@ func findings(r *results.Report) []string {
 	return out
 }
 
-func finding(r *results.Report, metric string) string {
-	ph := focusPhase(r)
-	type entry struct {
-		name string
-		s    results.Stat
-	}
-	var es []entry
+type ranked struct {
+	name string
+	s    results.Stat
+}
+
+// rank orders the variants that have metric m, best first (by mean; in
+// report order where the schema does not say which way is better).
+func rank(r *results.Report, m metricRef) []ranked {
+	var es []ranked
 	for i := range r.Variants {
-		if s, ok := statOf(&r.Variants[i], metric, ph); ok {
-			es = append(es, entry{r.Variants[i].Variant, s})
+		if s, ok := statOf(&r.Variants[i], m.metric, m.phase); ok {
+			es = append(es, ranked{r.Variants[i].Variant, s})
 		}
 	}
-	if len(es) < 2 {
+	if b := betterOf(m.metric); b != 0 {
+		sort.SliceStable(es, func(i, j int) bool { return float64(b)*es[i].s.Mean > float64(b)*es[j].s.Mean })
+	}
+	return es
+}
+
+func finding(r *results.Report, m metricRef) string {
+	es := rank(r, m)
+	better := betterOf(m.metric)
+	if len(es) < 2 || better == 0 {
 		return ""
 	}
-	better := betterOf(metric)
-	sort.SliceStable(es, func(i, j int) bool { return float64(better)*es[i].s.Mean > float64(better)*es[j].s.Mean })
-	best, next := es[0], es[1]
+	// The leaders: every variant whose mean prints as the best one's.
+	top := 1
+	for top < len(es) && fmtValue(m.metric, es[top].s.Mean) == fmtValue(m.metric, es[0].s.Mean) {
+		top++
+	}
 	word := map[int]string{1: "Highest", -1: "Lowest"}[better]
-	s := fmt.Sprintf("%s %s %s: %s (%s), then %s (%s)", word, metric, duringText(r), best.name, fmtValue(metric, best.s.Mean), next.name, fmtValue(metric, next.s.Mean))
+	what := fmt.Sprintf("%s %s %s", word, m.metric, phasePhrase(m.phase))
+	if top == len(es) {
+		return fmt.Sprintf("%s: a tie, every design at %s.", what, fmtValue(m.metric, es[0].s.Mean))
+	}
+	names := make([]string, top)
+	for i := range names {
+		names[i] = es[i].name
+	}
+	lead := names[0]
+	if top > 1 {
+		lead = "a tie between " + joinAnd(names)
+	}
+	best, next := es[0], es[top]
+	s := fmt.Sprintf("%s: %s (%s), then %s (%s)", what, lead, fmtValue(m.metric, best.s.Mean), next.name, fmtValue(m.metric, next.s.Mean))
+	blo, bhi := interval(best.s)
+	nlo, nhi := interval(next.s)
 	switch {
 	case best.s.N < 2 || next.s.N < 2:
-		return s + "; with one seed there is no confidence interval to tell them apart."
-	case best.s.Lo > next.s.Hi || best.s.Hi < next.s.Lo:
-		return s + "; their 95% confidence intervals do not overlap."
+		return s + "; with one seed there is no interval to tell them apart."
+	case blo > nhi || bhi < nlo:
+		return s + "; " + intervalPlural(best.s.N) + " do not overlap."
 	}
-	return s + "; their 95% confidence intervals overlap, so the difference may be noise."
+	return s + "; " + intervalPlural(best.s.N) + " overlap, so the difference may be noise."
+}
+
+// intervalPlural names two variants' intervals in a sentence.
+func intervalPlural(n int) string {
+	if n < fewSeeds {
+		return "their ranges over the seeds"
+	}
+	return "their 95% confidence intervals"
+}
+
+func joinAnd(xs []string) string {
+	if len(xs) <= 1 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 func variantIndex(r *results.Report, name string) int {
@@ -294,9 +415,6 @@ func verdictRows(r *results.Report) []verdictRow {
 	out := make([]verdictRow, len(r.Verdicts))
 	for i, v := range r.Verdicts {
 		got := fmtValue(v.Metric, v.Got)
-		if finite(v.Got) { // a verdict's CI comes from several seeds when it has one
-			got = fmtStat(v.Metric, results.Stat{Mean: v.Got, Lo: v.Lo, Hi: v.Hi, N: 2})
-		}
 		out[i] = verdictRow{
 			Variant: v.Variant, Color: variantIndex(r, v.Variant), Expr: v.Expr,
 			Got: got, Want: strings.TrimSpace(v.Op + " " + fmtValue(v.Metric, v.Want)), Reason: v.Reason, Pass: v.Pass,
@@ -336,8 +454,9 @@ func tablePhases(r *results.Report) []results.Phase {
 
 func phaseTables(r *results.Report) []phaseTable {
 	var out []phaseTable
+	focus := focusPhase(r)
 	for _, ph := range tablePhases(r) {
-		t := phaseTable{Name: phaseName(ph)}
+		t := phaseTable{Name: phaseName(ph), Open: ph == focus || ph == results.All}
 		for i := range r.Variants {
 			row := phaseRow{Variant: r.Variants[i].Variant, Color: i % len(variantColors)}
 			for _, m := range tableMetrics {
@@ -346,17 +465,149 @@ func phaseTables(r *results.Report) []phaseTable {
 			}
 			t.Rows = append(t.Rows, row)
 		}
+		markBest(r, t.Rows, func(row phaseRow) []cell { return row.Cells })
 		out = append(out, t)
 	}
 	return out
 }
 
-// modelTable lists the model-specific metrics (those beyond a Summary's),
-// sorted by name, per variant.
-func modelTable(r *results.Report) ([]string, []modelRow) {
+// markBest marks, in each column of rows, the best value by its metric's
+// direction (tableMetrics order); ties are all marked.
+func markBest(r *results.Report, rows []phaseRow, cells func(phaseRow) []cell) {
+	for j, m := range tableMetrics {
+		col := make([]*cell, len(rows))
+		for i := range rows {
+			col[i] = &cells(rows[i])[j]
+		}
+		best(m, col)
+	}
+}
+
+// best marks the cells of metric m whose value (as printed) is best, if
+// the schema says which way is better and not every cell ties.
+func best(m string, col []*cell) {
+	b := betterOf(m)
+	if b == 0 {
+		return
+	}
+	top, seen := math.Inf(-1), 0
+	vals := make([]float64, len(col))
+	for i, c := range col {
+		vals[i] = math.NaN()
+		if v, ok := parseShown(c.Mean); ok {
+			vals[i] = float64(b) * v
+			top = math.Max(top, vals[i])
+			seen++
+		}
+	}
+	n := 0
+	for _, v := range vals {
+		if v == top {
+			n++
+		}
+	}
+	if seen < 2 || n == seen {
+		return // one value, or all tie: nothing stands out
+	}
+	for i, v := range vals {
+		col[i].Best = v == top
+	}
+}
+
+// parseShown reads back a printed value ("71.2%", "16 ms") so that cells
+// are compared as the reader sees them.
+func parseShown(s string) (float64, bool) {
+	f := strings.Fields(strings.TrimSuffix(s, "%"))
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}
+
+// keyTable is the first table: per design, the numbers the scenario is
+// about, in the focus phase: availability, p99 and goodput, and every
+// metric a hypothesis or the trade-off names.
+func keyTable(r *results.Report) metricTable {
+	ph := focusPhase(r)
+	refs := []metricRef{{"availability", ph}, {"p99", ph}, {"goodput", ph}}
+	mx, my := tradeoffAxes(r)
+	for _, m := range append([]metricRef{mx, my}, verdictMetrics(r)...) {
+		if !containsRef(refs, m) {
+			refs = append(refs, m)
+		}
+	}
+	return metricRows(r, refs)
+}
+
+func containsRef(refs []metricRef, m metricRef) bool {
+	for _, x := range refs {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// verdictMetrics are the metrics the hypotheses judge, in order.
+func verdictMetrics(r *results.Report) []metricRef {
+	var out []metricRef
+	for _, v := range r.Verdicts {
+		ph := v.Phase
+		if ph == "" {
+			ph = results.All
+		}
+		if m := (metricRef{v.Metric, ph}); !containsRef(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// metricRows is a table of refs by variant.
+func metricRows(r *results.Report, refs []metricRef) metricTable {
+	t := metricTable{}
+	for i := range r.Variants {
+		t.Variants = append(t.Variants, variantHead{r.Variants[i].Variant, i % len(variantColors)})
+	}
+	for _, m := range refs {
+		row := metricRow{Name: m.metric, Note: phasePhrase(m.phase)}
+		if u := unitOf(m.metric); u != "" && u != "%" {
+			row.Name += " (" + u + ")"
+		}
+		any := false
+		for i := range r.Variants {
+			s, ok := statOf(&r.Variants[i], m.metric, m.phase)
+			if ok {
+				any = true
+			}
+			row.Cells = append(row.Cells, statCell(m.metric, s, ok))
+		}
+		if !any {
+			continue
+		}
+		col := make([]*cell, len(row.Cells))
+		for i := range row.Cells {
+			col[i] = &row.Cells[i]
+		}
+		best(m.metric, col)
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// modelTables split the model-specific metrics (those beyond a Summary's)
+// into the key ones (named by a hypothesis or the trade-off, or a history
+// check's verdict), shown, and the others, folded; a row per metric.
+func modelTables(r *results.Report) (key, more metricTable) {
 	known := map[string]bool{}
 	for _, m := range results.SummaryMetrics() {
 		known[m] = true
+	}
+	important := map[string]bool{}
+	mx, my := tradeoffAxes(r)
+	for _, m := range append([]metricRef{mx, my}, verdictMetrics(r)...) {
+		important[m.metric] = true
 	}
 	seen := map[string]bool{}
 	var names []string
@@ -370,18 +621,15 @@ func modelTable(r *results.Report) ([]string, []modelRow) {
 		}
 	}
 	sort.Strings(names)
-	if len(names) == 0 {
-		return nil, nil
-	}
-	rows := make([]modelRow, len(r.Variants))
-	for i := range r.Variants {
-		rows[i] = modelRow{Variant: r.Variants[i].Variant, Color: i % len(variantColors)}
-		for _, m := range names {
-			s, ok := r.Variants[i].Stat(m, results.All)
-			rows[i].Cells = append(rows[i].Cells, statCell(m, s, ok && s.N > 0))
+	var k, o []metricRef
+	for _, m := range names {
+		if important[m] || keyCalibration(m) {
+			k = append(k, metricRef{m, results.All})
+		} else {
+			o = append(o, metricRef{m, results.All})
 		}
 	}
-	return names, rows
+	return metricRows(r, k), metricRows(r, o)
 }
 
 func runRowsHTML(r *results.Report) []runRow {
@@ -422,115 +670,6 @@ func variantCSS() string {
 }
 
 var pageTemplate = template.Must(template.New("index").Parse(strings.Replace(indexHTML, "/*variant colours*/", variantCSS(), 1)))
-
-const indexHTML = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8"/>
-<meta name="viewport" content="width=device-width, initial-scale=1"/>
-<title>{{.Scenario}}: faultline report</title>
-<style>
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;max-width:1100px;margin:0 auto;padding:1.5em}
-h1{margin-bottom:.2em}
-h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-.desc{color:#444;margin-top:0}
-.banner{padding:.8em 1em;border-radius:6px;font-size:1.2em;font-weight:600;margin:1em 0}
-.banner.pass{background:#e3f4e8;color:#1b5e20;border:1px solid #7bc48a}
-.banner.fail{background:#fbe5e3;color:#8b1a10;border:1px solid #e0837a}
-.banner.none{background:#f2f2f2;color:#444;border:1px solid #ccc}
-table{border-collapse:collapse;margin:.5em 0 1em;font-size:14px}
-th,td{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f6f6f6}
-td.num{text-align:right;white-space:nowrap}
-td.pass{background:#e3f4e8;color:#1b5e20;font-weight:700}
-td.fail{background:#fbe5e3;color:#8b1a10;font-weight:700}
-small{color:#666}
-.sw{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.4em;vertical-align:-1px}
-/*variant colours*/
-ul.story li{margin:.3em 0}
-figure{margin:1.5em 0}
-figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#444;font-size:14px}
-pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:13px}
-code{font-size:13px}
-footer{margin-top:3em;color:#666;font-size:13px}
-</style>
-</head>
-<body>
-<h1>{{.Scenario}}</h1>
-{{with .Description}}<p class="desc">{{.}}</p>{{end}}
-<div class="banner {{.Banner.Class}}">{{.Banner.Text}}</div>
-
-<h2>What happened</h2>
-<p>{{.Overview}}</p>
-<ul class="story">
-{{range .Story}}<li><span class="sw v{{.Color}}"></span><b>{{.Variant}}</b>: {{.Text}}</li>
-{{end}}</ul>
-{{range .Findings}}<p>{{.}}</p>
-{{end}}
-<h2>Hypotheses</h2>
-{{if .Verdicts}}<table>
-<tr><th>variant</th><th>hypothesis</th><th>got (mean over seeds)</th><th>want</th><th>result</th><th>reason</th></tr>
-{{range .Verdicts}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td><td><code>{{.Expr}}</code></td><td class="num">{{.Got}}</td><td class="num">{{.Want}}</td>{{if .Pass}}<td class="pass">PASS</td>{{else}}<td class="fail">FAIL</td>{{end}}<td>{{.Reason}}</td></tr>
-{{end}}</table>{{else}}<p>None stated.</p>{{end}}
-
-{{if .Calibration}}<h2>Simulation vs reality</h2>
-<p>Each metric as the simulator predicted it and as the real run measured it, and the difference (real minus simulated). A real run that runs the scenario's schedule faster (time scale below 1: fault times and durations shortened, service times, timeouts and Raft's timers not) is compared with the simulator on that same shortened schedule, over the report's seeds (mean, and the range over seeds); its time series are drawn stretched to the scenario's time. Targets: availability within 0.05, the time to a new leader within 30%, of the simulated mean. One real run is one sample, and some outcomes are chance in both engines (which replica leads when a cut comes, for one): a real value off the mean but within the target of the range the simulated seeds span is marked as such; a miss outside that range is marked in red.</p>
-<p>{{.CalibrationSummary}}</p>
-<table>
-<tr><th>variant</th><th>metric</th><th>time scale</th><th>simulated</th><th>range over seeds</th><th>real</th><th>real − sim</th><th>target</th><th>met</th></tr>
-{{range .Calibration}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Scale}}</td><td class="num">{{.Sim}}</td><td class="num">{{.Range}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td><td>{{.Target}}</td>{{if .Miss}}<td class="fail">{{.Within}}</td>{{else}}<td>{{.Within}}</td>{{end}}</tr>
-{{end}}</table>
-{{if .CalibrationMore}}<details><summary>{{len .CalibrationMore}} more rows: per client, per fault, and the models' own counters</summary>
-<table>
-<tr><th>variant</th><th>metric</th><th>time scale</th><th>simulated</th><th>range over seeds</th><th>real</th><th>real − sim</th><th>target</th><th>met</th></tr>
-{{range .CalibrationMore}}<tr><td>{{.Variant}}</td><td><code>{{.Metric}}</code></td><td class="num">{{.Scale}}</td><td class="num">{{.Sim}}</td><td class="num">{{.Range}}</td><td class="num">{{.Real}}</td><td class="num">{{.Diff}}</td><td>{{.Target}}</td>{{if .Miss}}<td class="fail">{{.Within}}</td>{{else}}<td>{{.Within}}</td>{{end}}</tr>
-{{end}}</table></details>{{end}}{{end}}
-
-<h2>Fault timeline</h2>
-{{if .Faults}}<table>
-<tr><th>type</th><th>what</th><th>start</th><th>end</th><th>engine</th></tr>
-{{range .Faults}}<tr><td>{{.Type}}</td><td>{{.Label}}</td><td class="num">{{.Start}}</td><td class="num">{{.End}}</td><td>{{.Engine}}</td></tr>
-{{end}}</table>{{else}}<p>No faults were injected.</p>{{end}}
-
-<h2>Pictures</h2>
-<p>Click a picture for its SVG, which stays sharp when zoomed.</p>
-{{range .Figures}}<figure>
-<h3>{{.Title}}</h3>
-<a href="{{.SVG}}"><img src="{{.PNG}}" alt="{{.Title}}"/></a>
-<figcaption>{{.Caption}}</figcaption>
-</figure>
-{{end}}
-<h2>Summary per variant and phase</h2>
-<p>Means over the seeds, with the 95% confidence interval below each.</p>
-{{range .Phases}}<h3>{{.Name}}</h3>
-<table>
-<tr><th>variant</th><th>requests</th><th>availability</th><th>goodput</th><th>throughput</th><th>p50</th><th>p99</th><th>max</th></tr>
-{{range .Rows}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td>{{range .Cells}}<td class="num">{{.Mean}}{{with .CI}}<br/><small>{{.}}</small>{{end}}</td>{{end}}</tr>
-{{end}}</table>
-{{end}}
-{{if .ModelNames}}<h3>model metrics (whole run)</h3>
-<table>
-<tr><th>variant</th>{{range .ModelNames}}<th>{{.}}</th>{{end}}</tr>
-{{range .Model}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td>{{range .Cells}}<td class="num">{{.Mean}}{{with .CI}}<br/><small>{{.}}</small>{{end}}</td>{{end}}</tr>
-{{end}}</table>{{end}}
-
-<h2>Runs</h2>
-<p>Seeds: {{.Seeds}}. Every run replays from its seed: a simulated run with the same seed and version gives the same trace hash.</p>
-<table>
-<tr><th>variant</th><th>engine</th><th>seed</th><th>trace hash</th><th>events</th><th>requests</th><th>availability</th><th>files</th></tr>
-{{range .Runs}}<tr><td><span class="sw v{{.Color}}"></span>{{.Variant}}</td><td>{{.Engine}}</td><td class="num">{{.Seed}}</td><td><code>{{.TraceHash}}</code></td><td class="num">{{.Events}}</td><td class="num">{{.Requests}}</td><td class="num">{{.Availability}}</td><td>{{range .Files}}<a href="{{.Path}}">{{.Label}}</a> {{end}}{{range .Notes}}<br><small>{{.}}</small>{{end}}</td></tr>
-{{end}}</table>
-<p>Data: <a href="summary.json">summary.json</a> (everything on this page), <a href="runs.csv">runs.csv</a> (a row per run and phase), <a href="timeseries.csv">timeseries.csv</a> (the mean series).</p>
-
-<h2>Scenario source</h2>
-{{if .Source}}<pre>{{.Source}}</pre>{{else}}<p>Not recorded.</p>{{end}}
-
-<footer>faultline {{with .Version}}{{.}}{{else}}(version not recorded){{end}}</footer>
-</body>
-</html>
-`
-
 // keyCalibration reports whether a calibration metric is one of those
 // shown unfolded: availability overall and per phase, the latency
 // percentiles, the mean failover, and the history checks' verdicts.

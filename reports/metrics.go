@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -65,15 +66,25 @@ func unitOf(metric string) string {
 }
 
 // betterOf is +1 if a higher value of metric is better, -1 if lower is,
-// and 0 if the schema does not say.
+// and 0 if neither the schema nor the metric's name says.
 func betterOf(metric string) int {
 	switch metric {
-	case "availability", "goodput", "ok":
+	case "availability", "goodput", "ok", "linearizable":
 		return 1
 	case "error_rate", "errors", "timeouts", "rejected", "shed", "p50", "p95", "p99", "max", "mean":
 		return -1
 	case "instance_seconds", "cost", "slo_violation_minutes", "time_to_recover_s", "scaling_direction_changes":
 		return -1 // the autoscaling metrics: cost, SLO breaks, oscillation
+	}
+	for _, w := range []string{"availability", "linearizable", "goodput"} {
+		if strings.HasPrefix(metric, w) {
+			return 1
+		}
+	}
+	for _, w := range []string{"stale", "lost", "violation", "failover", "_ms", "p99", "duplicate", "orphan", "convergence", "error", "cost"} {
+		if strings.Contains(metric, w) {
+			return -1
+		}
 	}
 	return 0
 }
@@ -120,21 +131,26 @@ func withUnit(s, unit string) string {
 	return s + " (" + unit + ")"
 }
 
-// fmtNum prints x with about three significant digits, never in
-// exponent form for the magnitudes reports show.
+// fmtNum prints x with three significant digits and no trailing zeros
+// (one rule for every number of the report: 7 ms, 7.25 ms, 16 ms, 0.125),
+// never in exponent form for the magnitudes reports show.
 func fmtNum(x float64) string {
 	a := math.Abs(x)
 	switch {
 	case !finite(x):
 		return "n/a"
 	case a >= 100 || x == math.Trunc(x) && a < 1e15:
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	case a >= 10:
-		return strconv.FormatFloat(x, 'f', 1, 64)
-	case a >= 1:
-		return strconv.FormatFloat(x, 'f', 2, 64)
+		return strconv.FormatFloat(math.Round(x), 'f', 0, 64)
 	}
-	return strconv.FormatFloat(x, 'g', 3, 64)
+	d := 2 - int(math.Floor(math.Log10(a))) // three significant digits
+	s := strconv.FormatFloat(x, 'f', d, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
 }
 
 // pctDecimals is how many decimals a percentage v needs so that a value
@@ -198,26 +214,68 @@ func fmtRange(metric string, lo, hi float64) string {
 	return fmtBare(metric, lo) + "–" + fmtValue(metric, hi)
 }
 
-// meanCI prints s's mean and its 95% CI ("" when there is none worth
+// fewSeeds is the number of seeds below which a report shows the seeds'
+// range (min–max) rather than a 95% t-interval: with three seeds, the
+// t-interval is the mean ± 2.5 standard deviations and often spans zero.
+const fewSeeds = 10
+
+// interval is the spread a report shows around s's mean: the range over
+// the seeds when there are few of them, else the 95% confidence interval.
+func interval(s results.Stat) (lo, hi float64) {
+	if s.N < fewSeeds && finite(s.Min) && finite(s.Max) && s.Min <= s.Mean && s.Mean <= s.Max {
+		return s.Min, s.Max
+	}
+	return s.Lo, s.Hi
+}
+
+// intervalName says what interval shows for n seeds.
+func intervalName(n int) string {
+	switch {
+	case n <= 1:
+		return "no interval with one seed"
+	case n < fewSeeds:
+		return fmt.Sprintf("the range over the %d seeds (min–max)", n)
+	}
+	return fmt.Sprintf("the 95%% confidence interval over the %d seeds", n)
+}
+
+// intervalShort is intervalName in a few words, for labels.
+func intervalShort(n int) string {
+	if n < fewSeeds {
+		return "seeds' range"
+	}
+	return "95% CI"
+}
+
+// meanCI prints s's mean and its interval ("" when there is none worth
 // showing: a single seed, or bounds that print the same). A percentage's
 // mean gets as many decimals as its bounds, so "98.90% (98.69–99.19%)"
 // never reads as a mean outside its interval.
 func meanCI(metric string, s results.Stat) (mean, ci string) {
 	mean = fmtValue(metric, s.Mean)
-	if s.N < 2 || !(s.Hi > s.Lo) || fmtBare(metric, s.Lo) == fmtBare(metric, s.Hi) {
+	lo, hi := interval(s)
+	if s.N < 2 || !(hi > lo) || fmtBare(metric, lo) == fmtBare(metric, hi) {
 		return mean, ""
 	}
 	if isFraction(metric) && finite(s.Mean) {
-		mean = fmtPctD(s.Mean, max(pctDecimals(s.Mean*100), pctDecimals(s.Lo*100), pctDecimals(s.Hi*100), 1))
+		mean = fmtPctD(s.Mean, max(pctDecimals(s.Mean*100), pctDecimals(lo*100), pctDecimals(hi*100), 1))
 	}
-	return mean, fmtRange(metric, s.Lo, s.Hi)
+	return mean, fmtRange(metric, lo, hi)
 }
 
-// fmtStat is a mean with its interval, e.g. "71.2% (95% CI 70.1–72.3%)".
+// fmtStat is a mean with its interval, e.g. "71.2% (seeds 70.1–72.3%)".
 func fmtStat(metric string, s results.Stat) string {
 	mean, ci := meanCI(metric, s)
 	if ci != "" {
-		return mean + " (95% CI " + ci + ")"
+		return mean + " (" + intervalWord(s.N) + " " + ci + ")"
 	}
 	return mean
+}
+
+// intervalWord names an interval before its bounds.
+func intervalWord(n int) string {
+	if n < fewSeeds {
+		return "seeds"
+	}
+	return "95% CI"
 }

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 
@@ -13,10 +14,14 @@ import (
 )
 
 // faultBands shades each fault window across the whole height of a panel
-// and, if labelled, names it at the top of its band.
+// and, if labelled, numbers it (F1, F2, ...) at the top of its band, as
+// the figure's legend lists them. Adjacent windows keep a white gap
+// between them so that they never read as one; outline draws only the
+// edges (over a heatmap).
 type faultBands struct {
 	faults  []results.FaultWindow
 	labeled bool
+	outline bool
 }
 
 func faultName(f results.FaultWindow) string {
@@ -34,8 +39,11 @@ func faultName(f results.FaultWindow) string {
 func (b faultBands) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, _ := p.Transforms(&c)
 	edge := draw.LineStyle{Color: faultEdge, Width: vg.Points(0.8)}
+	if b.outline {
+		edge = draw.LineStyle{Color: color.NRGBA{R: 0x20, G: 0x90, B: 0xFF, A: 0xFF}, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}
+	}
 	var rowEnds []vg.Length // right end of the last label in each row
-	for _, f := range b.faults {
+	for i, f := range b.faults {
 		if !finite(f.Start) || !finite(f.End) {
 			continue
 		}
@@ -47,12 +55,18 @@ func (b faultBands) Plot(c draw.Canvas, p *plot.Plot) {
 		if x1-x0 < vg.Points(1.5) { // an instant fault still shows
 			x1 = x0 + vg.Points(1.5)
 		}
-		c.SetColor(faultFill)
-		c.Fill(vg.Rectangle{Min: vg.Point{X: x0, Y: c.Min.Y}, Max: vg.Point{X: x1, Y: c.Max.Y}}.Path())
+		if x1-x0 > vg.Points(4) { // a gap from a window that ends where this starts
+			x0 += vg.Points(1)
+			x1 -= vg.Points(1)
+		}
+		if !b.outline {
+			c.SetColor(faultFill)
+			c.Fill(vg.Rectangle{Min: vg.Point{X: x0, Y: c.Min.Y}, Max: vg.Point{X: x1, Y: c.Max.Y}}.Path())
+		}
 		c.StrokeLine2(edge, x0, c.Min.Y, x0, c.Max.Y)
 		c.StrokeLine2(edge, x1, c.Min.Y, x1, c.Max.Y)
 		if b.labeled {
-			rowEnds = b.label(c, x0, faultName(f), rowEnds)
+			rowEnds = b.label(c, x0, fmt.Sprintf("F%d", i+1), rowEnds)
 		}
 	}
 }

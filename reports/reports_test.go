@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -150,10 +151,13 @@ func TestWrite(t *testing.T) {
 	t.Run("index.html", func(t *testing.T) {
 		page := requireHTML(t, dir)
 		assert.Contains(t, page, `class="banner fail">1 of 3 hypotheses failed.`)
-		for _, v := range r.Variants {
-			assert.Contains(t, page, "<b>"+templateEscape(v.Variant)+"</b>: availability ", "a sentence for %s", v.Variant)
+		for i, v := range r.Variants {
+			assert.Contains(t, page, fmt.Sprintf(`<td class="name"><span class="sw v%d"></span>%s</td><td class="desc">availability `, i, templateEscape(v.Variant)), "a design row for %s", v.Variant)
 		}
-		assert.Contains(t, page, "<b>cp</b>: availability 54.5% during the faults (95% CI 54.0–55.0%), p99 1050 ms")
+		assert.Contains(t, page, "availability 54.5% (seeds 54.4–54.5%) during the faults, p99 1050 ms", "a design without a description says what it did")
+		assert.Contains(t, page, "<li>Highest availability during the faults: ap (98.9%), then ap&#43;breaker (74.9%); their ranges over the seeds do not overlap.</li>")
+		assert.Contains(t, page, `<figure id="fig-tradeoff">`, "the trade-off figure is on the first screen")
+		assert.Less(t, strings.Index(page, `id="fig-tradeoff"`), strings.Index(page, `id="key"`), "before the evidence")
 		for _, v := range r.Verdicts {
 			assert.Contains(t, page, "<code>"+templateEscape(v.Expr)+"</code>")
 		}
@@ -346,11 +350,15 @@ func TestFormat(t *testing.T) {
 	num := []struct {
 		in   float64
 		want string
-	}{{812.4, "812"}, {3, "3"}, {12.34, "12.3"}, {1.234, "1.23"}, {0.1234, "0.123"}, {math.Inf(1), "n/a"}}
+	}{{812.4, "812"}, {3, "3"}, {12.34, "12.3"}, {1.234, "1.23"}, {0.1234, "0.123"}, {math.Inf(1), "n/a"},
+		{7, "7"}, {7.001, "7"}, {7.25, "7.25"}, {16.04, "16"}, {0.125, "0.125"}, {0.1, "0.1"}, {-2.5, "-2.5"}}
 	for _, c := range num {
 		assert.Equal(t, c.want, fmtNum(c.in), "fmtNum(%v)", c.in)
 	}
-	assert.Equal(t, "71.2% (95% CI 70.1–72.3%)", fmtStat("availability", results.Stat{Mean: 0.712, Lo: 0.701, Hi: 0.723, N: 2}))
+	assert.Equal(t, "71.2% (seeds 70.5–72.0%)", fmtStat("availability", results.Stat{Mean: 0.712, Lo: 0.601, Hi: 0.823, Min: 0.705, Max: 0.72, N: 3}),
+		"with few seeds, the seeds' range")
+	assert.Equal(t, "71.2% (95% CI 70.1–72.3%)", fmtStat("availability", results.Stat{Mean: 0.712, Lo: 0.701, Hi: 0.723, Min: 0.6, Max: 0.8, N: 12}),
+		"with many, the 95% confidence interval")
 	assert.Equal(t, "812 ms", fmtStat("p99", results.Stat{Mean: 812, Lo: 812, Hi: 812, N: 1}))
 }
 

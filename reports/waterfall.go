@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -32,21 +33,35 @@ func hasTraces(r *results.Report) bool {
 	return false
 }
 
-// slowestTrace returns variant v's slowest trace over its runs, and the
-// seed of the run it came from.
-func slowestTrace(r *results.Report, v string) ([]results.Span, uint64) {
+// slowestTrace returns variant v's slowest trace over its runs whose
+// request succeeded (ok) or did not, and the seed of the run it came from.
+func slowestTrace(r *results.Report, v string, ok bool) ([]results.Span, uint64) {
 	var best []results.Span
 	var seed uint64
 	for _, run := range r.Runs {
-		if run.Variant != v || len(run.Traces) == 0 {
+		if run.Variant != v {
 			continue
 		}
-		t := run.Traces[0] // each run's slowest comes first
-		if best == nil || duration(t) > duration(best) {
-			best, seed = t, run.Seed
+		for _, t := range run.Traces {
+			if succeeded(t) != ok {
+				continue
+			}
+			if best == nil || duration(t) > duration(best) {
+				best, seed = t, run.Seed
+			}
 		}
 	}
 	return best, seed
+}
+
+// succeeded reports whether a trace's request (its root span) ended ok.
+func succeeded(t []results.Span) bool {
+	for _, s := range t {
+		if s.Parent == 0 {
+			return s.Status == "ok"
+		}
+	}
+	return false
 }
 
 // duration is a trace's root span's length.
@@ -59,29 +74,46 @@ func duration(t []results.Span) int64 {
 	return 0
 }
 
-// waterfallFigure draws, per variant, its slowest traced request as a
-// waterfall: a bar per span from its start to its end, in ms since the
-// request's intended start; a server span's grey part is the wait in the
-// instance's queue; red marks spans that did not end ok.
+// waterfallFigure draws, per variant, its slowest traced successful
+// request and its slowest failed one as waterfalls: a bar per span from
+// its start to its end, in ms since the request's intended start, the
+// axis fitted to the request; a server span's grey part is the wait in
+// the instance's queue; red marks spans that did not end ok.
 func waterfallFigure(r *results.Report) (figure, error) {
 	var panels []*plot.Plot
 	var heights []vg.Length
 	for _, v := range variantNames(r) {
-		t, seed := slowestTrace(r, v)
-		if t == nil {
-			continue
+		for _, ok := range []bool{true, false} {
+			t, seed := slowestTrace(r, v, ok)
+			if t == nil {
+				continue
+			}
+			what := "slowest successful request"
+			if !ok {
+				what = "slowest failed request"
+			}
+			p, rows := waterfallPanel(fmt.Sprintf("%s: %s (seed %d, %s ms)", v, what, seed, fmtNum(float64(duration(t))/1e6)), t)
+			panels = append(panels, p)
+			heights = append(heights, vg.Points(float64(44+13*rows)))
 		}
-		p, rows := waterfallPanel(fmt.Sprintf("%s: slowest traced request (seed %d, %.0f ms)", v, seed, float64(duration(t))/1e6), t)
-		panels = append(panels, p)
-		heights = append(heights, vg.Points(float64(40+14*rows)))
 	}
+	if len(panels) == 0 {
+		return noteFigure(r.Scenario+": request waterfalls", "no traced request ended"), nil
+	}
+	// Bound the picture's height: the panels of the first variants that fit.
 	var body vg.Length
-	for _, h := range heights {
-		body += h
+	n := 0
+	for n < len(heights) && body+heights[n] <= maxWaterfall {
+		body += heights[n]
+		n++
+	}
+	panels, heights = panels[:max(n, 1)], heights[:max(n, 1)]
+	if n == 0 {
+		body = heights[0]
 	}
 	return figure{
 		title:    r.Scenario + ": request waterfalls",
-		subtitle: "per variant, its slowest sampled request over all seeds; a bar per span (client attempts, instances serving, calls); grey: waiting in a queue; red: did not end ok",
+		subtitle: "per design, its slowest sampled successful and failed request over all seeds; a bar per span (client attempts, instances serving, calls); the axis ends where the request ended",
 		legend: []legendItem{boxItem("ok", okFill, okFill), boxItem("failed, timed out or refused", failFill, failFill),
 			boxItem("queued at the instance", queueFill, queueFill)},
 		body: body,
@@ -97,20 +129,40 @@ func waterfallFigure(r *results.Report) (figure, error) {
 	}, nil
 }
 
-// waterfallPanel draws one trace; it returns the panel and its rows.
+// maxWaterfall bounds the waterfalls' height (about 3 400 px).
+const maxWaterfall = 28 * vg.Inch
+
+// waterfallPanel draws one trace, its axis fitted to the request: spans
+// that start after the request ended are left out (and counted in the
+// title), spans that run past it are cut at the edge with an arrow.
 func waterfallPanel(title string, spans []results.Span) (*plot.Plot, int) {
 	spans = append([]results.Span(nil), spans...)
 	sort.SliceStable(spans, func(i, j int) bool { return spans[i].StartNs < spans[j].StartNs })
+	t0 := spans[0].StartNs
+	end := t0 + duration(spans)
+	kept := spans[:0]
+	late := 0
+	for _, s := range spans {
+		if s.StartNs > end && duration(spans) > 0 {
+			late++
+			continue
+		}
+		kept = append(kept, s)
+	}
+	spans = kept
 	if len(spans) > waterfallRows {
+		late += len(spans) - waterfallRows
 		spans = spans[:waterfallRows]
 	}
-	t0 := spans[0].StartNs
+	if late > 0 {
+		title += fmt.Sprintf("; %d later spans not drawn", late)
+	}
 	p := newPlot(title, "ms since the request's intended start", "", true)
 	p.Y.Tick.Marker = spanTicks(spans)
 	p.Y.Scale = plot.InvertedScale{Normalizer: plot.LinearScale{}}
-	p.Add(spanBars{spans: spans, t0: t0})
+	p.Add(spanBars{spans: spans, t0: t0, end: end})
 	p.Y.Min, p.Y.Max = -0.6, float64(len(spans))-0.4
-	p.X.Min = 0
+	p.X.Min, p.X.Max = 0, math.Max(float64(end-t0)/1e6, 1e-3)*1.02
 	return p, len(spans)
 }
 
@@ -137,8 +189,8 @@ func (s spanTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // spanBars draws the spans as horizontal bars, one row each.
 type spanBars struct {
-	spans []results.Span
-	t0    int64
+	spans   []results.Span
+	t0, end int64 // the request's start and end: the axis
 }
 
 func (b spanBars) ms(ns int64) float64 { return float64(ns-b.t0) / 1e6 }
@@ -158,20 +210,17 @@ func (b spanBars) Plot(c draw.Canvas, p *plot.Plot) {
 			c.FillPolygon(queueFill, rect(tx(start), tx(q), y0, y1))
 			start = q
 		}
-		end := max(b.ms(s.EndNs), start)
+		end := max(b.ms(min(s.EndNs, b.end)), start)
 		x0, x1 := tx(start), tx(end)
 		if x1-x0 < vg.Points(1) {
 			x1 = x0 + vg.Points(1) // a span too short to see still shows
 		}
 		c.FillPolygon(fill, rect(x0, x1, y0, y1))
+		if s.EndNs > b.end { // runs past the request's end
+			mid := (y0 + y1) / 2
+			c.FillPolygon(fill, []vg.Point{{X: x1, Y: y0}, {X: x1 + vg.Points(5), Y: mid}, {X: x1, Y: y1}})
+		}
 	}
-}
-
-func (b spanBars) DataRange() (xmin, xmax, ymin, ymax float64) {
-	for _, s := range b.spans {
-		xmax = max(xmax, b.ms(s.EndNs))
-	}
-	return 0, xmax, -0.5, float64(len(b.spans)) - 0.5
 }
 
 func rect(x0, x1, y0, y1 vg.Length) []vg.Point {

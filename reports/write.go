@@ -11,23 +11,39 @@ import (
 	"github.com/faultline-sim/faultline/results"
 )
 
-// figureSpec is one picture of the report: its file name (without
-// extension), how the page introduces it, and how it is built.
-type figureSpec struct {
+// picture is one figure of the report as the page shows it: its file
+// name (without extension), its heading and caption, and the drawing.
+type picture struct {
 	base, title, caption string
-	build                func(*results.Report) (figure, error)
+	fig                  figure
+}
+
+// figureSpec builds one or more pictures of a report: a group of panels
+// too tall for one picture becomes several.
+type figureSpec func(*results.Report) ([]picture, error)
+
+// one is a spec of a single picture.
+func one(base, title, caption string, build func(*results.Report) (figure, error)) figureSpec {
+	return func(r *results.Report) ([]picture, error) {
+		f, err := build(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", base, err)
+		}
+		return []picture{{base, title, caption, f}}, nil
+	}
 }
 
 // figureSpecs lists the pictures r calls for, in page order.
 func figureSpecs(r *results.Report) []figureSpec {
 	specs := []figureSpec{
-		{"timeseries", "Time series", "One panel per series. Each line is a variant's mean over the seeds, interval by interval; the shaded bands are the fault windows. Look at how deep each line dips inside a band and how fast it comes back after it.", timeseriesFigure},
-		{"latency_cdf", "Latency distribution", "Left: the share of requests that finished within a latency (log scale); a curve further left is faster. Right: the tail, one step per extra nine; a lower curve has a better tail. Dots mark p50 and p99.", cdfFigure},
-		{"summary", "Summary by variant", "Key metrics per variant over the whole run and during the faults. The number on each bar is the mean over the seeds; whiskers are 95% confidence intervals, so bars whose whiskers overlap may not differ.", summaryFigure},
-		{"tradeoff", "Trade-off", "Each variant as a point on the two metrics that trade against each other, with 95% confidence intervals in both directions.", tradeoffFigure},
+		one("tradeoff", "Trade-off", tradeoffCaption(r), tradeoffFigure),
+		one("summary", "Summary by design", "Key metrics per design over the whole run and during the faults. The number on each bar is the mean over the seeds; whiskers show "+intervalName(seedCount(r))+".", summaryFigure),
 	}
+	specs = append(specs, timeseriesSpecs(r)...)
+	specs = append(specs,
+		one("latency_cdf", "Latency by percentile", "Left: the latency at each percentile, one step per nine (as HdrHistogram plots it), log scale: a lower curve has a better tail. Right: the share of requests that finished within a latency (log scale); a curve further left is faster. Dots mark p50 and p99.", cdfFigure))
 	if hasTraces(r) {
-		specs = append(specs, figureSpec{"waterfall", "Request waterfalls", "Each variant's slowest sampled request, span by span: where its time went (queues, work, calls, retries). The spans of every sampled request of the first seed are in the OTLP/JSON files listed per run, for Jaeger, Grafana Tempo or any OpenTelemetry tool.", waterfallFigure})
+		specs = append(specs, one("waterfall", "Request waterfalls", "Each design's slowest sampled successful request and its slowest failed one, span by span: where the time went (queues, work, calls, retries), with the axis fitted to each request. The spans of every sampled request of the first seed are in the OTLP/JSON files listed per run, for Jaeger, Grafana Tempo or any OpenTelemetry tool.", waterfallFigure))
 	}
 	sw := r.Sweep
 	if sw == nil {
@@ -36,15 +52,15 @@ func figureSpecs(r *results.Report) []figureSpec {
 	ph := focusPhase(r)
 	switch len(sw.Params) {
 	case 1:
-		specs = append(specs, figureSpec{"sweep", "Sweep", "Availability and p99 against the swept parameter; each point is the variant that ran that value, with its 95% confidence interval.", sweepFigure})
+		specs = append(specs, one("sweep", "Sweep", "Availability and p99 against the swept parameter; each point is the variant that ran that value, with "+intervalName(seedCount(r))+".", sweepFigure))
 	case 2:
 		specs = append(specs,
-			figureSpec{"heatmap", "Sweep: availability", "Availability over both swept parameters; each cell names the variant that ran it.", func(r *results.Report) (figure, error) {
+			one("heatmap", "Sweep: availability", "Availability over both swept parameters; each cell names the variant that ran it.", func(r *results.Report) (figure, error) {
 				return heatmapFigure(r, metricRef{"availability", ph})
-			}},
-			figureSpec{"heatmap_p99", "Sweep: p99 latency", "p99 latency over both swept parameters; each cell names the variant that ran it.", func(r *results.Report) (figure, error) {
+			}),
+			one("heatmap_p99", "Sweep: p99 latency", "p99 latency over both swept parameters; each cell names the variant that ran it.", func(r *results.Report) (figure, error) {
 				return heatmapFigure(r, metricRef{"p99", ph})
-			}})
+			}))
 	}
 	return specs
 }
@@ -78,31 +94,38 @@ func WriteContext(ctx context.Context, dir string, r *results.Report) (string, e
 			return "", fmt.Errorf("%s: %w", f.name, err)
 		}
 	}
-	specs := figureSpecs(r)
-	for _, s := range specs {
+	var refs []figureRef
+	for _, spec := range figureSpecs(r) {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		fig, err := buildFigure(r, s)
-		if err == nil {
-			err = writeFigure(dir, s.base, fig)
-		}
+		pics, err := buildPictures(r, spec)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", s.base, err)
+			return "", err
+		}
+		for _, p := range pics {
+			if err := writeFigure(dir, p.base, p.fig); err != nil {
+				return "", fmt.Errorf("%s: %w", p.base, err)
+			}
+			refs = append(refs, figureRef{ID: p.base, PNG: p.base + ".png", SVG: p.base + ".svg", Title: p.title, Caption: p.caption})
 		}
 	}
 	path := filepath.Join(dir, "index.html")
-	if err := writeHTML(path, r, specs); err != nil {
+	if err := writeHTML(path, r, refs); err != nil {
 		return "", fmt.Errorf("index.html: %w", err)
 	}
 	return path, nil
 }
 
-// buildFigure builds spec's picture of r; a report without variants gets a
-// picture that says so, so that the page's links still work.
-func buildFigure(r *results.Report, spec figureSpec) (figure, error) {
-	if len(r.Variants) == 0 {
-		return noteFigure(r.Scenario+": "+strings.ToLower(spec.title), "no variants in this report"), nil
+// buildPictures builds spec's pictures of r; a report without variants
+// gets one picture that says so, so that the page's links still work.
+func buildPictures(r *results.Report, spec figureSpec) ([]picture, error) {
+	pics, err := spec(r)
+	if err != nil || len(r.Variants) > 0 {
+		return pics, err
 	}
-	return spec.build(r)
+	for i := range pics {
+		pics[i].fig = noteFigure(r.Scenario+": "+strings.ToLower(pics[i].title), "no variants in this report")
+	}
+	return pics, nil
 }

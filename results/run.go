@@ -92,9 +92,24 @@ type Run struct {
 type Artifact struct {
 	Name  string // a file name (no folders), unique within a report
 	Label string // what a reader sees as the link's text
+	// Check is set on an artifact that shows the outcome of a check of
+	// its run (porcupine's view of a history): CheckPassed or
+	// CheckFailed. A writer may keep such views only where they matter
+	// (reports.KeepChecks: the failing ones, and the first seed's).
+	Check CheckOutcome
 	// Write writes the file's content.
 	Write func(io.Writer) error
 }
+
+// CheckOutcome is how the check an artifact shows came out; empty for an
+// artifact that shows no check.
+type CheckOutcome string
+
+// The outcomes of a check an artifact shows.
+const (
+	CheckPassed CheckOutcome = "passed"
+	CheckFailed CheckOutcome = "failed"
+)
 
 // File is a per-run artefact written beside the report.
 type File struct {

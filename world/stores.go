@@ -165,7 +165,11 @@ func (ss *stores) report(run *results.Run) {
 		for name, v := range check.SideAvailability(s.history, s.names, ss.checkWindows(), int64(ss.e.sc.Duration)) {
 			run.Metrics[p+name] = v
 		}
-		ss.visualize(run, s)
+		outcome := results.CheckPassed
+		if metrics["linearizable"] != 1 { // not linearizable, or undecided
+			outcome = results.CheckFailed
+		}
+		ss.visualize(run, s, outcome)
 	}
 }
 
@@ -179,11 +183,12 @@ func (ss *stores) checkWindows() []check.Window {
 }
 
 // visualize adds porcupine's view of the history as an artifact.
-func (ss *stores) visualize(run *results.Run, s *storeRun) {
+func (ss *stores) visualize(run *results.Run, s *storeRun, outcome results.CheckOutcome) {
 	history := s.history
 	run.Artifacts = append(run.Artifacts, results.Artifact{
 		Name:  fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, ss.e.caseName, ss.e.k.Seed()),
 		Label: "linearizability of " + s.cfg.Name + " (porcupine)",
+		Check: outcome,
 		Write: func(out io.Writer) error {
 			if err := checker.WritePage(out, history); err != nil {
 				return fmt.Errorf("porcupine visualisation: %w", err)

@@ -302,7 +302,7 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr, time.Now)
 	rep, err := scenarios.Execute(ctx, sc, eng, scenarios.Options{
 		Seeds: opt.seeds, Seed: opt.seed, Parallel: opt.parallel, Progress: prog.update,
-		Keep: reports.ArtifactWriter(folder.Dir()),
+		Keep: reports.ArtifactWriter(folder.Dir(), reports.KeepChecks(firstSeed(sc, opt))),
 	})
 	prog.done()
 	if err != nil {
@@ -337,6 +337,14 @@ func simulate(ctx context.Context, opt options, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// firstSeed is the seed the runs start from: -seed, or the scenario's.
+func firstSeed(sc *scenarios.Scenario, opt options) uint64 {
+	if opt.seed != 0 {
+		return opt.seed
+	}
+	return sc.Seed
 }
 
 func failed(r *results.Report) int {
