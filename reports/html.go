@@ -670,6 +670,7 @@ func variantCSS() string {
 }
 
 var pageTemplate = template.Must(template.New("index").Parse(strings.Replace(indexHTML, "/*variant colours*/", variantCSS(), 1)))
+
 // keyCalibration reports whether a calibration metric is one of those
 // shown unfolded: availability overall and per phase, the latency
 // percentiles, the mean failover, and the history checks' verdicts.

@@ -1,13 +1,13 @@
 package reports
 
 import (
-	"fmt"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
