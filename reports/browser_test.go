@@ -127,13 +127,13 @@ func TestBrowser(t *testing.T) {
 }
 
 // writeBuiltin runs a built-in scenario on two seeds and writes its report
-// as the CLI does, artifacts included.
+// as the CLI does, artifacts included (porcupine pages where they matter).
 func writeBuiltin(t *testing.T, name, dir string) string {
 	t.Helper()
 	sc, err := scenarios.Load(name)
 	require.NoError(t, err)
 	rep, err := scenarios.Execute(context.Background(), sc, world.Engine{}, scenarios.Options{
-		Seeds: 2, Parallel: 2, Keep: reports.ArtifactWriter(dir),
+		Seeds: 2, Parallel: 2, Keep: reports.ArtifactWriter(dir, reports.KeepChecks(sc.Seed)),
 	})
 	require.NoError(t, err, name)
 	_, err = reports.Write(dir, rep)
