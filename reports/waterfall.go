@@ -206,7 +206,7 @@ func (b spanBars) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		start := b.ms(s.StartNs)
 		if s.Kind == "server" && s.QueuedNs > s.StartNs {
-			q := b.ms(s.QueuedNs)
+			q := b.ms(min(s.QueuedNs, b.end))
 			c.FillPolygon(queueFill, rect(tx(start), tx(q), y0, y1))
 			start = q
 		}
