@@ -47,11 +47,12 @@ func generateOver(t *testing.T, cfg LoadConfig, addrs []string) map[results.Outc
 	t.Helper()
 	var mu sync.Mutex
 	out := map[results.Outcome]int{}
-	require.NoError(t, Generate(context.Background(), addrs, cfg, time.Now(), func(r Request) {
+	_, err := Generate(context.Background(), addrs, cfg, time.Now(), func(r Request) {
 		mu.Lock()
 		out[r.Outcome]++
 		mu.Unlock()
-	}))
+	})
+	require.NoError(t, err)
 	return out
 }
 
@@ -87,7 +88,8 @@ func TestGenerateBalancers(t *testing.T) {
 	assert.Equal(t, rnd, run(t, Random), "the same seed draws the same picks")
 
 	bad := LoadConfig{Rate: 10, Balancer: "fastest"}
-	assert.ErrorContains(t, Generate(context.Background(), []string{"127.0.0.1:1"}, bad, time.Now(), func(Request) {}), "balancer:")
+	_, err := Generate(context.Background(), []string{"127.0.0.1:1"}, bad, time.Now(), func(Request) {})
+	assert.ErrorContains(t, err, "balancer:")
 }
 
 // TestPickerOutlier: the picker filters out an instance its outlier
@@ -117,46 +119,50 @@ func TestPickerOutlier(t *testing.T) {
 	assert.True(t, seen[1], "back in the pool")
 }
 
-// TestGenerateOutlierEjectsBlackHole (real processes): two instances of
-// the entry, one black-holed through its proxy (a timeout toxic with
-// timeout 0) for the whole run; with outlier detection the load client
+// blackHole is a test server that never answers: it holds every request
+// until its client gives up.
+func blackHole(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestGenerateOutlierEjectsBlackHole: two instances of the entry, the
+// second a black hole for the whole run; with outlier detection the load
 // ejects it after its 3rd timeout in a row and keeps it out, so nearly
-// every later request succeeds; the ejection is reported as the
-// simulator's "ejections" metric. Without it, round robin loses half.
+// every later request succeeds, and counts the ejection. Without it,
+// round robin loses half.
 func TestGenerateOutlierEjectsBlackHole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
-	cfg := Config{Services: []ServiceConfig{{Name: "api", Instances: 2}}}
-	c, err := Start(context.Background(), cfg, Options{})
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, c.Close()) }()
-	hole := Fault{Link: Link(Client, "api"), Instances: []int{1}, Type: FaultTimeout, Stream: "upstream", Attributes: map[string]any{"timeout": 0}, For: time.Minute}
+	_, good := newCounting(t, 0)
+	hole := blackHole(t)
 	od := &balance.OutlierConfig{ConsecutiveErrors: 3, Interval: time.Second, BaseEjectionTime: 30 * time.Second}
 	for _, tc := range []struct {
-		name    string
-		od      *balance.OutlierConfig
-		atLeast float64
-		atMost  float64
+		name      string
+		od        *balance.OutlierConfig
+		atLeast   float64
+		atMost    float64
+		ejections int64
 	}{
-		{"outlier-detection", od, 0.95, 1},
-		{"none", nil, 0.4, 0.6},
+		{"outlier-detection", od, 0.95, 1, 1},
+		{"none", nil, 0.4, 0.6, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := c.Run(context.Background(), RunConfig{
-				Load:     LoadConfig{Rate: 100, Duration: 3 * time.Second, Timeout: 200 * time.Millisecond, Seed: 6, OutlierDetection: tc.od},
-				Faults:   []Fault{hole},
-				Interval: 500 * time.Millisecond,
+			var mu sync.Mutex
+			var n, ok int
+			cfg := LoadConfig{Rate: 100, Duration: 3 * time.Second, Timeout: 200 * time.Millisecond, Seed: 6, OutlierDetection: tc.od}
+			stats, err := Generate(context.Background(), []string{good, hole}, cfg, time.Now(), func(r Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				n++
+				if r.Outcome == results.OK {
+					ok++
+				}
 			})
 			require.NoError(t, err)
-			all, _ := res.Phase(results.All)
-			assert.GreaterOrEqual(t, all.Availability, tc.atLeast, "seed 6")
-			assert.LessOrEqual(t, all.Availability, tc.atMost, "seed 6")
-			if tc.od != nil {
-				assert.Equal(t, 1.0, res.Metrics["ejections"], "api-1 ejected once, for 30 s")
-			} else {
-				assert.NotContains(t, res.Metrics, "ejections")
-			}
+			availability := float64(ok) / float64(n)
+			assert.GreaterOrEqual(t, availability, tc.atLeast, "seed 6")
+			assert.LessOrEqual(t, availability, tc.atMost, "seed 6")
+			assert.Equal(t, tc.ejections, stats.Ejections, "the black hole ejected once, for 30 s (seed 6)")
 		})
 	}
 }

@@ -52,9 +52,9 @@ type CallStatus struct {
 	Ejections uint64 `json:"ejections"`
 }
 
-// refused is the number of attempts turned away before being sent: by
+// Refused is the number of attempts turned away before being sent: by
 // a breaker, the rate limit or the bulkhead.
-func (s CallStatus) refused() uint64 { return s.BreakerRejected + s.RateLimited + s.BulkheadRejected }
+func (s CallStatus) Refused() uint64 { return s.BreakerRejected + s.RateLimited + s.BulkheadRejected }
 
 // callCounters are a caller's counters, updated without its lock.
 type callCounters struct {

@@ -59,6 +59,61 @@ func invalid(format string, args ...any) error {
 // under puts a config error under a path prefix, e.g. "calls[0].".
 func under(prefix string, err error) error { return &configErr{msg: prefix + err.Error()} }
 
+// Config is a chain of services.
+type Config struct {
+	// Services are the chain's services; the first is the entry, which
+	// the load generator calls. Names are unique and every call's target
+	// names one of them. Listen and Addrs are the harness's to set.
+	Services []ServiceConfig `yaml:"services"`
+}
+
+// Clone deep-copies c.
+func (c Config) Clone() Config {
+	c.Services = slices.Clone(c.Services)
+	for i := range c.Services {
+		c.Services[i] = c.Services[i].Clone()
+	}
+	return c
+}
+
+// SetDefaults fills the services' defaults.
+func (c *Config) SetDefaults() {
+	for i := range c.Services {
+		c.Services[i].SetDefaults()
+	}
+}
+
+// Validate reports the first invalid field, e.g.
+// "services[1].calls[0].timeout: must be > 0, got 0s".
+func (c *Config) Validate() error {
+	if len(c.Services) == 0 {
+		return invalid("services: at least one is required")
+	}
+	names := map[string]bool{}
+	for i := range c.Services {
+		s := &c.Services[i]
+		p := fmt.Sprintf("services[%d].", i)
+		if err := s.Validate(); err != nil {
+			return under(p, err)
+		}
+		if names[s.Name] {
+			return invalid("%sname: %q is used twice", p, s.Name)
+		}
+		names[s.Name] = true
+	}
+	for i, s := range c.Services {
+		for j, call := range s.Calls {
+			if !names[call.Target] {
+				return invalid("services[%d].calls[%d].target: no service named %q", i, j, call.Target)
+			}
+			if call.Target == s.Name {
+				return invalid("services[%d].calls[%d].target: a service may not call itself", i, j)
+			}
+		}
+	}
+	return nil
+}
+
 // ServiceConfig configures a service. The harness fills Instance, Listen
 // and every call's Addrs; the rest is the user's.
 type ServiceConfig struct {
@@ -157,9 +212,9 @@ type CallConfig struct {
 	OutlierDetection *balance.OutlierConfig `yaml:"outlier_detection"`
 }
 
-// clone deep-copies c, so that SetDefaults on the copy leaves the
+// Clone deep-copies c, so that SetDefaults on the copy leaves the
 // caller's config (and the policies its pointers share) alone.
-func (c ServiceConfig) clone() ServiceConfig {
+func (c ServiceConfig) Clone() ServiceConfig {
 	c.ServiceTime = cloneDist(c.ServiceTime)
 	c.RateLimit = clonePtr(c.RateLimit)
 	c.Calls = slices.Clone(c.Calls)

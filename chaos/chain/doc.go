@@ -1,18 +1,16 @@
 // Package chain is the real counterpart of the simulator's call graphs: an
-// HTTP service (one OS process per instance, 127.0.0.1 only) whose
-// concurrency, queue, service time, error rate and outgoing calls come
-// from a ServiceConfig, with per-call timeouts, retries with jittered
-// back-off, retry budgets and throttling, sony/gobreaker and sliding-window
-// breakers, bulkheads, x/time/rate limits and fallbacks; a harness (Start,
-// Chain.Run, Execute) that starts a chain of them (gateway -> a -> b ...)
-// with a Toxiproxy proxy on every link and target instance (shared by the
-// caller's instances), so that faults are toxics on those proxies, all of
-// a link's or those of some target instances (Fault.Instances), or a
-// service crashed or paused, and one process per service instance; and an
-// open-loop load generator (Generate), retrying and balancing over the
-// entry's instances as load.retry and load.balancer say, whose results go
-// into a results.Run, with the simulator's series and metric names,
-// beside the simulator's.
+// HTTP service (Serve; cmd/chainnode runs one per OS process, 127.0.0.1
+// only) whose concurrency, queue, service time, error rate and outgoing
+// calls come from a ServiceConfig, with per-call timeouts, retries with
+// jittered back-off, retry budgets and throttling, sony/gobreaker and
+// sliding-window breakers, bulkheads, x/time/rate limits and fallbacks;
+// the status every instance answers (FetchStatus, Sum); and an open-loop
+// load generator (Generate), retrying and balancing over the entry's
+// instances as load.retry and load.balancer say. The real engine's
+// adapter (chaos/adapters/httpchain) starts a chain of them with a
+// Toxiproxy proxy on every link, applies the scenario's faults and turns
+// what they measure into a results.Run with the simulator's series and
+// metric names.
 //
 // The policies reuse the simulator's state machines (resilience.Retrier,
 // the balancers of balance.New, balance.Outlier,
@@ -30,7 +28,7 @@
 // as ready (the chain has no start-up or draining), and a service's
 // detector sweeps from its process's start, the load's from the load's.
 //
-// A service's config, as the harness writes it to <dir>/<name>.yaml for
+// A service's config, as the adapter writes it to <name>.yaml for
 // cmd/chainnode:
 //
 //	name: b
@@ -45,7 +43,7 @@
 //	mode: sequential              # or parallel (with call_quorum)
 //	calls:
 //	  - target: c
-//	    addrs: [127.0.0.1:40133]  # the b->c proxies, one per instance of c (the harness's)
+//	    addrs: [127.0.0.1:40133]  # the b->c proxies, one per instance of c (the adapter's)
 //	    balancer: round_robin     # random, least_outstanding, p2c
 //	    outlier_detection: {consecutive_errors: 5, interval: 10s, base_ejection_time: 30s}
 //	    timeout: 200ms            # per attempt
@@ -63,7 +61,7 @@
 // counters, queue, the measured worker time (over the requests served:
 // time held, service time drawn, work and calls, and the handoffs of a
 // released worker to a queued request), and per call the attempts,
-// retries, refusals and breaker state, which the harness samples to plot
+// retries, refusals and breaker state, which the adapter samples to plot
 // breaker state over time (series breaker_open.<caller>-><target>) and
 // turns into per-service metrics (worker_hold_mean_ms,
 // service_time_mean_ms, worker_overhead_mean_ms...).
@@ -73,8 +71,7 @@
 // late on average, the kernel's sleep about 0.1 ms, and the hold time
 // the service reports is the one measured, whatever the sleep achieved.
 //
-// Every run cleans up after itself: child processes are stopped (and, on
-// Linux, killed by the kernel if the harness dies), proxies are deleted,
-// on success, failure, panic, cancellation, and, under Execute, SIGINT
-// and SIGTERM.
+// Imports: the models whose state machines it runs (models/service,
+// models/resilience), the result schema's outcomes (results) and sim;
+// never the engine, the language or an adapter.
 package chain

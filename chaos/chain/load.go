@@ -61,9 +61,9 @@ type LoadConfig struct {
 	OutlierDetection *balance.OutlierConfig `yaml:"outlier_detection"`
 }
 
-// longest bounds a request of a defaulted config: every attempt's
+// Longest bounds a request of a defaulted config: every attempt's
 // timeout and every back-off.
-func (c *LoadConfig) longest() time.Duration {
+func (c *LoadConfig) Longest() time.Duration {
 	if c.Retry == nil {
 		return c.Timeout
 	}
@@ -141,19 +141,6 @@ type Request struct {
 	Attempts int
 }
 
-// Generate sends requests to addrs (127.0.0.1:port, the entry's
-// instances, each attempt to the one cfg.Balancer picks among those the
-// outlier detection, if any, has not ejected) open-loop: arrivals
-// are Poisson at cfg.Rate from cfg.Seed, each sent at its intended time
-// whatever the others are doing, its deadline and latency counted from
-// that time, so a stall shows as latency (no coordinated omission). It
-// calls observe (from many goroutines) for every request, and returns
-// once the last has ended. t0 is the start of the load.
-func Generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) error {
-	_, err := generate(ctx, addrs, cfg, t0, observe)
-	return err
-}
-
 // LoadStats is what the generator counted besides the requests.
 type LoadStats struct {
 	// Ejections is how many times the outlier detection ejected an entry
@@ -161,8 +148,17 @@ type LoadStats struct {
 	Ejections int64
 }
 
-// generate is Generate, returning the generator's counts too.
-func generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) (LoadStats, error) {
+// Generate sends requests to addrs (127.0.0.1:port, the entry's
+// instances, each attempt to the one cfg.Balancer picks among those the
+// outlier detection, if any, has not ejected) open-loop: arrivals
+// are Poisson at cfg.Rate from cfg.Seed, each sent at its intended time
+// whatever the others are doing, its deadline and latency counted from
+// that time, so a stall shows as latency (no coordinated omission). It
+// calls observe (from many goroutines) for every request, and returns
+// once the last has ended, with what it counted besides. t0 is the
+// start of the load. It returns ctx's error if ctx ended the load before
+// its last arrival.
+func Generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) (LoadStats, error) {
 	cfg = cfg.clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {

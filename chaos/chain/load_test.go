@@ -52,7 +52,7 @@ func TestGenerateIsOpenLoop(t *testing.T) {
 	t.Cleanup(srv.Close)
 	cfg := LoadConfig{Rate: 50, Duration: time.Second, Timeout: 2 * time.Second, Seed: seed}
 	var got []Request
-	err := Generate(context.Background(), []string{strings.TrimPrefix(srv.URL, "http://")}, cfg, t0, func(r Request) {
+	err := generateErr(context.Background(), []string{strings.TrimPrefix(srv.URL, "http://")}, cfg, t0, func(r Request) {
 		mu.Lock()
 		got = append(got, r)
 		mu.Unlock()
@@ -102,7 +102,7 @@ func TestGenerateBounds(t *testing.T) {
 	var mu sync.Mutex
 	count := map[results.Outcome]int{}
 	start := time.Now()
-	require.NoError(t, Generate(context.Background(), []string{addr}, cfg, start, func(r Request) {
+	require.NoError(t, generateErr(context.Background(), []string{addr}, cfg, start, func(r Request) {
 		mu.Lock()
 		count[r.Outcome]++
 		mu.Unlock()
@@ -116,8 +116,8 @@ func TestGenerateBounds(t *testing.T) {
 	assert.Positive(t, count[results.Shed], "5 in flight at most at 200/s with 100ms each (seed 9)")
 
 	bad := LoadConfig{Rate: 10, Duration: 2 * time.Minute}
-	assert.ErrorContains(t, Generate(context.Background(), []string{addr}, bad, start, func(Request) {}), "duration:")
-	assert.ErrorContains(t, Generate(context.Background(), []string{"10.0.0.1:80"}, LoadConfig{Rate: 1}, start, func(Request) {}), "127.0.0.1")
+	assert.ErrorContains(t, generateErr(context.Background(), []string{addr}, bad, start, func(Request) {}), "duration:")
+	assert.ErrorContains(t, generateErr(context.Background(), []string{"10.0.0.1:80"}, LoadConfig{Rate: 1}, start, func(Request) {}), "127.0.0.1")
 }
 
 // TestGenerateRetries: the load client retries failed attempts as
@@ -139,7 +139,7 @@ func TestGenerateRetries(t *testing.T) {
 	retry := &resilience.RetryConfig{MaxAttempts: 3, Backoff: resilience.Backoff{Kind: "constant", Base: 50 * time.Millisecond, Jitter: "none"}}
 	cfg := LoadConfig{Rate: 5, Duration: time.Second, Timeout: 100 * time.Millisecond, Seed: 4, Retry: retry}
 	var got []Request
-	require.NoError(t, Generate(context.Background(), []string{strings.TrimPrefix(srv.URL, "http://")}, cfg, time.Now(), func(r Request) {
+	require.NoError(t, generateErr(context.Background(), []string{strings.TrimPrefix(srv.URL, "http://")}, cfg, time.Now(), func(r Request) {
 		mu.Lock()
 		got = append(got, r)
 		mu.Unlock()
@@ -156,4 +156,10 @@ func TestGenerateRetries(t *testing.T) {
 	mu.Unlock()
 	assert.Zero(t, retry.MaxAttempts-3, "the caller's config is not defaulted in place")
 	assert.Nil(t, retry.On)
+}
+
+// generateErr is Generate's error alone.
+func generateErr(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time, observe func(Request)) error {
+	_, err := Generate(ctx, addrs, cfg, t0, observe)
+	return err
 }

@@ -98,7 +98,7 @@ type Service struct {
 // NewService applies the defaults, validates cfg (every call needs its
 // Addrs) and returns the service instance.
 func NewService(cfg ServiceConfig) (*Service, error) {
-	cfg = cfg.clone()
+	cfg = cfg.Clone()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err

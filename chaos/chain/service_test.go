@@ -496,25 +496,3 @@ func TestWorkerTimeIsMeasured(t *testing.T) {
 	assert.Less(t, time.Duration(st.HandoffNs/st.Handoffs), work)
 	assert.Zero(t, st.Active)
 }
-
-// TestWorkerMetrics: a service's worker counters become per-request
-// means in ms, named with the service's suffix in a chain of several.
-func TestWorkerMetrics(t *testing.T) {
-	st := Status{Name: "b", Served: 4, HeldNs: 4 * 12_500_000, ServiceNs: 4 * 10_000_000, WorkNs: 4 * 10_200_000,
-		CallsNs: 4 * 2_000_000, Handoffs: 2, HandoffNs: 2 * 50_000, Calls: []CallStatus{{Target: "c"}}}
-	e := &experiment{c: &Chain{cfg: Config{Services: []ServiceConfig{{Name: "a"}, {Name: "b"}}}}}
-	m := map[string]float64{}
-	e.workerMetrics(m, st)
-	want := map[string]float64{"worker_hold_mean_ms.b": 12.5, "service_time_mean_ms.b": 10, "work_overshoot_mean_ms.b": 0.2,
-		"worker_calls_mean_ms.b": 2, "worker_overhead_mean_ms.b": 0.5, "worker_handoffs.b": 2, "worker_handoff_mean_ms.b": 0.05}
-	require.Len(t, m, len(want))
-	for k, v := range want {
-		assert.InDelta(t, v, m[k], 1e-9, k)
-	}
-	e.c.cfg.Services = e.c.cfg.Services[1:]
-	m = map[string]float64{}
-	e.workerMetrics(m, Status{Name: "b"})
-	assert.Empty(t, m, "nothing served, nothing to say")
-	e.workerMetrics(m, st)
-	assert.InDelta(t, 0.5, m["worker_overhead_mean_ms"], 1e-9, "one service: no suffix")
-}

@@ -1,9 +1,17 @@
 package chain
 
-// sum adds up the statuses of a service's instances: counters and queues
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Sum adds up the statuses of a service's instances: counters and queues
 // added, calls added per target (in the first's order), the breaker
 // state the most open one.
-func sum(sts []Status) Status {
+func Sum(sts []Status) Status {
 	if len(sts) == 0 {
 		return Status{}
 	}
@@ -55,4 +63,38 @@ func (a CallStatus) plus(b CallStatus) CallStatus {
 	a.BulkheadWaiting += b.BulkheadWaiting
 	a.Ejections += b.Ejections
 	return a
+}
+
+// Client is the caller name of the load generator in link names: the
+// link "client->gateway" carries every request of the load.
+const Client = "client"
+
+// Link names the link from caller to target, e.g. "gateway->a", as the
+// simulator names a call in its series and metrics.
+func Link(caller, target string) string { return caller + "->" + target }
+
+// Sample is every instance's status at one time since the start of the
+// load.
+type Sample struct {
+	At        time.Duration `json:"at_ns"`
+	Instances []Status      `json:"instances"`
+}
+
+// FetchStatus asks the instance at addr for its Status (StatusPath), with
+// client, within ctx.
+func FetchStatus(ctx context.Context, client *http.Client, addr string) (Status, error) {
+	var st Status
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+StatusPath, nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("status of %s: %s", addr, resp.Status)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
 }

@@ -1,5 +1,5 @@
 // Package kv is the real replicated key-value store that the real engine
-// (package chaos) runs: one hashicorp/raft node per OS process, with its
+// runs (through its adapter, chaos/adapters/raftkv): one hashicorp/raft node per OS process, with its
 // log, term and vote in memory and, with NodeConfig.DataDir, also in an
 // append-only file that a restarted node replays (store.go), and a
 // discarding snapshot store (the log is never compacted), serving a
@@ -24,4 +24,7 @@
 // Raft itself dials each peer through Peers[i].Raft (a raft
 // ServerAddressProvider), one proxy per direction per pair, since raft
 // answers on the connection the sender opened.
+//
+// Imports: the store models' operation types (models/store, the raft
+// settings' names); never the engine, the language or an adapter.
 package kv

@@ -10,4 +10,6 @@
 // call runs under the Harness's own deadline; removing a toxic can hang,
 // so Cleanup falls back to deleting the proxy and, last, to resetting the
 // server's state.
+//
+// Imports: Toxiproxy's server and client only; nothing of the project.
 package proxy

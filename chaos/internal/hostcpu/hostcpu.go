@@ -2,11 +2,12 @@
 // A real run shares its machine with its own load generator, Toxiproxy
 // and every service process; when the machine's CPUs are saturated, the
 // run measures the testbed as much as the system under test, and the
-// report should say so.
+// report should say so. The real run's timeline paces the Sampler.
+//
+// Imports: the result schema (results) only.
 package hostcpu
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -21,52 +22,46 @@ type Sample struct {
 	Busy float64
 }
 
-// Sampler reads the machine's CPU counters every period until stopped.
+// Sampler reads the machine's CPU counters each time it is asked and
+// keeps the busy share since the last reading. Its caller sets the pace
+// (the real run's timeline). Safe for use by one goroutine at a time,
+// Samples excepted.
 type Sampler struct {
+	prev counters
+	ok   bool // prev was read: where the counters cannot be read (not Linux), nothing is recorded
+
 	mu      sync.Mutex
 	samples []Sample
-	stop    context.CancelFunc
-	done    chan struct{}
 }
 
-// Start samples every period from t0 until Stop. Where the counters
-// cannot be read (not Linux), it records nothing.
-func Start(ctx context.Context, t0 time.Time, period time.Duration) *Sampler {
-	ctx, cancel := context.WithCancel(ctx)
-	s := &Sampler{stop: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		prev, ok := read()
-		if !ok {
-			return
-		}
-		tick := time.NewTicker(period)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			cur, ok := read()
-			if !ok {
-				return
-			}
-			if b, ok := busy(prev, cur); ok {
-				s.mu.Lock()
-				s.samples = append(s.samples, Sample{At: time.Since(t0), Busy: b})
-				s.mu.Unlock()
-			}
-			prev = cur
-		}
-	}()
+// New reads the counters once, the origin of the first sample.
+func New() *Sampler {
+	s := &Sampler{}
+	s.prev, s.ok = read()
 	return s
 }
 
-// Stop ends the sampling and returns the samples, in time order.
-func (s *Sampler) Stop() []Sample {
-	s.stop()
-	<-s.done
+// Sample reads the counters and records the busy share since the last
+// reading at at (the time since the run's start).
+func (s *Sampler) Sample(at time.Duration) {
+	if !s.ok {
+		return
+	}
+	cur, ok := read()
+	if !ok {
+		s.ok = false
+		return
+	}
+	if b, ok := busy(s.prev, cur); ok {
+		s.mu.Lock()
+		s.samples = append(s.samples, Sample{At: at, Busy: b})
+		s.mu.Unlock()
+	}
+	s.prev = cur
+}
+
+// Samples returns the samples so far, in time order.
+func (s *Sampler) Samples() []Sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Sample(nil), s.samples...)

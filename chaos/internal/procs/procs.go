@@ -1,8 +1,11 @@
-// Package procs starts and stops the child processes of the real engines
-// (key-value nodes, chain services): built once per harness process, each
-// in its own process group with its log in a file, stopped by signals to
-// the whole group, and bound to loopback ports chosen below the ephemeral
-// range.
+// Package procs starts and stops the child processes of the real
+// engine's systems (key-value nodes, chain services): built once per
+// harness process, each in its own process group with its log in a file,
+// stopped by signals to the whole group, and bound to loopback ports
+// chosen below the ephemeral range. A Group is one run's processes, with
+// the crash, pause and stop that faults and the cleanup need.
+//
+// Imports: the standard library only.
 package procs
 
 import (

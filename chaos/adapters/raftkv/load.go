@@ -1,4 +1,4 @@
-package chaos
+package raftkv
 
 import (
 	"context"
@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/chaos/timeline"
 	"github.com/faultline-sim/faultline/models/store"
 	"github.com/faultline-sim/faultline/sim"
 )
 
-// runLoad runs every store client until the scenario's duration and waits
-// for their last operations to end.
-func (r *run) runLoad(ctx context.Context) {
+// Drive implements timeline.System: it runs every store client until the
+// scenario's duration and waits for their last operations to end.
+func (s *System) Drive(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for ci := range r.clients {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.client(ctx, ci) }()
+	for ci := range s.clients {
+		wg.Go(func() { s.client(ctx, ci) })
 	}
 	wg.Wait()
+	return nil
 }
 
 // opSource draws a client's operations as the simulator's store.Workload
@@ -76,64 +77,63 @@ func (s *opSource) saw(key int, v int64) {
 // client sends client ci's operations open-loop: each at its intended
 // time whatever the others are doing, with the deadline counted from that
 // time, so a stall shows as latency (no coordinated omission).
-func (r *run) client(ctx context.Context, ci int) {
-	l := &r.sc.Load[r.load[ci]]
-	rng := rand.New(rand.NewPCG(r.seed, uint64(ci)+1))
+func (s *System) client(ctx context.Context, ci int) {
+	sc := s.env.Scenario
+	l := &sc.Load[s.load[ci]]
+	rng := rand.New(rand.NewPCG(s.env.Seed, uint64(ci)+1))
 	src := newOpSource(*l.Ops, rng, ci)
-	c := kv.NewClient(r.addrs[ci])
+	c := kv.NewClient(s.addrs[ci])
 	defer c.Close()
 	peak := l.Open.Max()
 	if peak <= 0 {
 		return
 	}
+	t0 := s.env.T0()
 	sem := make(chan struct{}, maxInflight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var t time.Duration
 	for {
 		t += sim.Seconds(rng.ExpFloat64() / peak)
-		if t >= r.sc.Duration {
+		if t >= sc.Duration {
 			return
 		}
 		// The schedule is read in the scenario's own (unscaled) time.
-		if rng.Float64()*peak > l.Open.Rate(time.Duration(float64(t)/r.scale)) {
+		if rng.Float64()*peak > l.Open.Rate(time.Duration(float64(t)/s.env.Scale)) {
 			continue
 		}
 		op := src.draw()
-		wait(ctx, r.t0.Add(t))
-		if ctx.Err() != nil {
+		if !timeline.SleepUntil(ctx, t0.Add(t)) {
 			return
 		}
-		rec := store.Record{Client: ci, Replica: r.via[ci], Kind: op.Kind, Key: op.Key, Value: op.Value, Expect: op.Expect, Invoke: sim.At(t)}
+		rec := store.Record{Client: ci, Replica: s.via[ci], Kind: op.Kind, Key: op.Key, Value: op.Value, Expect: op.Expect, Invoke: sim.At(t)}
 		select {
 		case sem <- struct{}{}:
 		default:
 			rec.Return, rec.Outcome = rec.Invoke, store.Failed // shed: too many in flight
-			r.record(rec)
+			s.record(rec)
 			continue
 		}
-		wg.Add(1)
-		deadline := r.t0.Add(t + l.Timeout)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		deadline := t0.Add(t + l.Timeout)
+		wg.Go(func() {
+			defer func() { <-sem }()
 			octx, cancel := context.WithDeadline(ctx, deadline)
 			defer cancel()
 			out, o := c.Do(octx, op)
-			rec.Return = max(sim.At(time.Since(r.t0)), rec.Invoke)
+			rec.Return = max(sim.At(time.Since(t0)), rec.Invoke)
 			rec.Outcome, rec.Out = o, out
 			if o == store.OK && op.Kind == store.Get {
 				src.saw(op.Key, out)
 			}
-			r.record(rec)
-		}()
+			s.record(rec)
+		})
 	}
 }
 
-func (r *run) record(rec store.Record) {
-	r.mu.Lock()
-	r.history = append(r.history, rec)
-	if r.window != nil {
-		r.window.Add(time.Duration(rec.Return), rec.Outcome != store.OK)
-	}
-	r.mu.Unlock()
+// record keeps an operation in the history and tells the stop condition.
+func (s *System) record(rec store.Record) {
+	s.mu.Lock()
+	s.history = append(s.history, rec)
+	s.mu.Unlock()
+	s.env.Ended(time.Duration(rec.Return), rec.Outcome != store.OK)
 }

@@ -1,4 +1,4 @@
-package chaos
+package raftkv
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-sim/faultline/chaos/kv"
+	"github.com/faultline-sim/faultline/chaos/timeline"
 	"github.com/faultline-sim/faultline/models/store"
 	"github.com/faultline-sim/faultline/scenarios"
 )
@@ -116,14 +117,11 @@ func TestLinkFaultsReal(t *testing.T) {
 		t.Skip("real processes: skipped with -short")
 	}
 	const seed = 1
-	var h store.History
-	var faults []appliedFault
-	e := &Engine{Dir: t.TempDir(), hooks: &hooks{finished: func(r *run) {
-		h, faults = slices.Clone(r.history), slices.Clone(r.faults)
-	}}}
-	run, err := e.Run(context.Background(), parseCase(t, linkFaults3), seed)
+	run, w, err := runReal(context.Background(), parseCase(t, linkFaults3), seed, timeline.Options{Dir: t.TempDir()}, nil)
 	require.NoError(t, err, "seed %d", seed)
-	for _, f := range faults {
+	h := w.sys.historyNow()
+	require.Len(t, w.faults, 6)
+	for _, f := range w.faults {
 		assert.Empty(t, f.Err, "seed %d: fault %d (%s)", seed, f.Index, f.Label)
 		assert.NotZero(t, f.Actions, "seed %d: fault %d (%s) changed nothing", seed, f.Index, f.Label)
 	}
@@ -182,10 +180,9 @@ func TestSlicerAndLimitDataReal(t *testing.T) {
 		t.Skip("real processes: skipped with -short")
 	}
 	const seed = 1
-	var h store.History
-	e := &Engine{Dir: t.TempDir(), hooks: &hooks{finished: func(r *run) { h = slices.Clone(r.history) }}}
-	_, err := e.Run(context.Background(), parseCase(t, slicerLimit3), seed)
+	_, w, err := runReal(context.Background(), parseCase(t, slicerLimit3), seed, timeline.Options{Dir: t.TempDir()}, nil)
 	require.NoError(t, err, "seed %d", seed)
+	h := w.sys.historyNow()
 	ms := time.Millisecond
 	before0 := summarise(h, 0, 200*ms, 900*ms)
 	sliced0, limited1 := summarise(h, 0, 1200*ms, 2800*ms), summarise(h, 1, 1200*ms, 2800*ms)
@@ -230,29 +227,23 @@ func TestProcessFaultsReal(t *testing.T) {
 		t.Skip("real processes: skipped with -short")
 	}
 	const seed = 1
-	var h store.History
-	var faults []appliedFault
-	var last []kv.Status
 	follower := -1
-	e := &Engine{Dir: t.TempDir(), hooks: &hooks{
-		started: func(r *run) {
-			l := r.leaderNow(context.Background())
-			follower = (l + 1) % 3
-			r.sc.Faults[0].Target = r.c.ids[follower]
-			r.sc.Faults[1].Target = "kv" + scenarios.LeaderSuffix
-			r.sc.Faults[2].Target = "kv" + scenarios.LeaderSuffix
-		},
-		finished: func(r *run) {
-			h, faults = slices.Clone(r.history), slices.Clone(r.faults)
-			if n := len(r.samples); n > 0 {
-				last = r.samples[n-1].sts
-			}
-		},
-	}}
-	run, err := e.Run(context.Background(), parseCase(t, processFaults3), seed)
+	c := parseCase(t, processFaults3)
+	run, w, err := runReal(context.Background(), c, seed, timeline.Options{Dir: t.TempDir()}, func(s *System) {
+		l, err := s.Role(context.Background(), "kv"+scenarios.LeaderSuffix)
+		require.NoError(t, err)
+		follower = (l + 1) % 3
+		s.env.Scenario.Faults[0].Target = s.ids[follower]
+		s.env.Scenario.Faults[1].Target = "kv" + scenarios.LeaderSuffix
+		s.env.Scenario.Faults[2].Target = "kv" + scenarios.LeaderSuffix
+	})
 	require.NoError(t, err, "seed %d", seed)
+	h, faults := w.sys.historyNow(), w.faults
+	var last []kv.Status
+	if n := len(w.sys.samples); n > 0 {
+		last = w.sys.samples[n-1].sts
+	}
 	require.Len(t, faults, 3)
-	slices.SortFunc(faults, func(a, b appliedFault) int { return a.Index - b.Index })
 	for _, f := range faults {
 		require.Empty(t, f.Err, "seed %d: fault %d (%s)", seed, f.Index, f.Label)
 	}

@@ -1,4 +1,4 @@
-package chaos
+package timeline
 
 import (
 	"cmp"
@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/faultline-sim/faultline/chaos/proxy"
 	"github.com/faultline-sim/faultline/scenarios"
 )
 
@@ -16,14 +17,14 @@ import (
 // (scenarios/fault_<type>.go).
 func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[string]any, notes []string) {
 	switch f.Type {
-	case "latency":
+	case scenarios.FaultLatency:
 		lat, n1 := whole("latency", f.Latency)
 		jit, n2 := whole("jitter", f.Jitter)
-		return "latency", 1, map[string]any{"latency": lat, "jitter": jit}, append(n1, n2...)
-	case "loss":
-		return "timeout", f.Probability, map[string]any{"timeout": 0}, []string{fmt.Sprintf(
+		return proxy.ToxicLatency, 1, map[string]any{"latency": lat, "jitter": jit}, append(n1, n2...)
+	case scenarios.FaultLoss:
+		return proxy.ToxicTimeout, f.Probability, map[string]any{"timeout": 0}, []string{fmt.Sprintf(
 			"loss %g: Toxiproxy has no packet loss; a black hole (timeout toxic, timeout 0) with toxicity %g, rolled once per connection, not per message", f.Probability, f.Probability)}
-	case "bandwidth":
+	case scenarios.FaultBandwidth:
 		rate := int64(math.Round(f.Bandwidth / 1000))
 		var notes []string
 		if rate < 1 {
@@ -33,24 +34,24 @@ func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[stri
 			notes = append(notes, fmt.Sprintf("bandwidth %g B/s applied as %d KB/s (Toxiproxy's rate is whole KB/s)", f.Bandwidth, rate))
 		}
 		notes = append(notes, "bandwidth is capped per connection and direction, not per link")
-		return "bandwidth", 1, map[string]any{"rate": rate}, notes
-	case "timeout":
+		return proxy.ToxicBandwidth, 1, map[string]any{"rate": rate}, notes
+	case scenarios.FaultTimeout:
 		ms, n := whole("timeout", f.Timeout)
-		return "timeout", 1, map[string]any{"timeout": ms}, n
-	case "reset_peer":
+		return proxy.ToxicTimeout, 1, map[string]any{"timeout": ms}, n
+	case scenarios.FaultResetPeer:
 		ms, n := whole("timeout", f.Timeout)
-		return "reset_peer", 1, map[string]any{"timeout": ms}, append(n,
+		return proxy.ToxicResetPeer, 1, map[string]any{"timeout": ms}, append(n,
 			"reset_peer resets a connection timeout after the first data it sees on it, then the connection is gone; new connections get the same")
-	case "slow_close":
+	case scenarios.FaultSlowClose:
 		ms, n := whole("delay", f.Delay)
-		return "slow_close", 1, map[string]any{"delay": ms}, n
-	case "slicer":
-		return "slicer", 1, map[string]any{"average_size": f.AverageSize, "size_variation": f.SizeVariation,
+		return proxy.ToxicSlowClose, 1, map[string]any{"delay": ms}, n
+	case scenarios.FaultSlicer:
+		return proxy.ToxicSlicer, 1, map[string]any{"average_size": f.AverageSize, "size_variation": f.SizeVariation,
 			"delay": f.Delay.Microseconds()}, []string{"the slices' sizes vary at random by up to size_variation (the simulator halves evenly), and Toxiproxy slices the bytes of each connection, not whole messages"}
-	case "limit_data":
-		return "limit_data", 1, map[string]any{"bytes": f.Bytes}, nil
+	case scenarios.FaultLimitData:
+		return proxy.ToxicLimitData, 1, map[string]any{"bytes": f.Bytes}, nil
 	}
-	panic("linkToxic: not a link fault: " + f.Type) // faultKinds routes only link faults here
+	panic("linkToxic: not a link fault: " + f.Type.String()) // the fault table routes only link faults here
 }
 
 // whole rounds d to the whole milliseconds Toxiproxy takes, with a note
@@ -67,47 +68,12 @@ func whole(name string, d time.Duration) (int64, []string) {
 	return ms, nil
 }
 
-// linkFault puts the fault's toxic on every stream that carries messages
-// from the nodes `from` names to those `to` names (and back with
-// two_way).
-func linkFault(ctx context.Context, r *run, f *scenarios.Fault, tag string, af *appliedFault) (func(stopping bool) error, error) {
-	leader := func() int { return r.leaderNow(ctx) }
-	from, t1, err := resolve(r.eps, r.st.Name, f.From, leader)
-	if err != nil {
-		return nil, fmt.Errorf("from: %w", err)
+// directed returns the cut of a fault from the nodes of from to those of
+// to (a node never to itself), and back when twoWay.
+func directed(from, to []int, twoWay bool) func(a, b int) bool {
+	return func(a, b int) bool {
+		return a != b && (slices.Contains(from, a) && slices.Contains(to, b) || twoWay && slices.Contains(from, b) && slices.Contains(to, a))
 	}
-	to, t2, err := resolve(r.eps, r.st.Name, f.To, leader)
-	if err != nil {
-		return nil, fmt.Errorf("to: %w", err)
-	}
-	af.Target = cmp.Or(t1, t2)
-	cs := linkCuts(from, to, f.TwoWay)
-	typ, toxicity, attrs, notes := linkToxic(f)
-	af.Notes = append(af.Notes, notes...)
-	as := toxicActions(cs, r.eps, tag, typ, toxicity, attrs)
-	af.Actions = len(as)
-	if len(as) == 0 {
-		af.Notes = append(af.Notes, "no real link between the selected nodes: nothing to do")
-	}
-	return r.revertFunc(as), r.apply(ctx, as)
-}
-
-// linkCuts returns the directed pairs from every node of from to every
-// other node of to, and back when twoWay.
-func linkCuts(from, to []int, twoWay bool) []cut {
-	var out []cut
-	for _, a := range from {
-		for _, b := range to {
-			if a == b {
-				continue
-			}
-			out = append(out, cut{a, b})
-			if twoWay {
-				out = append(out, cut{b, a})
-			}
-		}
-	}
-	return out
 }
 
 // linkSetting is how the real engine applied one of topology.links.
@@ -126,53 +92,57 @@ type linkSetting struct {
 // jitter = its jitter) and a bandwidth toxic. Loss is not applied:
 // Toxiproxy has no packet loss, and a black hole on a share of the
 // connections for the whole run is not the same thing.
-func linkPlan(links []scenarios.Link, eps []endpoint, store string) ([]action, []linkSetting) {
+func (t *topo) linkPlan(links []scenarios.Link) ([]Change, []linkSetting) {
 	owner := map[stream]int{}
 	var order []stream
 	for li, l := range links {
-		from, _, err1 := resolve(eps, store, l.From, func() int { return -1 })
-		to, _, err2 := resolve(eps, store, l.To, func() int { return -1 })
-		if err1 != nil || err2 != nil {
-			continue // services: not real, and refused before
+		from, ok1 := t.match(l.From)
+		to, ok2 := t.match(l.To)
+		if !ok1 || !ok2 {
+			continue // names nothing real: not applied (the setting says so)
 		}
-		for _, c := range linkCuts(from, to, !l.OneWay) {
-			for _, s := range streamsOf(eps[c.from], eps[c.to]) {
-				if _, ok := owner[s]; !ok {
-					order = append(order, s)
-				}
-				owner[s] = li
+		full, partial := t.crossing(directed(from, to, !l.OneWay))
+		for _, s := range append(full, partial...) {
+			if _, ok := owner[s]; !ok {
+				order = append(order, s)
 			}
+			owner[s] = li
 		}
 	}
 	settings := make([]linkSetting, len(links))
 	for li, l := range links {
 		settings[li] = linkSetting{Index: li, From: l.From, To: l.To}
 		settings[li].Toxics, settings[li].Notes = linkToxics(l)
+		_, ok1 := t.match(l.From)
+		_, ok2 := t.match(l.To)
+		if !ok1 || !ok2 {
+			settings[li].Notes = append(settings[li].Notes, "not applied: it names nothing of the real system")
+		}
 	}
-	var out []action
+	var out []Change
 	for _, s := range order {
 		li := owner[s]
 		settings[li].Streams++
-		for _, t := range linkToxicsOf(links[li]) {
-			t.proxy, t.stream = s.proxy, s.dir
-			t.toxic += "-" + s.dir[:len(s.dir)-len("stream")]
-			out = append(out, t)
+		for _, a := range linkToxicsOf(links[li]) {
+			a.Proxy, a.Stream = t.Links[s.link].Name, s.dir
+			a.Toxic += "-" + s.dir[:len(s.dir)-len("stream")]
+			out = append(out, a)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b action) int { return cmp.Compare(a.proxy+a.toxic, b.proxy+b.toxic) })
+	slices.SortStableFunc(out, func(a, b Change) int { return cmp.Compare(a.Proxy+a.Toxic, b.Proxy+b.Toxic) })
 	return out, settings
 }
 
 // linkToxicsOf returns one link entry's toxics, without proxy and stream.
-func linkToxicsOf(l scenarios.Link) []action {
-	var out []action
+func linkToxicsOf(l scenarios.Link) []Change {
+	var out []Change
 	lat, jit, _ := linkLatency(l)
 	if lat > 0 || jit > 0 {
-		out = append(out, action{toxic: "link-latency", typ: "latency", toxicity: 1, attrs: map[string]any{"latency": lat, "jitter": jit}})
+		out = append(out, Change{Toxic: "link-latency", Type: proxy.ToxicLatency, Toxicity: 1, Attrs: map[string]any{"latency": lat, "jitter": jit}})
 	}
 	if l.Bandwidth > 0 {
 		rate := max(int64(math.Round(l.Bandwidth/1000)), 1)
-		out = append(out, action{toxic: "link-bandwidth", typ: "bandwidth", toxicity: 1, attrs: map[string]any{"rate": rate}})
+		out = append(out, Change{Toxic: "link-bandwidth", Type: proxy.ToxicBandwidth, Toxicity: 1, Attrs: map[string]any{"rate": rate}})
 	}
 	return out
 }
@@ -226,15 +196,15 @@ func linkLatency(l scenarios.Link) (lat, jit int64, notes []string) {
 	return lat, jit, notes
 }
 
-// applyLinks puts the topology's link settings in place before the nodes
-// start; the harness removes them at cleanup.
+// applyLinks puts the topology's link settings in place before the
+// system starts; the harness removes them at cleanup.
 func (r *run) applyLinks(ctx context.Context) error {
-	as, settings := linkPlan(r.sc.Topology.Links, r.eps, r.st.Name)
+	as, settings := r.topo.linkPlan(r.env.Scenario.Topology.Links)
 	r.links = settings
 	for _, s := range settings {
 		for _, n := range s.Notes {
-			r.note("topology.links[%d] (%s -> %s): %s", s.Index, s.From, s.To, n)
+			r.env.Note("topology.links[%d] (%s -> %s): %s", s.Index, s.From, s.To, n)
 		}
 	}
-	return r.apply(ctx, as)
+	return r.changes.apply(ctx, as)
 }

@@ -1,7 +1,8 @@
-package chaos
+package timeline
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,42 +48,101 @@ func TestLinkToxic(t *testing.T) {
 	}
 }
 
-func endpoints3() []endpoint {
-	eps := []endpoint{{name: "kv-0", replica: 0}, {name: "kv-1", replica: 1}, {name: "kv-2", replica: 2}}
-	return append(eps, endpoint{name: "c0", replica: -1, via: 0}, endpoint{name: "c2", replica: -1, via: 2})
+// store3 is the raft store adapter's shape: replicas kv-0..kv-2 (group
+// kv), clients c0 (on kv-0) and c2 (on kv-2); a raft and an HTTP link per
+// direction per pair of replicas, and one per client to its replica.
+func store3() *topo {
+	sp := Spec{Roles: []string{"kv.leader"}}
+	for i := range 3 {
+		sp.Nodes = append(sp.Nodes, Node{Name: fmt.Sprintf("kv-%d", i), Group: "kv", Process: true})
+	}
+	sp.Nodes = append(sp.Nodes, Node{Name: "c0"}, Node{Name: "c2"})
+	for i := range 3 {
+		for j := range 3 {
+			if i != j {
+				for _, kind := range []string{"raft", "http"} {
+					sp.Links = append(sp.Links, Link{Name: fmt.Sprintf("kv-%d.kv-%d.%s", i, j, kind), From: []int{i}, To: j})
+				}
+			}
+		}
+	}
+	sp.Links = append(sp.Links, Link{Name: "client.c0.kv-0", From: []int{3}, To: 0}, Link{Name: "client.c2.kv-2", From: []int{4}, To: 2})
+	return newTopo(sp)
 }
 
-// TestStreamsOf: messages from a to b travel upstream on a's proxies to b
+// names lists streams as proxy/direction.
+func names(t *topo, ss []stream) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, t.Links[s.link].Name+"/"+s.dir)
+	}
+	return out
+}
+
+// TestCrossing: messages from a to b travel upstream on a's proxies to b
 // and downstream on b's proxies to a; a client has a link only to its
 // replica.
-func TestStreamsOf(t *testing.T) {
-	eps := endpoints3()
-	assert.Equal(t, []stream{
-		{"kv-0.kv-1.raft", "upstream"}, {"kv-0.kv-1.http", "upstream"},
-		{"kv-1.kv-0.raft", "downstream"}, {"kv-1.kv-0.http", "downstream"},
-	}, streamsOf(eps[0], eps[1]))
-	assert.Equal(t, []stream{{"client.c0.kv-0", "upstream"}}, streamsOf(eps[3], eps[0]))
-	assert.Equal(t, []stream{{"client.c0.kv-0", "downstream"}}, streamsOf(eps[0], eps[3]))
-	assert.Empty(t, streamsOf(eps[3], eps[1]), "c0 talks only to kv-0")
-	assert.Empty(t, streamsOf(eps[3], eps[4]), "clients do not talk to each other")
+func TestCrossing(t *testing.T) {
+	tp := store3()
+	one := func(a, b int) []string {
+		full, partial := tp.crossing(directed([]int{a}, []int{b}, false))
+		assert.Empty(t, partial, "no link is shared")
+		return names(tp, full)
+	}
+	assert.ElementsMatch(t, []string{
+		"kv-0.kv-1.raft/upstream", "kv-0.kv-1.http/upstream", "kv-1.kv-0.raft/downstream", "kv-1.kv-0.http/downstream",
+	}, one(0, 1))
+	assert.Equal(t, []string{"client.c0.kv-0/upstream"}, one(3, 0))
+	assert.Equal(t, []string{"client.c0.kv-0/downstream"}, one(0, 3))
+	assert.Empty(t, one(3, 1), "c0 talks only to kv-0")
+	assert.Empty(t, one(3, 4), "clients do not talk to each other")
 }
 
 // TestLinkFaultActions: a one-way fault touches only the streams of its
 // direction; two_way adds the reverse, each stream once.
 func TestLinkFaultActions(t *testing.T) {
-	eps := endpoints3()
-	one := toxicActions(linkCuts([]int{0}, []int{1, 2, 3}, false), eps, "f1", "latency", 1, nil)
-	var names []string
-	for _, a := range one {
-		names = append(names, a.proxy+"/"+a.toxic)
+	tp := store3()
+	full, _ := tp.crossing(directed([]int{0}, []int{1, 2, 3}, false))
+	var got []string
+	for _, c := range tp.toxicActions(full, "f1", "latency", 1, nil) {
+		got = append(got, c.Proxy+"/"+c.Toxic)
 	}
 	assert.ElementsMatch(t, []string{
 		"kv-0.kv-1.raft/f1-up", "kv-0.kv-1.http/f1-up", "kv-1.kv-0.raft/f1-down", "kv-1.kv-0.http/f1-down",
 		"kv-0.kv-2.raft/f1-up", "kv-0.kv-2.http/f1-up", "kv-2.kv-0.raft/f1-down", "kv-2.kv-0.http/f1-down",
 		"client.c0.kv-0/f1-down",
-	}, names)
-	two := toxicActions(linkCuts([]int{0}, []int{1}, true), eps, "f2", "latency", 1, nil)
+	}, got)
+	two, _ := tp.crossing(directed([]int{0}, []int{1}, true))
 	assert.Len(t, two, 8, "kv-0<->kv-1: both streams of both proxies of both kinds")
+}
+
+// TestSharedLinks: on a link its caller's instances share, a link fault
+// from one of them acts on all (noted), and a partition between them is
+// refused unless it isolates one, whose own calls are then left alone.
+func TestSharedLinks(t *testing.T) {
+	// client -> api-0, api-1 (each its own proxy); api-0 and api-1 -> db-0
+	// through one proxy.
+	tp := newTopo(Spec{
+		Nodes: []Node{{Name: "client"}, {Name: "api-0", Group: "api", Process: true}, {Name: "api-1", Group: "api", Process: true}, {Name: "db-0", Group: "db", Process: true}},
+		Links: []Link{{Name: "client_api-0", From: []int{0}, To: 1}, {Name: "client_api-1", From: []int{0}, To: 2}, {Name: "api_db-0", From: []int{1, 2}, To: 3}},
+	})
+	f := &scenarios.Fault{Type: "latency", From: "api-0", To: "db", Latency: 10 * time.Millisecond}
+	cs, notes, _, err := linkChanges(tp, f, tp.static, "f1")
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, "api_db-0", cs[0].Proxy)
+	assert.Contains(t, strings.Join(notes, "\n"), "also acts on the other nodes that share these proxies")
+
+	split := &scenarios.Fault{Type: "partition", Groups: [][]string{{"api-0"}, {"api-1", "db"}}}
+	_, _, _, err = partitionChanges(tp, split, tp.static, "f2")
+	assert.ErrorIs(t, err, ErrNoRealCounterpart)
+
+	alone := &scenarios.Fault{Type: "partition", Isolate: "api-1", Mode: "refuse"}
+	cs, notes, sides, err := partitionChanges(tp, alone, tp.static, "f3")
+	require.NoError(t, err)
+	assert.Equal(t, []Change{{Proxy: "client_api-1"}}, cs)
+	assert.Equal(t, [][]int{{2}, {0, 1, 3}}, sides)
+	assert.Contains(t, strings.Join(notes, "\n"), "api_db-0")
 }
 
 // TestLinkPlan: topology.links become one latency toxic per stream, the
@@ -94,7 +154,7 @@ func TestLinkPlan(t *testing.T) {
 		{From: "kv-0", To: "kv-2", Latency: constant(5 * time.Millisecond), Jitter: time.Millisecond},
 		{From: "c0", To: "kv-0", Latency: constant(2 * time.Millisecond), OneWay: true, Loss: 0.01},
 	}
-	as, settings := linkPlan(links, endpoints3(), "kv")
+	as, settings := store3().linkPlan(links)
 	require.Len(t, settings, 3)
 	assert.Zero(t, settings[0].Toxics, "500us rounds to 0 ms: not applied")
 	assert.NotEmpty(t, settings[0].Notes)
@@ -104,7 +164,7 @@ func TestLinkPlan(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(settings[2].Notes), "loss 0.01 not applied")
 	got := map[string]map[string]any{}
 	for _, a := range as {
-		got[a.proxy+"/"+a.stream+"/"+a.toxic] = a.attrs
+		got[a.Proxy+"/"+a.Stream+"/"+a.Toxic] = a.Attrs
 	}
 	assert.Equal(t, map[string]map[string]any{
 		"kv-0.kv-2.raft/upstream/link-latency-up":     {"latency": int64(5), "jitter": int64(1)},
@@ -121,4 +181,14 @@ func TestLinkPlan(t *testing.T) {
 
 func constant(d time.Duration) sim.DistSpec {
 	return sim.DistSpec{Kind: "constant", Value: d.Seconds()}
+}
+
+// TestFaultTableCoversTheLanguage: the real engine has a row for every
+// fault type of the language, and each is implemented.
+func TestFaultTableCoversTheLanguage(t *testing.T) {
+	require.NoError(t, faultTable.Check())
+	for _, ft := range scenarios.FaultTypes() {
+		_, ok := rowOf(ft)
+		assert.True(t, ok, "fault type %s has a real implementation", ft)
+	}
 }
