@@ -81,4 +81,3 @@ func TestPartitionScenarioFull(t *testing.T) {
 	}
 	assert.Equal(t, 4, judged, "failover after both faults, for both variants")
 }
-
