@@ -29,13 +29,8 @@ const (
 	stopGrace = 3 * time.Second
 )
 
-// Service ports are drawn below Linux's default ephemeral range (32768
-// on), and below the key-value store's (20000-32000), so the adapters
-// never compete for one.
-const (
-	portLow  = 12000
-	portHigh = 20000
-)
+// ports are the services' (the key-value store's are above).
+var ports = procs.Ports{Low: 12000, High: 20000}
 
 // System is the HTTP service chain of one real run: one chainnode
 // process per service instance, calling its dependencies through a
@@ -140,7 +135,7 @@ func (s *System) Spec() timeline.Spec { return s.spec }
 // Bind implements timeline.System: a loopback port per instance.
 func (s *System) Bind() ([]string, error) {
 	for range s.insts {
-		addr, err := procs.FreeAddr(portLow, portHigh)
+		addr, err := ports.Free()
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package httpchain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/signal"
@@ -17,22 +18,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline-sim/faultline/chaos/chain"
-	"github.com/faultline-sim/faultline/chaos/proxy"
 	"github.com/faultline-sim/faultline/chaos/timeline"
+	"github.com/faultline-sim/faultline/chaos/timeline/timelinetest"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/scenarios"
 )
 
-// The scenarios below give every service 16 workers, the chain's own
-// default (the language's is 1, with no queue).
-
 // real is one real run of the chain, watched from inside.
 type real struct {
-	sys     *System
-	env     *timeline.Env
-	proxies *proxy.Harness
-	faults  []timeline.Applied
-	pids    []int // each instance's process when the chain was up
+	*timelinetest.Run[*System]
+	pids []int // each instance's process when the chain was up
 }
 
 // runReal runs the base case of the scenario in yaml on seed for real;
@@ -45,24 +40,40 @@ func runReal(ctx context.Context, t *testing.T, yaml string, seed uint64, opt ti
 	c, err := sc.Case(scenarios.BaseVariant)
 	require.NoError(t, err)
 	w := &real{}
-	opt.Hooks.Started = func(*timeline.Env) {
-		w.pids = w.sys.pids()
-		if started != nil {
-			started(w.sys)
-		}
-	}
-	opt.Hooks.Finished = func(env *timeline.Env, h *proxy.Harness, faults []timeline.Applied) {
-		w.env, w.proxies, w.faults = env, h, faults
-	}
-	res, err := timeline.Run(ctx, opt, c, seed, func(env *timeline.Env) (timeline.System, error) {
+	newSystem := func(env *timeline.Env) (timeline.System, error) {
 		s, err := New(env)
 		if err == nil {
-			w.sys = s.(*System)
-			w.sys.bin = bin
+			s.(*System).bin = bin
 		}
 		return s, err
+	}
+	w.Run = timelinetest.Execute(ctx, opt, c, seed, newSystem, func(s *System) {
+		w.pids = s.pids()
+		if started != nil {
+			started(s)
+		}
 	})
-	return res, w, err
+	return w.Result, w, w.Err
+}
+
+// gatewayToA is a scenario of a gateway calling a (each with 16 workers,
+// the chain's own default where the language's is 1, and no work of
+// their own) with call (the call's settings after its
+// service), under an open load of rps with timeout, for duration; then
+// the faults and anything else (rest, YAML at the top level).
+func gatewayToA(duration, call string, rps int, timeout string, rest string) string {
+	return fmt.Sprintf(`name: gateway-to-a
+duration: %s
+interval: 500ms
+topology:
+  services:
+    - {name: gateway, workers: 16, service_time: {kind: constant, value: 0}, calls: [{service: a, %s}]}
+    - {name: a, workers: 16, service_time: {kind: constant, value: 0}}
+load:
+  target: gateway
+  timeout: %s
+  open: {shape: constant, rps: %d}
+%s`, duration, call, timeout, rps, rest)
 }
 
 // alive reports whether pid is still a process.
@@ -104,8 +115,8 @@ func TestBreakerOpensUnderLatency(t *testing.T) {
 		var b chain.Status
 		res, w, err := runReal(context.Background(), t, threeHops(breaker), 1, timeline.Options{Dir: t.TempDir()}, nil, "")
 		require.NoError(t, err, "seed 1")
-		last := w.sys.samples[len(w.sys.samples)-1]
-		sums, _ := services(last, w.sys.cfg)
+		last := w.System.samples[len(w.System.samples)-1]
+		sums, _ := services(last, w.System.cfg)
 		for _, st := range sums {
 			if st.Name == "b" {
 				b = st
@@ -152,20 +163,10 @@ func TestBreakerOpensUnderLatency(t *testing.T) {
 
 // stuck is gateway -> a, a black-holed from 300ms for 15s and paused
 // from 300ms too, under a 20s load.
-const stuck = `name: stuck
-duration: 20s
-topology:
-  services:
-    - {name: gateway, workers: 16, service_time: {kind: constant, value: 0}, calls: [{service: a, timeout: 300ms}]}
-    - {name: a, workers: 16, service_time: {kind: constant, value: 0}}
-load:
-  target: gateway
-  timeout: 500ms
-  open: {shape: constant, rps: 20}
-faults:
+var stuck = gatewayToA("20s", "timeout: 300ms", 20, "500ms", `faults:
   - {at: 300ms, for: 15s, type: partition, groups: [[gateway], [a]]}
   - {at: 300ms, for: 15s, type: pause, target: a}
-`
+`)
 
 // TestCleanup interrupts a run in the middle of a black hole and a pause
 // (by cancellation, SIGTERM, or a panic) and asserts that no service
@@ -217,8 +218,8 @@ func TestCleanup(t *testing.T) {
 			for _, pid := range w.pids {
 				assert.False(t, alive(pid), "process %d is left", pid)
 			}
-			addrs := append(slices.Clone(w.sys.listen), w.sys.entry...)
-			for _, inst := range w.sys.insts {
+			addrs := append(slices.Clone(w.System.listen), w.System.entry...)
+			for _, inst := range w.System.insts {
 				for _, call := range inst.Calls {
 					addrs = append(addrs, call.Addrs...)
 				}
@@ -233,12 +234,12 @@ func TestCleanup(t *testing.T) {
 				}
 				assert.Error(t, err, "%s still listens", a)
 			}
-			p, x, err := w.proxies.Remaining(context.Background())
+			p, x, err := w.Proxies.Remaining(context.Background())
 			require.NoError(t, err)
 			assert.Zero(t, p, "proxies left")
 			assert.Zero(t, x, "toxics left")
-			_, err = os.Stat(w.env.Work)
-			assert.True(t, os.IsNotExist(err), "temporary folder %s left", w.env.Work)
+			_, err = os.Stat(w.Env.Work)
+			assert.True(t, os.IsNotExist(err), "temporary folder %s left", w.Env.Work)
 		})
 	}
 }
@@ -253,24 +254,11 @@ func TestRetriesThroughProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	res, w, err := runReal(context.Background(), t, `name: retries
-duration: 2s
-topology:
-  services:
-    - name: gateway
-      workers: 16
-      service_time: {kind: constant, value: 0}
-      calls: [{service: a, timeout: 500ms, retry: {max_attempts: 3, backoff: {kind: constant, base: 100ms, jitter: none}}}]
-    - {name: a, workers: 16, service_time: {kind: constant, value: 0}}
-load:
-  target: gateway
-  timeout: 2s
-  open: {shape: constant, rps: 10}
-faults:
-  - {at: 0s, for: 2s, type: reset_peer, from: gateway, to: a}
-`, 3, timeline.Options{}, func(s *System) { s.env.Scenario.Faults[0].For = time.Minute }, "")
+	res, w, err := runReal(context.Background(), t, gatewayToA("2s",
+		"timeout: 500ms, retry: {max_attempts: 3, backoff: {kind: constant, base: 100ms, jitter: none}}", 10, "2s",
+		"faults: [{at: 0s, for: 2s, type: reset_peer, from: gateway, to: a}]\n"), 3, timeline.Options{}, func(s *System) { s.env.Scenario.Faults[0].For = time.Minute }, "")
 	require.NoError(t, err)
-	sums, _ := services(w.sys.samples[len(w.sys.samples)-1], w.sys.cfg)
+	sums, _ := services(w.System.samples[len(w.System.samples)-1], w.System.cfg)
 	require.Len(t, sums, 2)
 	gw, a := sums[0], sums[1]
 	cs := gw.Calls[0]
@@ -296,20 +284,8 @@ func TestCrashAndPause(t *testing.T) {
 	}
 	for _, typ := range []string{"crash", "pause"} {
 		t.Run(typ, func(t *testing.T) {
-			res, w, err := runReal(context.Background(), t, `name: down
-duration: 2500ms
-interval: 500ms
-topology:
-  services:
-    - {name: gateway, workers: 16, service_time: {kind: constant, value: 0}, calls: [{service: a, timeout: 200ms}]}
-    - {name: a, workers: 16, service_time: {kind: constant, value: 0}}
-load:
-  target: gateway
-  timeout: 1s
-  open: {shape: constant, rps: 30}
-faults:
-  - {at: 500ms, for: 1s, type: `+typ+`, target: a}
-`, 2, timeline.Options{Dir: t.TempDir()}, nil, "")
+			res, w, err := runReal(context.Background(), t, gatewayToA("2500ms", "timeout: 200ms", 30, "1s",
+				"faults: [{at: 500ms, for: 1s, type: "+typ+", target: a}]\n"), 2, timeline.Options{Dir: t.TempDir()}, nil, "")
 			require.NoError(t, err)
 			during, _ := res.Phase(results.During)
 			assert.Less(t, during.Availability, 0.5, "a is down (seed 2)")
@@ -317,9 +293,9 @@ faults:
 			// request succeeds.
 			assert.Zero(t, res.SeriesNamed("errors").Values[4], "a is back (seed 2)")
 			assert.Positive(t, res.SeriesNamed("goodput").Values[4])
-			after := w.sys.procs.PIDs()
-			require.Len(t, w.faults, 1)
-			assert.Empty(t, w.faults[0].Err)
+			after := w.System.procs.PIDs()
+			require.Len(t, w.Faults, 1)
+			assert.Empty(t, w.Faults[0].Err)
 			if typ == "crash" {
 				assert.NotEqual(t, w.pids[1], after[1], "a new process")
 				assert.False(t, alive(w.pids[1]))
@@ -355,11 +331,11 @@ faults:
 `, 6, timeline.Options{}, nil, "")
 	require.NoError(t, err)
 	require.Len(t, w.pids, 4)
-	require.Len(t, w.sys.Spec().Links, 2+2, "the load's to each gateway instance, gateway->a per a instance (shared by the callers)")
-	after := w.sys.procs.PIDs()
+	require.Len(t, w.System.Spec().Links, 2+2, "the load's to each gateway instance, gateway->a per a instance (shared by the callers)")
+	after := w.System.procs.PIDs()
 	assert.Equal(t, w.pids[:3], after[:3], "only a-1 restarted")
 	assert.NotEqual(t, w.pids[3], after[3])
-	last := w.sys.samples[len(w.sys.samples)-1]
+	last := w.System.samples[len(w.System.samples)-1]
 	require.Len(t, last.Instances, 4)
 	var got []uint64
 	for _, st := range last.Instances {
@@ -378,23 +354,14 @@ func TestStartFailureCleansUp(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	dir := t.TempDir()
-	_, w, err := runReal(context.Background(), t, `name: broken
-duration: 1s
-topology:
-  services:
-    - {name: gateway, workers: 16, service_time: {kind: constant, value: 0}, calls: [{service: a}]}
-    - {name: a, workers: 16, service_time: {kind: constant, value: 0}}
-load:
-  target: gateway
-  open: {shape: constant, rps: 10}
-`, 1, timeline.Options{Dir: dir}, nil, "/bin/false")
+	_, w, err := runReal(context.Background(), t, gatewayToA("1s", "timeout: 1s", 10, "1s", ""), 1, timeline.Options{Dir: dir}, nil, "/bin/false")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, timeline.ErrHarness)
 	assert.Contains(t, err.Error(), "exited at start-up")
-	p, x, err := w.proxies.Remaining(context.Background())
+	p, x, err := w.Proxies.Remaining(context.Background())
 	require.NoError(t, err)
 	assert.Zero(t, p+x, "proxies or toxics left")
-	for _, pid := range w.sys.procs.Started() {
+	for _, pid := range w.System.procs.Started() {
 		assert.False(t, alive(pid))
 	}
 }
@@ -408,21 +375,9 @@ func TestStopConditionStopsTheChain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	res, _, err := runReal(context.Background(), t, `name: stop
-duration: 3s
-interval: 500ms
-topology:
-  services:
-    - {name: gateway, workers: 16, service_time: {kind: constant, value: 0}, calls: [{service: a, timeout: 100ms}]}
-    - {name: a, workers: 16, service_time: {kind: constant, value: 0}}
-load:
-  target: gateway
-  timeout: 1s
-  open: {shape: constant, rps: 100}
-faults:
-  - {at: 500ms, for: 2s, type: crash, target: a}
+	res, _, err := runReal(context.Background(), t, gatewayToA("3s", "timeout: 100ms", 100, "1s", `faults: [{at: 500ms, for: 2s, type: crash, target: a}]
 stop: {error_rate: 0.5, over: 300ms, min_requests: 5}
-`, 2, timeline.Options{Dir: t.TempDir()}, nil, "")
+`), 2, timeline.Options{Dir: t.TempDir()}, nil, "")
 	require.NoError(t, err, "a stopped run is not a failed one")
 	m := res.Metrics
 	t.Logf("stopped=%v at %.2f s; fault %.2f..%.2f s; notes %q", m["stopped"], m["stopped_at_s"], m["real_fault1_start_s"], m["real_fault1_end_s"], res.Notes)

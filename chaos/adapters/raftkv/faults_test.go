@@ -119,9 +119,9 @@ func TestLinkFaultsReal(t *testing.T) {
 	const seed = 1
 	run, w, err := runReal(context.Background(), parseCase(t, linkFaults3), seed, timeline.Options{Dir: t.TempDir()}, nil)
 	require.NoError(t, err, "seed %d", seed)
-	h := w.sys.historyNow()
-	require.Len(t, w.faults, 6)
-	for _, f := range w.faults {
+	h := w.System.historyNow()
+	require.Len(t, w.Faults, 6)
+	for _, f := range w.Faults {
 		assert.Empty(t, f.Err, "seed %d: fault %d (%s)", seed, f.Index, f.Label)
 		assert.NotZero(t, f.Actions, "seed %d: fault %d (%s) changed nothing", seed, f.Index, f.Label)
 	}
@@ -182,7 +182,7 @@ func TestSlicerAndLimitDataReal(t *testing.T) {
 	const seed = 1
 	_, w, err := runReal(context.Background(), parseCase(t, slicerLimit3), seed, timeline.Options{Dir: t.TempDir()}, nil)
 	require.NoError(t, err, "seed %d", seed)
-	h := w.sys.historyNow()
+	h := w.System.historyNow()
 	ms := time.Millisecond
 	before0 := summarise(h, 0, 200*ms, 900*ms)
 	sliced0, limited1 := summarise(h, 0, 1200*ms, 2800*ms), summarise(h, 1, 1200*ms, 2800*ms)
@@ -238,10 +238,10 @@ func TestProcessFaultsReal(t *testing.T) {
 		s.env.Scenario.Faults[2].Target = "kv" + scenarios.LeaderSuffix
 	})
 	require.NoError(t, err, "seed %d", seed)
-	h, faults := w.sys.historyNow(), w.faults
+	h, faults := w.System.historyNow(), w.Faults
 	var last []kv.Status
-	if n := len(w.sys.samples); n > 0 {
-		last = w.sys.samples[n-1].sts
+	if n := len(w.System.samples); n > 0 {
+		last = w.System.samples[n-1].sts
 	}
 	require.Len(t, faults, 3)
 	for _, f := range faults {

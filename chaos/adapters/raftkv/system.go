@@ -36,13 +36,8 @@ const (
 	stopGrace = 2 * time.Second
 )
 
-// Node ports are drawn below Linux's default ephemeral range (32768 on),
-// and above the chain services' (12000-20000), so the adapters never
-// compete for one.
-const (
-	nodePortLow  = 20000
-	nodePortHigh = 32000
-)
+// ports are the nodes' (the chain's are below).
+var ports = procs.Ports{Low: 20000, High: 32000}
 
 // System is the raft key-value store of one real run: one kvnode process
 // per replica, the store's open-loop clients, and the control plane
@@ -178,11 +173,11 @@ func (s *System) Plan(w io.Writer) {
 // and HTTP's.
 func (s *System) Bind() ([]string, error) {
 	for range s.n {
-		r, err := procs.FreeAddr(nodePortLow, nodePortHigh)
+		r, err := ports.Free()
 		if err != nil {
 			return nil, err
 		}
-		h, err := procs.FreeAddr(nodePortLow, nodePortHigh)
+		h, err := ports.Free()
 		if err != nil {
 			return nil, err
 		}

@@ -14,40 +14,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline-sim/faultline/chaos/proxy"
 	"github.com/faultline-sim/faultline/chaos/timeline"
+	"github.com/faultline-sim/faultline/chaos/timeline/timelinetest"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/scenarios"
 )
 
-// real is one real run of the store, watched from inside.
-type real struct {
-	sys     *System
-	env     *timeline.Env
-	proxies *proxy.Harness
-	faults  []timeline.Applied // as applied, by index
-}
-
-// runReal runs case c on seed for real with opt (its Finished hook is
-// the helper's); started, if set, is called once the store is up.
-func runReal(ctx context.Context, c scenarios.Case, seed uint64, opt timeline.Options, started func(*System)) (results.Run, *real, error) {
-	w := &real{}
-	opt.Hooks.Started = func(env *timeline.Env) {
-		if started != nil {
-			started(w.sys)
-		}
-	}
-	opt.Hooks.Finished = func(env *timeline.Env, h *proxy.Harness, faults []timeline.Applied) {
-		w.env, w.proxies, w.faults = env, h, faults
-	}
-	res, err := timeline.Run(ctx, opt, c, seed, func(env *timeline.Env) (timeline.System, error) {
-		s, err := New(env)
-		if err == nil {
-			w.sys = s.(*System)
-		}
-		return s, err
-	})
-	return res, w, err
+// runReal runs case c on seed for real with opt; started, if set, is
+// called once the store is up.
+func runReal(ctx context.Context, c scenarios.Case, seed uint64, opt timeline.Options, started func(*System)) (results.Run, *timelinetest.Run[*System], error) {
+	w := timelinetest.Execute(ctx, opt, c, seed, New, started)
+	return w.Result, w, w.Err
 }
 
 // partition3 is a small version of scenarios/partition.yaml: three
@@ -71,19 +48,6 @@ faults:
   - {at: 6s, for: 2s, type: partition, isolate: kv.leader}
 `
 
-func partitionCase(t *testing.T, yaml string) scenarios.Case {
-	t.Helper()
-	sc, err := scenarios.Parse("partition3.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := sc.Case(scenarios.BaseVariant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // TestPartitionReal runs the partition for real: reads through the log
 // stay linearizable, the minority side loses availability during the cut,
 // the majority keeps it, and a new leader appears soon after the old one
@@ -93,7 +57,7 @@ func TestPartitionReal(t *testing.T) {
 		t.Skip("real processes: skipped with -short")
 	}
 	const seed = 1
-	run, _, err := runReal(context.Background(), partitionCase(t, partition3), seed, timeline.Options{Dir: t.TempDir()}, nil)
+	run, _, err := runReal(context.Background(), parseCase(t, partition3), seed, timeline.Options{Dir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
@@ -160,7 +124,7 @@ func cancelDuringFaults(t *testing.T, how string) {
 			time.AfterFunc(300*time.Millisecond, stop)
 		}
 	}}}
-	_, w, err := runReal(ctx, partitionCase(t, inFlight3), 1, opt, func(s *System) {
+	_, w, err := runReal(ctx, parseCase(t, inFlight3), 1, opt, func(s *System) {
 		addrs = append(addrs, s.addrs...)
 		for _, cfg := range s.cfgs {
 			addrs = append(addrs, cfg.RaftBind, cfg.HTTPBind)
@@ -172,7 +136,7 @@ func cancelDuringFaults(t *testing.T, how string) {
 	require.ErrorIs(t, err, context.Canceled, "Run stopped by %s", how)
 	require.NotEmpty(t, addrs, "the run never started")
 	require.EqualValues(t, 3, applied.Load(), "the stop did not happen while the 3 faults were in place")
-	pids := w.sys.procs.Started()
+	pids := w.System.procs.Started()
 	require.Len(t, pids, 3, "processes started: the crashed node must not be restarted by a stopping run")
 	for _, pid := range pids {
 		err := syscall.Kill(pid, 0)
@@ -184,14 +148,14 @@ func cancelDuringFaults(t *testing.T, how string) {
 			t.Errorf("%s still accepts connections after the run", a)
 		}
 	}
-	_, err = os.Stat(w.env.Work)
-	assert.ErrorIs(t, err, os.ErrNotExist, "the run's temporary folder (logs, raft data) %s is left", w.env.Work)
-	proxies, toxics, err := w.proxies.Remaining(context.Background())
+	_, err = os.Stat(w.Env.Work)
+	assert.ErrorIs(t, err, os.ErrNotExist, "the run's temporary folder (logs, raft data) %s is left", w.Env.Work)
+	proxies, toxics, err := w.Proxies.Remaining(context.Background())
 	require.NoError(t, err)
 	assert.Zero(t, proxies, "proxies of the run left")
 	assert.Zero(t, toxics, "toxics of the run left")
 	var adds int
-	for _, ev := range w.proxies.Events() {
+	for _, ev := range w.Proxies.Events() {
 		if ev.Action == "add" {
 			adds++
 		}
@@ -232,7 +196,7 @@ func TestStopConditionStopsTheRun(t *testing.T) {
 		t.Skip("real processes: skipped with -short")
 	}
 	const seed = 3
-	c := partitionCase(t, partition3+"stop: {error_rate: 0.3, over: 1s}\n")
+	c := parseCase(t, partition3+"stop: {error_rate: 0.3, over: 1s}\n")
 	run, _, err := runReal(context.Background(), c, seed, timeline.Options{Dir: t.TempDir()}, nil)
 	require.NoError(t, err, "seed %d: a stopped run is not a failed one", seed)
 	m := run.Metrics

@@ -161,15 +161,20 @@ var portRand = struct {
 	*rand.Rand
 }{Rand: rand.New(rand.NewPCG(uint64(os.Getpid()), uint64(time.Now().UnixNano())))}
 
-// FreeAddr returns a loopback address whose port, in [low, high), was
-// free a moment ago. Ports below Linux's ephemeral range (32768 on) cannot
-// be taken by a proxy or connection binding port 0 between the check and
-// the child's own bind; a child that still loses a race fails to start,
-// which the engines report as a harness failure.
-func FreeAddr(low, high int) (string, error) {
+// Ports is a range of loopback ports, [Low, High), from which a system
+// draws its processes' ports: below Linux's ephemeral range (32768 on),
+// so that a proxy or a connection binding port 0 cannot take one between
+// the check and the child's own bind, and one range per system, so that
+// runs of two systems never compete for one.
+type Ports struct{ Low, High int }
+
+// Free returns a loopback address whose port, in the range, was free a
+// moment ago. A child that still loses a race fails to start, which the
+// engine reports as a harness failure.
+func (r Ports) Free() (string, error) {
 	for range 100 {
 		portRand.Lock()
-		port := low + portRand.IntN(high-low)
+		port := r.Low + portRand.IntN(r.High-r.Low)
 		portRand.Unlock()
 		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err == nil {
@@ -177,5 +182,5 @@ func FreeAddr(low, high int) (string, error) {
 			return ln.Addr().String(), nil
 		}
 	}
-	return "", fmt.Errorf("no free loopback port in [%d, %d)", low, high)
+	return "", fmt.Errorf("no free loopback port in [%d, %d)", r.Low, r.High)
 }

@@ -35,10 +35,10 @@ func TestKillIsACrash(t *testing.T) {
 	assert.ErrorContains(t, p.Err(), "killed")
 }
 
-// TestFreeAddrIsInRangeAndFree: the address is on loopback, in the range,
+// TestPortsFreeIsInRangeAndFree: the address is on loopback, in the range,
 // and can be bound.
-func TestFreeAddrIsInRangeAndFree(t *testing.T) {
-	addr, err := FreeAddr(12000, 12100)
+func TestPortsFreeIsInRangeAndFree(t *testing.T) {
+	addr, err := Ports{Low: 12000, High: 12100}.Free()
 	require.NoError(t, err)
 	host, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
