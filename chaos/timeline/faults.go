@@ -167,7 +167,7 @@ func (row faultRow) how(t *topo, f *scenarios.Fault) string {
 	if err != nil {
 		return how + "; " + err.Error()
 	}
-	how += fmt.Sprintf(": %d proxy changes", len(cs))
+	how += ": " + plural(len(cs), "proxy change")
 	if len(cs) > 0 {
 		how += " (" + describeChanges(cs, 6) + ")"
 	}
@@ -175,6 +175,14 @@ func (row faultRow) how(t *topo, f *scenarios.Fault) string {
 		how += "; note: " + n
 	}
 	return how
+}
+
+// plural says n things.
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // describeChanges names changes for a plan: "api_db-0 upstream", "kv-0.kv-1.raft

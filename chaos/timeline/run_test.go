@@ -268,7 +268,7 @@ func TestPlan(t *testing.T) {
 		"base: real run at time scale 0.5, seed 7",
 		"  processes: a and b, pretend",
 		"  toxiproxy: embedded in this process (no fault outlives it)",
-		"  faults[0] 100ms .. 250ms: latency +50ms c->a: Toxiproxy latency toxic map[jitter:0 latency:50], toxicity 1, on the streams from c to a: 1 proxy changes (c_a upstream)",
+		"  faults[0] 100ms .. 250ms: latency +50ms c->a: Toxiproxy latency toxic map[jitter:0 latency:50], toxicity 1, on the streams from c to a: 1 proxy change (c_a upstream)",
 		"  faults[1] 500ms .. 600ms: isolate x.leader (black-hole): a timeout toxic (timeout 0: a black hole) on every proxy stream that carries a cut direction (x.leader is whichever node holds that role at the fault's start)",
 		"  stop: when more than 0.5 of the requests that ended in the last 5s failed (at least 10 of them)",
 		"  lasts: start-up (a few seconds) + load 1s + its last requests (at most 50ms) + settle 100ms",
