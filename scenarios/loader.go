@@ -309,6 +309,13 @@ var timeFields = map[string]bool{"value": true, "min": true, "max": true, "mean"
 // value: 0.02}, and durations inside a spec become seconds.
 func (w *walker) dist(n *yaml.Node, path string) error {
 	if n.Kind == yaml.ScalarNode {
+		// A fixed time is a duration with a unit: a bare number here is
+		// an error (500 ms or 500 s?), as for every other duration. Plain
+		// seconds are accepted only inside {kind: ...}, where the docs
+		// say so.
+		if v, err := strconv.ParseFloat(n.Value, 64); err == nil && v != 0 {
+			return w.errorf(n, path, "a fixed time needs a unit, like %sms or %ss (or a distribution {kind: exponential, mean: 20ms}), got the bare number %s", n.Value, n.Value, n.Value)
+		}
 		secs, err := seconds(n.Value)
 		if err != nil {
 			return w.errorf(n, path, "must be a distribution ({kind: exponential, mean: 20ms}) or a fixed duration like 20ms, got %q", n.Value)

@@ -129,6 +129,7 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 		{"wrong type", "      workers: 1", "      workers: many", "bad.yaml:25: topology.services[0].workers: cannot unmarshal !!str `many` into int"},
 		{"out of range", "      workers: 1", "      workers: -2", "bad.yaml:25: topology.services[0].workers: must be >= 1, got -2"},
 		{"duration without unit", "duration: 120s", "duration: 120", `bad.yaml:19: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "120"`},
+		{"bare number as a fixed time", "{kind: exponential, mean: 10ms}", "500", "bad.yaml:27: topology.services[0].service_time: a fixed time needs a unit, like 500ms or 500s (or a distribution {kind: exponential, mean: 20ms}), got the bare number 500"},
 		{"bad distribution", "{kind: exponential, mean: 10ms}", "{kind: exponential, mean: -10ms}", "bad.yaml:27: topology.services[0].service_time.mean: must be in (0, +Inf), got -0.01"},
 		{"unknown fault type", "type: latency", "type: slowness", `bad.yaml:42: faults[0].type: must be one of bandwidth, crash, latency, limit_data, loss, partition, pause, reset_peer, slicer, slow_close, timeout, window, got "slowness"`},
 		{"fault past the end", "    for: 20s\n    type: partition", "    for: 60s\n    type: partition", "bad.yaml:47: faults[1].for: fault ends at 2m10s, after the scenario's duration 2m0s"},
