@@ -275,20 +275,26 @@ func (s *Scenario) VariantMetrics() (map[string]MetricKind, error) {
 
 // checkHypotheses checks every hypothesis's metric against the metrics
 // some variant or sweep point of s can have (a variant may add a call).
+// The variants are resolved only for a metric the base scenario lacks; if
+// they do not resolve, their own error is reported when they are.
 func (s *Scenario) checkHypotheses() error {
 	if len(s.Expect) == 0 {
 		return nil
 	}
-	known, err := s.VariantMetrics()
-	if err != nil {
-		return err
-	}
+	known, resolved := s.Metrics(), false
 	for i, e := range s.Expect {
 		h, err := ParseHypothesis(e.Check)
-		if err == nil {
-			err = s.checkMetric(h, known)
-		}
 		if err != nil {
+			return &FieldError{fmt.Sprintf("expect[%d]", i), err.Error()}
+		}
+		if _, ok := known[h.Metric]; !ok && !resolved {
+			all, err := s.VariantMetrics()
+			if err != nil {
+				return nil // the variant's error speaks for itself later
+			}
+			known, resolved = all, true
+		}
+		if err := s.checkMetric(h, known); err != nil {
 			return &FieldError{fmt.Sprintf("expect[%d].check", i), err.Error()}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -125,6 +126,9 @@ func decode(file string, root *yaml.Node, top bool) (*Scenario, error) {
 	if err := w.walk(root, reflect.TypeOf(Scenario{}), ""); err != nil {
 		return nil, err
 	}
+	if _, ok := w.lines["duration"]; !ok && top {
+		return nil, fmt.Errorf("%s: duration: required (how long the scenario runs, e.g. duration: 5m)", file)
+	}
 	var sc Scenario
 	if err := root.Decode(&sc); err != nil {
 		return nil, w.typeError(err)
@@ -196,6 +200,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 		return w.dist(n, path)
 	}
 	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return w.integer(n, path)
+	case reflect.Float32, reflect.Float64:
+		return w.float(n, path)
 	case reflect.Struct:
 		return w.structure(n, t, path)
 	case reflect.Slice:
@@ -216,6 +224,61 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// Every count in a scenario is a whole number of at most MaxCount (seeds,
+// unsigned, may take any 64-bit value), and
+// every other number is finite and of magnitude at most MaxNumber: a
+// field's own range (docs/scenarios.md) may be narrower. These bounds keep
+// a typo such as instances: 1e9 from hanging or exhausting the machine
+// before the field's own check can speak.
+const (
+	MaxCount  = 1_000_000
+	MaxNumber = 1e12
+)
+
+// atLeastOne are the count fields whose zero value means "not given" (the
+// default, 1, applies): written out as 0 they are an error, not a 1.
+var atLeastOne = map[string]bool{"instances": true, "workers": true}
+
+// integer checks a whole-number field: "2.5" or "1e18" for a count is an
+// error, never silently truncated or wrapped.
+func (w *walker) integer(n *yaml.Node, path string) error {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return nil // the decoder names what is wrong with a non-scalar
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+	if err != nil {
+		return nil // not a number: the decoder's type error says so
+	}
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0) || v != math.Trunc(v):
+		return w.errorf(n, path, "must be a whole number, got %s", n.Value)
+	case math.Abs(v) > MaxCount:
+		return w.errorf(n, path, "must be at most %d, got %s", MaxCount, n.Value)
+	case v == 0 && atLeastOne[path[strings.LastIndexByte(path, '.')+1:]]:
+		return w.errorf(n, path, "must be >= 1, got 0 (leave it out for the default, 1)")
+	}
+	if _, err := strconv.ParseInt(n.Value, 0, 64); err != nil {
+		n.Value = strconv.FormatInt(int64(v), 10) // 1e3 written for 1000
+		n.Tag = "!!int"
+	}
+	return nil
+}
+
+// float checks a number field: finite, and not absurdly large.
+func (w *walker) float(n *yaml.Node, path string) error {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return nil
+	}
+	var v float64
+	if err := n.Decode(&v); err != nil {
+		return nil // the decoder's type error says what is wrong
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > MaxNumber {
+		return w.errorf(n, path, "must be a finite number of magnitude at most %g, got %s", MaxNumber, n.Value)
 	}
 	return nil
 }
@@ -294,8 +357,12 @@ func (w *walker) duration(n *yaml.Node, path string) error {
 	if n.Kind != yaml.ScalarNode {
 		return w.errorf(n, path, "must be a duration like 250ms or 1m30s, got %s", describe(n))
 	}
-	if _, err := time.ParseDuration(n.Value); err != nil {
+	d, err := time.ParseDuration(n.Value)
+	if err != nil {
 		return w.errorf(n, path, "must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got %q", n.Value)
+	}
+	if d > MaxDuration || d < -MaxDuration {
+		return w.errorf(n, path, "must be at most %s (a year), got %s", MaxDuration, n.Value)
 	}
 	n.Tag = "!!str"
 	return nil
@@ -319,6 +386,9 @@ func (w *walker) dist(n *yaml.Node, path string) error {
 		secs, err := seconds(n.Value)
 		if err != nil {
 			return w.errorf(n, path, "must be a distribution ({kind: exponential, mean: 20ms}) or a fixed duration like 20ms, got %q", n.Value)
+		}
+		if err := w.timeBound(n, path, secs); err != nil {
+			return err
 		}
 		line, col := n.Line, n.Column
 		*n = yaml.Node{Kind: yaml.MappingNode, Line: line, Column: col, Content: []*yaml.Node{
@@ -364,7 +434,26 @@ func (w *walker) timeValues(n *yaml.Node, path string) error {
 	if err != nil {
 		return w.errorf(n, path, "must be a time: seconds (0.02) or a duration (20ms), got %q", n.Value)
 	}
+	if err := w.timeBound(n, path, secs); err != nil {
+		return err
+	}
 	n.Value, n.Tag = secs, "!!float"
+	return nil
+}
+
+// MaxDuration bounds every duration field: a year of simulated time.
+const MaxDuration = 365 * 24 * time.Hour
+
+// MaxTime bounds every time a distribution can be given (a service time,
+// a latency, a spread): beyond 30 days it is a typo, and the simulator's
+// clock (int64 nanoseconds) would overflow long before a draw of 1e300 s.
+const MaxTime = 30 * 24 * time.Hour
+
+func (w *walker) timeBound(n *yaml.Node, path, secs string) error {
+	v, _ := strconv.ParseFloat(secs, 64)
+	if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > MaxTime.Seconds() {
+		return w.errorf(n, path, "must be a time of at most 30 days (720h, %g s), got %s", MaxTime.Seconds(), n.Value)
+	}
 	return nil
 }
 
