@@ -207,13 +207,8 @@ func overview(r *results.Report) string {
 		f := r.Faults[0]
 		return s + fmt.Sprintf(", with one fault: %s from %s to %s.", faultName(f), seconds(f.Start), seconds(f.End))
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, f := range r.Faults {
-		if finite(f.Start) && finite(f.End) {
-			lo, hi = min(lo, f.Start), max(hi, f.End)
-		}
-	}
-	return s + fmt.Sprintf(", with %d fault windows between %s and %s.", len(r.Faults), seconds(lo), seconds(hi))
+	during := r.PhaseWindows().During // the During phase the tables show
+	return s + fmt.Sprintf(", with %d fault windows between %s and %s.", len(r.Faults), seconds(during.Start.Seconds()), seconds(during.End.Seconds()))
 }
 
 func orUnnamed(s string) string {

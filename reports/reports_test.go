@@ -390,3 +390,15 @@ func TestHeatmapColoursEveryCell(t *testing.T) {
 		}
 	}
 }
+
+// TestOverviewNamesTheDuringPhase: the first sentence gives the During
+// window the phase tables use (results.PhasesOf): from the first fault's
+// start to the last one's end, within the run.
+func TestOverviewNamesTheDuringPhase(t *testing.T) {
+	r := &results.Report{Scenario: "s", Duration: 60, Variants: []results.VariantSummary{{Variant: "a"}},
+		Faults: []results.FaultWindow{{Type: "latency", Start: 40, End: 70}, {Type: "partition", Start: 20, End: 35}}}
+	assert.True(t, strings.HasSuffix(overview(r), ", 60 s each, with 2 fault windows between 20 s and 60 s."), overview(r))
+	r.Faults = r.Faults[1:]
+	assert.Contains(t, overview(r), "with one fault: ")
+	assert.Contains(t, overview(r), " from 20 s to 35 s.")
+}

@@ -6,5 +6,7 @@
 // A Recorder aggregates as a run goes (HDR histograms and per-interval
 // buckets), so memory stays bounded however long the run: no request is
 // kept. The simulator feeds it in virtual time, the real engine in wall
-// time since the start of the run; both give the same Run.
+// time since the start of the run; both give the same Run. PhasesOf is the
+// one definition of a run's phases (before, during and after its faults,
+// within the load) that both engines and the report use.
 package results

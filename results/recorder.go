@@ -15,26 +15,19 @@ const (
 
 // RecorderConfig sets the shape of a run's results.
 type RecorderConfig struct {
-	// Duration is the length of the run; series cover [0, Duration).
-	Duration time.Duration
+	// Phases are the run's phase windows (PhasesOf); series cover
+	// [0, Phases.Load).
+	Phases PhaseWindows
 	// Interval is the series step; 0 means 1 s.
 	Interval time.Duration
-	// FaultStart and FaultEnd bound the During phase. With no faults set
-	// both to Duration: the whole run is then Before.
-	FaultStart, FaultEnd time.Duration
 }
 
 // Validate reports the first field out of range.
 func (c RecorderConfig) Validate() error {
-	switch {
-	case c.Duration <= 0:
-		return fmt.Errorf("duration must be > 0, got %v", c.Duration)
-	case c.Interval < 0:
+	if c.Interval < 0 {
 		return fmt.Errorf("interval must be >= 0 (0 = 1s), got %v", c.Interval)
-	case c.FaultStart < 0 || c.FaultStart > c.FaultEnd || c.FaultEnd > c.Duration:
-		return fmt.Errorf("fault window [%v, %v] must lie in [0, duration %v] with start <= end", c.FaultStart, c.FaultEnd, c.Duration)
 	}
-	return nil
+	return c.Phases.Validate()
 }
 
 type phaseAgg struct {
@@ -75,7 +68,7 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Second
 	}
-	n := int((cfg.Duration + cfg.Interval - 1) / cfg.Interval)
+	n := int((cfg.Phases.Load + cfg.Interval - 1) / cfg.Interval)
 	r := &Recorder{cfg: cfg, n: n, index: map[string]int{}, meta: map[string]float64{}}
 	for i := range r.phases {
 		r.phases[i].hist = hdrhistogram.New(histMinMicros, histMaxMicros, 3)
@@ -93,16 +86,6 @@ func (r *Recorder) bucket(t time.Duration) int {
 	return min(max(int(t/r.cfg.Interval), 0), r.n-1)
 }
 
-func (r *Recorder) phaseOf(start time.Duration) Phase {
-	switch {
-	case start < r.cfg.FaultStart:
-		return Before
-	case start < r.cfg.FaultEnd:
-		return During
-	}
-	return After
-}
-
 var phaseIndex = map[Phase]int{All: 0, Before: 1, During: 2, After: 3}
 
 // Observe records one request that was meant to start at start (times
@@ -114,7 +97,7 @@ var phaseIndex = map[Phase]int{All: 0, Before: 1, During: 2, After: 3}
 func (r *Recorder) Observe(start, end time.Duration, o Outcome) {
 	micros := max(int64((end-start)/time.Microsecond), histMinMicros)
 	micros = min(micros, histMaxMicros)
-	for _, i := range [2]int{0, phaseIndex[r.phaseOf(start)]} {
+	for _, i := range [2]int{0, phaseIndex[r.cfg.Phases.Of(start)]} {
 		r.phases[i].counts[o]++
 		_ = r.phases[i].hist.RecordValue(micros) // in range by construction
 	}
@@ -171,9 +154,8 @@ func (r *Recorder) Finish() Run {
 	for k, v := range r.meta {
 		run.Metrics[k] = v
 	}
-	spans := [4]time.Duration{r.cfg.Duration, r.cfg.FaultStart, r.cfg.FaultEnd - r.cfg.FaultStart, r.cfg.Duration - r.cfg.FaultEnd}
 	for i, p := range Phases() {
-		run.Phases = append(run.Phases, r.phases[i].summary(p, spans[i]))
+		run.Phases = append(run.Phases, r.phases[i].summary(p, r.cfg.Phases.Len(p)))
 	}
 	step := seconds(r.cfg.Interval)
 	perSecond := func(v []float64) []float64 {

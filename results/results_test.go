@@ -14,7 +14,7 @@ const s = time.Second
 const ms = time.Millisecond
 
 func newRec(t *testing.T) *Recorder {
-	r, err := NewRecorder(RecorderConfig{Duration: 10 * s, FaultStart: 4 * s, FaultEnd: 6 * s})
+	r, err := NewRecorder(RecorderConfig{Phases: PhasesOf(10*s, []Window{{4 * s, 6 * s}})})
 	require.NoError(t, err)
 	return r
 }
@@ -43,7 +43,7 @@ func TestRecorderSplitsPhasesByIntendedStart(t *testing.T) {
 }
 
 func TestRecorderLatencyPercentilesMatchExactOnes(t *testing.T) {
-	r, err := NewRecorder(RecorderConfig{Duration: 100 * s, FaultStart: 100 * s, FaultEnd: 100 * s})
+	r, err := NewRecorder(RecorderConfig{Phases: PhasesOf(100*s, nil)})
 	require.NoError(t, err)
 	// latencies 1..10000 ms, one each: p50 = 5000, p99 = 9900 (3 digits).
 	for i := 1; i <= 10000; i++ {
@@ -81,9 +81,11 @@ func TestRecorderSeries(t *testing.T) {
 
 func TestRecorderRejectsBadConfig(t *testing.T) {
 	_, err := NewRecorder(RecorderConfig{})
-	assert.EqualError(t, err, "duration must be > 0, got 0s")
-	_, err = NewRecorder(RecorderConfig{Duration: s, FaultStart: 2 * s, FaultEnd: 3 * s})
-	assert.EqualError(t, err, "fault window [2s, 3s] must lie in [0, duration 1s] with start <= end")
+	assert.EqualError(t, err, "load must be > 0, got 0s")
+	_, err = NewRecorder(RecorderConfig{Phases: PhaseWindows{Load: s, During: Window{2 * s, 3 * s}}})
+	assert.EqualError(t, err, "fault window [2s, 3s] must lie in [0, load 1s] with start <= end")
+	_, err = NewRecorder(RecorderConfig{Phases: PhasesOf(s, nil), Interval: -s})
+	assert.EqualError(t, err, "interval must be >= 0 (0 = 1s), got -1s")
 }
 
 func TestAggregateGivesMeanAndStudentTInterval(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 )
 
 // Phase names a part of a run relative to its faults: before the first
-// fault starts, during (from the first start to the last end), and after.
+// fault starts, during (from the first start to the last end, within the
+// load), and after; PhaseWindows holds one run's.
 type Phase string
 
 // The phases of a run; All is the whole run.

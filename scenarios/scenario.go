@@ -11,6 +11,7 @@ import (
 	"github.com/faultline-sim/faultline/models/store"
 	"github.com/faultline-sim/faultline/models/store/dynamo"
 	"github.com/faultline-sim/faultline/models/store/raft"
+	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -251,3 +252,14 @@ func (s *Scenario) Source() string { return s.source }
 
 // File returns the path or name the scenario was loaded from.
 func (s *Scenario) File() string { return s.file }
+
+// PhaseWindows returns the run's phases (results.PhasesOf): the load lasts
+// the whole duration, and During spans the faults, window markers
+// included, from the first start to the last end.
+func (s *Scenario) PhaseWindows() results.PhaseWindows {
+	faults := make([]results.Window, len(s.Faults))
+	for i := range s.Faults {
+		faults[i] = results.Window{Start: s.Faults[i].At, End: s.Faults[i].End()}
+	}
+	return results.PhasesOf(s.Duration, faults)
+}

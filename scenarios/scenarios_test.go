@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/scenarios"
@@ -259,4 +260,17 @@ func TestCapacitySweepIsMonotone(t *testing.T) {
 	// At 100 req/s, 2 instances run at utilisation 1: visibly worse than 3.
 	assert.Less(t, avail[[2]float64{2, 100}], 0.97)
 	assert.Greater(t, avail[[2]float64{3, 100}], 0.99)
+}
+
+// TestPhaseWindows: a scenario's phases are results.PhasesOf over its
+// faults: partition.yaml's During runs from the first cut (20 s) to the
+// end of the second (70 s), gap included, and After to the end (90 s).
+func TestPhaseWindows(t *testing.T) {
+	sc, err := scenarios.Load("partition")
+	require.NoError(t, err)
+	w := sc.PhaseWindows()
+	assert.Equal(t, results.PhaseWindows{Load: 90 * time.Second, During: results.Window{Start: 20 * time.Second, End: 70 * time.Second}}, w)
+	assert.Equal(t, results.After, w.Of(70*time.Second))
+	sc.Faults = nil
+	assert.Equal(t, results.Before, sc.PhaseWindows().Of(89*time.Second), "no faults: the whole run is before")
 }

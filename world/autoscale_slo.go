@@ -42,7 +42,7 @@ func (ss *scalers) report(run *results.Run) {
 	if len(ss.e.sc.Faults) == 0 {
 		return
 	}
-	start, _ := faultWindow(ss.e.sc)
+	start := ss.e.phases.During.Start
 	recovered := start.Seconds()
 	for i, b := range bad {
 		if end := float64(i+1) * step; b == 1 && end > start.Seconds() {

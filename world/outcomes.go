@@ -18,14 +18,13 @@ import (
 // several (the summary mixes them), and per endpoint of the services they
 // call.
 type outcomes struct {
-	faultStart, faultEnd time.Duration // the fault window, as the recorder's
-	clients              []*clientStats
-	endpoints            endpointStats
+	phases    results.PhaseWindows // the run's, as the recorder's
+	clients   []*clientStats
+	endpoints endpointStats
 }
 
 func newOutcomes(e *env) *outcomes {
-	start, end := faultWindow(e.sc)
-	return &outcomes{faultStart: start, faultEnd: end, endpoints: endpointStats{faultStart: start, faultEnd: end}}
+	return &outcomes{phases: e.phases, endpoints: endpointStats{phases: e.phases}}
 }
 
 // observer is what a load client calls with each request's outcome.
@@ -34,7 +33,7 @@ type observer = func(start, end sim.Time, o results.Outcome)
 // perClient counts the outcomes of the client called name, then passes
 // them to next.
 func (oc *outcomes) perClient(name string, next observer) observer {
-	cs := &clientStats{name: strings.ReplaceAll(name, "-", "_"), phaseStats: newPhaseStats(oc.faultStart, oc.faultEnd)}
+	cs := &clientStats{name: strings.ReplaceAll(name, "-", "_"), phaseStats: newPhaseStats(oc.phases)}
 	oc.clients = append(oc.clients, cs)
 	return func(start, end sim.Time, o results.Outcome) {
 		cs.observe(start, end, o)
@@ -64,19 +63,18 @@ type clientStats struct {
 	*phaseStats
 }
 
-var clientPhases = [3]string{"before", "during", "after"}
+var clientPhases = [3]results.Phase{results.Before, results.During, results.After}
 
 // phaseStats counts requests' outcomes and latencies per phase (before,
 // during and after the fault window, by the request's start).
 type phaseStats struct {
 	ok, n  [3]int64
 	hist   [3]*hdrhistogram.Histogram
-	before time.Duration // the fault window, as the recorder's
-	end    time.Duration
+	phases results.PhaseWindows // the run's, as the recorder's
 }
 
-func newPhaseStats(faultStart, faultEnd time.Duration) *phaseStats {
-	ps := &phaseStats{before: faultStart, end: faultEnd}
+func newPhaseStats(phases results.PhaseWindows) *phaseStats {
+	ps := &phaseStats{phases: phases}
 	for i := range ps.hist {
 		ps.hist[i] = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
 	}
@@ -86,10 +84,10 @@ func newPhaseStats(faultStart, faultEnd time.Duration) *phaseStats {
 // observe counts one request.
 func (ps *phaseStats) observe(start, end sim.Time, o results.Outcome) {
 	p := 2
-	switch s := time.Duration(start); {
-	case s < ps.before:
+	switch ps.phases.Of(time.Duration(start)) {
+	case results.Before:
 		p = 0
-	case s < ps.end:
+	case results.During:
 		p = 1
 	}
 	ps.n[p]++
@@ -106,20 +104,19 @@ func (ps *phaseStats) metrics(run *results.Run, name string) {
 		if ps.n[p] == 0 {
 			continue
 		}
-		run.Metrics["availability_"+phase+"_"+name] = float64(ps.ok[p]) / float64(ps.n[p])
-		run.Metrics["p99_ms_"+phase+"_"+name] = float64(ps.hist[p].ValueAtQuantile(99)) / 1000
+		run.Metrics["availability_"+string(phase)+"_"+name] = float64(ps.ok[p]) / float64(ps.n[p])
+		run.Metrics["p99_ms_"+string(phase)+"_"+name] = float64(ps.hist[p].ValueAtQuantile(99)) / 1000
 	}
 }
 
 // endpointStats counts the load clients' requests per endpoint name, over
 // the run and per phase, summed over clients and the services they call.
 type endpointStats struct {
-	names  []string // metric suffixes, in the order endpoints were first seen
-	ok, n  []int64
-	hist   []*hdrhistogram.Histogram
-	phases []*phaseStats
-	// The fault window, for the phases.
-	faultStart, faultEnd time.Duration
+	names    []string // metric suffixes, in the order endpoints were first seen
+	ok, n    []int64
+	hist     []*hdrhistogram.Histogram
+	perPhase []*phaseStats
+	phases   results.PhaseWindows // the run's, for perPhase
 }
 
 // slot returns the index of the endpoint called name, adding it.
@@ -133,7 +130,7 @@ func (es *endpointStats) slot(name string) int {
 	es.names = append(es.names, name)
 	es.ok, es.n = append(es.ok, 0), append(es.n, 0)
 	es.hist = append(es.hist, hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3))
-	es.phases = append(es.phases, newPhaseStats(es.faultStart, es.faultEnd))
+	es.perPhase = append(es.perPhase, newPhaseStats(es.phases))
 	return len(es.names) - 1
 }
 
@@ -155,7 +152,7 @@ func (es *endpointStats) watch(c *load.Client, target *service.Service) {
 			es.ok[s]++
 		}
 		_ = es.hist[s].RecordValue(max(int64(end.Sub(start)/time.Microsecond), 1))
-		es.phases[s].observe(start, end, o)
+		es.perPhase[s].observe(start, end, o)
 	})
 }
 
@@ -169,6 +166,6 @@ func (es *endpointStats) metrics(run *results.Run) {
 		}
 		run.Metrics["availability_"+name] = float64(es.ok[i]) / float64(es.n[i])
 		run.Metrics["p99_ms_"+name] = float64(es.hist[i].ValueAtQuantile(99)) / 1000
-		es.phases[i].metrics(run, name)
+		es.perPhase[i].metrics(run, name)
 	}
 }

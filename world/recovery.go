@@ -47,7 +47,7 @@ func (r *recovery) start(sim.Time) {
 
 // watchConvergence starts probing divergence when the last fault ends.
 func (r *recovery) watchConvergence() {
-	_, end := faultWindow(r.e.sc)
+	end := r.e.phases.During.End
 	if len(r.e.sc.Faults) == 0 {
 		return
 	}
@@ -175,7 +175,7 @@ func (r *recovery) report(run *results.Run) {
 	if len(r.e.sc.Faults) == 0 {
 		return
 	}
-	_, end := faultWindow(r.e.sc)
+	end := r.e.phases.During.End
 	for i, s := range r.stores.list {
 		conv := -1.0
 		if r.converged[i] >= 0 {

@@ -57,11 +57,12 @@ type World struct {
 
 // env is what every part shares.
 type env struct {
-	sc    *scenarios.Scenario
-	k     *sim.Kernel
-	net   *sim.Network
-	rec   *results.Recorder
-	nodes *registry
+	sc     *scenarios.Scenario
+	phases results.PhaseWindows // sc's, for the recorder and every per-phase count
+	k      *sim.Kernel
+	net    *sim.Network
+	rec    *results.Recorder
+	nodes  *registry
 
 	// sampler is the sampler's handler, to which the world's trace records
 	// (a leader cut's replica, a scaling decision) are attributed. It is
@@ -149,30 +150,16 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 // newEnv makes the kernel, its network with no link configured (every
 // link perfect until the topology says otherwise) and the recorder.
 func newEnv(sc *scenarios.Scenario, seed uint64) (*env, error) {
-	e := &env{sc: sc, k: sim.New(seed), nodes: newRegistry()}
+	e := &env{sc: sc, phases: sc.PhaseWindows(), k: sim.New(seed), nodes: newRegistry()}
 	var err error
 	if e.net, err = sim.NewNetwork(e.k, sim.LinkConfig{}); err != nil {
 		return nil, err
 	}
-	start, end := faultWindow(sc)
-	e.rec, err = results.NewRecorder(results.RecorderConfig{Duration: sc.Duration, Interval: sc.Interval, FaultStart: start, FaultEnd: end})
+	e.rec, err = results.NewRecorder(results.RecorderConfig{Phases: e.phases, Interval: sc.Interval})
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
-}
-
-// faultWindow spans from the first fault's start to the last one's end, or
-// is empty at the end of the run when there are no faults.
-func faultWindow(sc *scenarios.Scenario) (time.Duration, time.Duration) {
-	if len(sc.Faults) == 0 {
-		return sc.Duration, sc.Duration
-	}
-	start, end := sc.Faults[0].At, sc.Faults[0].End()
-	for _, f := range sc.Faults[1:] {
-		start, end = min(start, f.At), max(end, f.End())
-	}
-	return start, end
 }
 
 // Run simulates the world to the end of the scenario, lets every request

@@ -220,30 +220,13 @@ func (r *run) place(ctx context.Context) error {
 	return r.sys.Start(ctx, listen)
 }
 
-// phases is the During phase of the recorder: from the first fault's
-// start to the last one's end, within the load (both the duration when
-// there is no fault).
-func phases(sc *scenarios.Scenario) (start, end time.Duration) {
-	d := sc.Duration
-	if len(sc.Faults) == 0 {
-		return d, d
-	}
-	start = d
-	for _, f := range sc.Faults {
-		start, end = min(start, f.At), max(end, f.End())
-	}
-	start = min(start, d)
-	return start, min(max(end, start), d)
-}
-
 // drive runs the load, the faults, the samplers and the stop condition,
 // then waits for the settle time with no faults.
 func (r *run) drive(ctx context.Context) error {
 	sc, spec := r.env.Scenario, r.topo.Spec
 	ctx, cancel := context.WithTimeout(ctx, sc.Duration+spec.Drain+spec.Settle+runSlack)
 	defer cancel()
-	fs, fe := phases(sc)
-	rec, err := results.NewRecorder(results.RecorderConfig{Duration: sc.Duration, Interval: sc.Interval, FaultStart: fs, FaultEnd: fe})
+	rec, err := results.NewRecorder(results.RecorderConfig{Phases: sc.PhaseWindows(), Interval: sc.Interval})
 	if err != nil {
 		return err
 	}

@@ -214,11 +214,8 @@ func (s *System) poll(ctx context.Context) []kv.Status {
 	return append([]kv.Status(nil), s.latest...)
 }
 
-// lastFaultEnd is when the scenario's last fault ends.
+// lastFaultEnd is when the scenario's last fault ends: the end of its
+// During phase (results.PhasesOf), as in the simulator.
 func (s *System) lastFaultEnd() time.Duration {
-	var end time.Duration
-	for _, f := range s.env.Scenario.Faults {
-		end = max(end, f.End())
-	}
-	return end
+	return s.env.Scenario.PhaseWindows().During.End
 }
