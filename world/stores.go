@@ -153,7 +153,7 @@ func (ss *stores) sample(at time.Duration) {
 func (ss *stores) report(run *results.Run) {
 	for _, s := range ss.list {
 		p := ss.prefix(s)
-		metrics := checker.Metrics(s.history)
+		metrics, lin := checker.Metrics(s.history)
 		for name, v := range metrics {
 			run.Metrics[p+name] = v
 		}
@@ -169,7 +169,7 @@ func (ss *stores) report(run *results.Run) {
 		if metrics["linearizable"] != 1 { // not linearizable, or undecided
 			outcome = results.CheckFailed
 		}
-		ss.visualize(run, s, outcome)
+		ss.visualize(run, s, lin, outcome)
 	}
 }
 
@@ -183,14 +183,14 @@ func (ss *stores) checkWindows() []check.Window {
 }
 
 // visualize adds porcupine's view of the history as an artifact.
-func (ss *stores) visualize(run *results.Run, s *storeRun, outcome results.CheckOutcome) {
+func (ss *stores) visualize(run *results.Run, s *storeRun, lin check.Linearizability, outcome results.CheckOutcome) {
 	history := s.history
 	run.Artifacts = append(run.Artifacts, results.Artifact{
 		Name:  fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, ss.e.caseName, ss.e.k.Seed()),
 		Label: "linearizability of " + s.cfg.Name + " (porcupine)",
 		Check: outcome,
 		Write: func(out io.Writer) error {
-			if err := checker.WritePage(out, history); err != nil {
+			if err := checker.WritePage(out, history, lin); err != nil {
 				return fmt.Errorf("porcupine visualisation: %w", err)
 			}
 			return nil

@@ -65,15 +65,19 @@ func TestCheckerUnderSlowdown(t *testing.T) {
 	h := replicatedHistory(3, 8, 160, map[int]bool{1: true, 5: true})
 	c := Checker{Steps: 5_000}
 	check := func() (Linearizability, map[string]float64, []byte) {
+		metrics, lin := c.Metrics(h)
 		var page bytes.Buffer
-		require.NoError(t, c.WritePage(&page, h))
-		return c.Linearizable(h), c.Metrics(h), page.Bytes()
+		require.NoError(t, c.WritePage(&page, h, lin))
+		return lin, metrics, page.Bytes()
 	}
 	lin, metrics, page := check()
 	t.Logf("%+v", lin)
 	require.NotEmpty(t, lin.UnknownKeys, "the history must exhaust the budget on some keys")
 	require.NotEmpty(t, lin.IllegalKeys)
 	require.Less(t, len(lin.IllegalKeys)+len(lin.UnknownKeys), lin.Keys, "some keys must be linearizable")
+	var searchedAgain bytes.Buffer
+	require.NoError(t, c.WritePage(&searchedAgain, h, Linearizability{}))
+	require.True(t, bytes.Equal(page, searchedAgain.Bytes()), "a page that searches again must equal one from the check's partial linearizations")
 
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	stop := make(chan struct{})

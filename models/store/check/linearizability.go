@@ -60,6 +60,11 @@ type Linearizability struct {
 	Ops         int   // ops checked: OK ones, and Unknown puts and CASes
 	UnknownOps  int   // of Ops, those with outcome Unknown
 	Steps       int   // porcupine's model steps over all keys
+
+	// partials are, for each key in order, the longest partial
+	// linearizations porcupine's search found (nil where the key's
+	// verdict needed no search), for WritePage.
+	partials [][][]int
 }
 
 // Linearizable checks that each key of h behaves as a linearizable
@@ -70,7 +75,8 @@ type Linearizability struct {
 // Each key is checked once, keys in parallel: first for a read that
 // provably missed a write (missedWrite: a proof of illegality found in
 // O(n log n)), then, if there is none, by porcupine within c's step
-// budget. The result does not depend on the order in which keys finish.
+// budget, keeping the partial linearizations it finds for WritePage. The
+// result does not depend on the order in which keys finish.
 func (c Checker) Linearizable(h store.History) Linearizability {
 	ops := operations(h)
 	parts := partitionByKey(ops)
@@ -80,22 +86,19 @@ func (c Checker) Linearizable(h store.History) Linearizability {
 			res.UnknownOps++
 		}
 	}
-	type outcome struct {
-		result porcupine.CheckResult
-		steps  int
-	}
-	outs := make([]outcome, len(parts))
+	outs := make([]searched, len(parts))
 	eachPart(len(parts), func(i int) {
 		if missedWrite(parts[i]) {
 			outs[i].result = porcupine.Illegal
 			return
 		}
-		s := c.search(parts[i], false)
-		outs[i] = outcome{s.result, s.steps}
+		outs[i] = c.search(parts[i], true)
 	})
+	res.partials = make([][][]int, len(parts))
 	for i, o := range outs {
 		key := parts[i][0].Input.(regInput).Key
 		res.Steps += o.steps
+		res.partials[i] = o.partials
 		switch o.result {
 		case porcupine.Illegal:
 			res.IllegalKeys = append(res.IllegalKeys, key)
@@ -149,6 +152,9 @@ func (c Checker) search(ops []porcupine.Operation, verbose bool) searched {
 		s.result = porcupine.Unknown
 	}
 	s.steps = min(s.steps, budget)
+	if verbose && s.partials == nil {
+		s.partials = [][]int{} // searched, found nothing to keep
+	}
 	return s
 }
 
@@ -181,7 +187,7 @@ func Linearizable(h store.History, timeout time.Duration) (Linearizability, porc
 }
 
 // WriteVisualization writes Checker{}.WritePage(h) into a new file at
-// path.
+// path, searching every key again.
 //
 // Deprecated: use Checker.WritePage; info is not used (the page runs its
 // own bounded search). Kept for chaos/ until it moves over.
@@ -190,7 +196,7 @@ func WriteVisualization(path string, h store.History, info porcupine.Linearizati
 	if err != nil {
 		return err
 	}
-	werr := Checker{}.WritePage(f, h)
+	werr := Checker{}.WritePage(f, h, Linearizability{})
 	if err := f.Close(); werr == nil {
 		werr = err
 	}

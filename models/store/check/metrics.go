@@ -16,8 +16,9 @@ import (
 // illegal but the search ran out of steps on some), nonlinearizable_keys,
 // undecided_keys (keys the search ran out of steps on, whatever the other
 // keys' verdicts), unknown_ops, stale_reads, stale_read_ratio,
-// max_k_staleness and max_t_visibility_ms.
-func (c Checker) Metrics(h store.History) map[string]float64 {
+// max_k_staleness and max_t_visibility_ms. It returns the linearizability
+// check too, for WritePage.
+func (c Checker) Metrics(h store.History) (map[string]float64, Linearizability) {
 	lin := c.Linearizable(h)
 	m := map[string]float64{}
 	switch lin.Verdict {
@@ -36,7 +37,7 @@ func (c Checker) Metrics(h store.History) map[string]float64 {
 	m["stale_read_ratio"] = ratio(st.StaleReads, st.Reads)
 	m["max_k_staleness"] = float64(st.MaxK)
 	m["max_t_visibility_ms"] = float64(st.MaxTVisibility) / 1e6
-	return m
+	return m, lin
 }
 
 // Metrics is Checker{}.Metrics(h), with an empty info.
@@ -45,7 +46,8 @@ func (c Checker) Metrics(h store.History) map[string]float64 {
 // bounded by DefaultSteps per key, so that a verdict does not depend on
 // the machine's load. Kept for chaos/ until it moves over.
 func Metrics(h store.History, timeout time.Duration) (map[string]float64, porcupine.LinearizationInfo) {
-	return Checker{}.Metrics(h), porcupine.LinearizationInfo{}
+	m, _ := Checker{}.Metrics(h)
+	return m, porcupine.LinearizationInfo{}
 }
 
 // SideAvailability returns each client's availability, so a report can

@@ -38,7 +38,7 @@ func TestMetricsNamesTheChecks(t *testing.T) {
 		{Kind: store.Put, Key: 1, Value: 7, Invoke: 0, Return: 10, Outcome: store.OK},
 		{Kind: store.Get, Key: 1, Out: 0, Invoke: 20, Return: 30, Outcome: store.OK}, // stale: misses the put
 	}
-	m := Checker{}.Metrics(h)
+	m, _ := Checker{}.Metrics(h)
 	assert.Equal(t, 0.0, m["linearizable"])
 	assert.Equal(t, 0.0, m["undecided_keys"])
 	assert.Equal(t, 1.0, m["stale_reads"])

@@ -20,18 +20,18 @@ import (
 
 // WritePage writes porcupine's HTML view of history h to w: one panel per
 // key, one row per client, with the partial linearizations porcupine finds
-// within c's step budget. The records the check leaves out (Failed ones,
-// and gets that never answered) are drawn as grey annotations on their
-// client's row.
+// within c's step budget: those lin (c.Linearizable(h)) kept, and for the
+// keys it has none of (keys a missed write proved illegal, or all of them
+// when lin is the zero value) from a search run here. The records the
+// check leaves out (Failed ones, and gets that never answered) are drawn
+// as grey annotations on their client's row.
 //
 // The page is porcupine's own (its Visualize template, scripts and data
 // format), but written as it is computed, key by key, instead of being
 // built in memory first; and partial linearizations of the same length
 // come in a fixed order (porcupine's come in map order), so the same
-// history gives the same bytes. The search runs again here, with
-// porcupine's verbose bookkeeping, so Linearizable stays fast when no page
-// is wanted.
-func (c Checker) WritePage(w io.Writer, h store.History) error {
+// history gives the same bytes.
+func (c Checker) WritePage(w io.Writer, h store.History, lin Linearizability) error {
 	halves, err := pageTemplate()
 	if err != nil {
 		return err
@@ -50,7 +50,13 @@ func (c Checker) WritePage(w io.Writer, h store.History) error {
 	for start := 0; start < len(parts); start += batch {
 		group := parts[start:min(start+batch, len(parts))]
 		partials := make([][][]int, len(group))
-		eachPart(len(group), func(i int) { partials[i] = c.search(group[i], true).partials })
+		eachPart(len(group), func(i int) {
+			if len(lin.partials) == len(parts) && lin.partials[start+i] != nil {
+				partials[i] = lin.partials[start+i]
+			} else {
+				partials[i] = c.search(group[i], true).partials
+			}
+		})
 		for i, ops := range group {
 			if start+i > 0 {
 				bw.WriteByte(',')
@@ -104,9 +110,10 @@ func timeIndex(parts [][]porcupine.Operation, notes []porcupine.Annotation) []in
 // pageWriter writes the page's data in porcupine's JSON layout (the field
 // names and order of its visualizationData, as encoding/json writes them).
 type pageWriter struct {
-	w     *bufio.Writer
-	times []int64 // from timeIndex
-	num   []byte  // scratch for numbers
+	w       *bufio.Writer
+	times   []int64 // from timeIndex
+	num     []byte  // scratch for numbers
+	scratch []byte  // scratch for descriptions
 }
 
 // at writes time t as porcupine draws it: its rank among the page's times
@@ -147,7 +154,8 @@ func (p *pageWriter) partition(ops []porcupine.Operation, partials [][]int) {
 		w.WriteString(`,"OriginalEnd":"`)
 		p.int(op.Return)
 		w.WriteString(`","Description":`)
-		p.str(describe(op.Input.(regInput), op.Output.(regOutput)))
+		p.scratch = appendDescription(p.scratch[:0], op.Input.(regInput), op.Output.(regOutput))
+		writeJSONString(w, p.scratch)
 		w.WriteString(`,"Metadata":""}`)
 	}
 	w.WriteString(`],"PartialLinearizations":[`)
@@ -222,37 +230,31 @@ func (p *pageWriter) annotation(a porcupine.Annotation) {
 
 // writeJSONString writes s as encoding/json does (HTML-safe): printable
 // ASCII by hand, anything else through encoding/json itself.
-func writeJSONString(w *bufio.Writer, s string) {
-	for i := 0; i < len(s); i++ {
+func writeJSONString[S string | []byte](w *bufio.Writer, s S) {
+	for i := range len(s) {
 		if c := s[i]; c < 0x20 || c >= 0x80 {
-			b, _ := json.Marshal(s)
+			b, _ := json.Marshal(string(s))
 			w.Write(b)
 			return
 		}
 	}
 	w.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
+	for i := range len(s) {
+		switch c := s[i]; c {
 		case '"':
-			esc = `\"`
+			w.WriteString(`\"`)
 		case '\\':
-			esc = `\\`
+			w.WriteString(`\\`)
 		case '<':
-			esc = `\u003c`
+			w.WriteString(`\u003c`)
 		case '>':
-			esc = `\u003e`
+			w.WriteString(`\u003e`)
 		case '&':
-			esc = `\u0026`
+			w.WriteString(`\u0026`)
 		default:
-			continue
+			w.WriteByte(c)
 		}
-		w.WriteString(s[start:i])
-		w.WriteString(esc)
-		start = i + 1
 	}
-	w.WriteString(s[start:])
 	w.WriteByte('"')
 }
 

@@ -37,14 +37,18 @@ func TestWritePageIsPorcupinesPage(t *testing.T) {
 		h = append(h, get((i+1)%3, k, v, sim.Time(i+3), sim.Time(i+4)))
 	}
 	h = append(h, with(put(1, 7, 70, 1, 2), store.Failed), with(get(2, 7, 0, 3, 9), store.Unknown),
-		with(put(0, 8, 80, 5, 6), store.Unknown), get(1, 8, 80, 7, 8))
-	require.Equal(t, VerdictLinearizable, Checker{}.Linearizable(h).Verdict)
+		with(put(0, 8, 80, 5, 6), store.Unknown), get(1, 8, 80, 7, 8),
+		cas(0, 9, 0, 90, true, 1, 2), cas(1, 9, 0, 91, false, 3, 4), with(cas(2, 9, 90, 92, false, 5, 6), store.Unknown))
+	lin := Checker{}.Linearizable(h)
+	require.Equal(t, VerdictLinearizable, lin.Verdict)
 	var got bytes.Buffer
-	require.NoError(t, Checker{}.WritePage(&got, h))
+	require.NoError(t, Checker{}.WritePage(&got, h, lin))
 	want := porcupinePage(t, h)
 	assert.True(t, bytes.Equal(want, got.Bytes()), "pages differ:\n%s", firstDifference(want, got.Bytes()))
 	assert.Contains(t, got.String(), `put(k1, 2) -\u003e ok`)
 	assert.Contains(t, got.String(), "not checked: outcome failed")
+	assert.Contains(t, got.String(), `cas(k9, 0, 91) -\u003e false`)
+	assert.Contains(t, got.String(), `cas(k9, 90, 92) -\u003e ?`)
 }
 
 // TestWritePageSameDataAsPorcupine: on an illegal history, with several
@@ -60,7 +64,7 @@ func TestWritePageSameDataAsPorcupine(t *testing.T) {
 	}
 	require.Equal(t, VerdictIllegal, Checker{}.Linearizable(h).Verdict)
 	var got bytes.Buffer
-	require.NoError(t, Checker{}.WritePage(&got, h))
+	require.NoError(t, Checker{}.WritePage(&got, h, Linearizability{}))
 	mine, theirs := pageData(t, got.Bytes()), pageData(t, porcupinePage(t, h))
 	require.Len(t, mine.Partitions, len(theirs.Partitions))
 	assert.Equal(t, theirs.Annotations, mine.Annotations)
@@ -110,8 +114,9 @@ func TestWriteJSONStringIsEncodingJSON(t *testing.T) {
 		var buf bytes.Buffer
 		w := bufio.NewWriter(&buf)
 		writeJSONString(w, s)
+		writeJSONString(w, []byte(s))
 		require.NoError(t, w.Flush())
 		want, _ := json.Marshal(s)
-		assert.Equal(t, string(want), buf.String(), "%q", s)
+		assert.Equal(t, string(want)+string(want), buf.String(), "%q", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/anishathalye/porcupine"
 
@@ -64,23 +65,43 @@ func step(v int64, in regInput, out regOutput) (bool, any) {
 }
 
 func describe(in regInput, out regOutput) string {
-	res := "?"
+	return string(appendDescription(nil, in, out))
+}
+
+// appendDescription appends an op as porcupine's page shows it, e.g.
+// "put(k3, 17) -> ok", "get(k3) -> 17", "cas(k3, 17, 18) -> false", with
+// "?" for an outcome the client never learned.
+func appendDescription(b []byte, in regInput, out regOutput) []byte {
 	switch in.Kind {
 	case store.Get:
-		if !out.Unknown {
-			res = fmt.Sprint(out.Value)
+		b = append(b, "get(k"...)
+		b = strconv.AppendInt(b, int64(in.Key), 10)
+		b = append(b, ") -> "...)
+		if out.Unknown {
+			return append(b, '?')
 		}
-		return fmt.Sprintf("get(k%d) -> %s", in.Key, res)
+		return strconv.AppendInt(b, out.Value, 10)
 	case store.Put:
-		if !out.Unknown {
-			res = "ok"
+		b = append(b, "put(k"...)
+		b = strconv.AppendInt(b, int64(in.Key), 10)
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, in.Value, 10)
+		if out.Unknown {
+			return append(b, ") -> ?"...)
 		}
-		return fmt.Sprintf("put(k%d, %d) -> %s", in.Key, in.Value, res)
+		return append(b, ") -> ok"...)
 	}
-	if !out.Unknown {
-		res = fmt.Sprint(out.Swapped)
+	b = append(b, "cas(k"...)
+	b = strconv.AppendInt(b, int64(in.Key), 10)
+	b = append(b, ", "...)
+	b = strconv.AppendInt(b, in.Expect, 10)
+	b = append(b, ", "...)
+	b = strconv.AppendInt(b, in.Value, 10)
+	b = append(b, ") -> "...)
+	if out.Unknown {
+		return append(b, '?')
 	}
-	return fmt.Sprintf("cas(k%d, %d, %d) -> %s", in.Key, in.Expect, in.Value, res)
+	return strconv.AppendBool(b, out.Swapped)
 }
 
 // partitionByKey splits ops by key, partitions in ascending key order.
