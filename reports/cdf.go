@@ -66,7 +66,7 @@ func cdfFigure(r *results.Report) (figure, error) {
 	plots := [][]*plot.Plot{{tail, body}}
 	return figure{
 		title:    title,
-		subtitle: "every request that ended in the whole run (requests refused at once count near 0 ms), mean over " + seedsNote(r) + " of each quantile's latency; dots mark p50 and p99",
+		subtitle: "the successful requests of the whole run (a failed request is not a fast one: see fast failures and p99_all in the tables), mean over " + seedsNote(r) + " of each quantile's latency; dots mark p50 and p99",
 		legend:   variantLegend(names),
 		body:     3.8 * vg.Inch,
 		draw: func(c draw.Canvas) {

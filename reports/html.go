@@ -115,7 +115,7 @@ type runRow struct {
 }
 
 // tableMetrics are the columns of the per-phase summary tables.
-var tableMetrics = []string{"requests", "availability", "goodput", "throughput", "p50", "p99", "max"}
+var tableMetrics = []string{"requests", "availability", "goodput", "throughput", "fast_failures", "p50", "p99", "max", "p99_all"}
 
 func writeHTML(path string, r *results.Report, figs []figureRef) error {
 	f, err := os.Create(path)

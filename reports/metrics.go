@@ -47,7 +47,7 @@ func statOf(v *results.VariantSummary, metric string, p results.Phase) (results.
 }
 
 // isFraction reports whether metric is a fraction shown as a percentage.
-func isFraction(metric string) bool { return metric == "availability" || metric == "error_rate" }
+func isFraction(metric string) bool { return results.IsRatio(metric) }
 
 // scaleOf is the factor from the schema's unit to the unit shown.
 func scaleOf(metric string) float64 {
@@ -71,7 +71,8 @@ func betterOf(metric string) int {
 	switch metric {
 	case "availability", "goodput", "ok", "linearizable":
 		return 1
-	case "error_rate", "errors", "timeouts", "rejected", "shed", "p50", "p95", "p99", "max", "mean":
+	case "error_rate", "errors", "timeouts", "rejected", "shed", "fast_failures",
+		"p50", "p95", "p99", "max", "mean", "p50_all", "p95_all", "p99_all", "max_all", "mean_all":
 		return -1
 	case "instance_seconds", "cost", "slo_violation_minutes", "time_to_recover_s", "scaling_direction_changes":
 		return -1 // the autoscaling metrics: cost, SLO breaks, oscillation
@@ -114,9 +115,16 @@ func phasePhrase(p results.Phase) string {
 	return "in phase " + string(p)
 }
 
-// axisLabel is e.g. "availability during the faults (%)".
+// axisLabel is e.g. "availability during the faults (%)"; a latency says
+// whose it is: "p99 of successful requests during the faults (ms)".
 func axisLabel(metric string, p results.Phase) string {
 	s := metric + " " + phasePhrase(p)
+	switch metric {
+	case "p50", "p95", "p99", "max", "mean":
+		s = metric + " of successful requests " + phasePhrase(p)
+	case "p50_all", "p95_all", "p99_all", "max_all", "mean_all":
+		s = strings.TrimSuffix(metric, "_all") + " of all requests " + phasePhrase(p)
+	}
 	if u := unitOf(metric); u != "" {
 		s += " (" + u + ")"
 	}

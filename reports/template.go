@@ -120,10 +120,10 @@ footer{margin-top:3em;color:#666;font-size:13px}
 </figure>
 {{end}}
 <h2 id="phases">Per phase</h2>
-<p>Means over the seeds, with {{.Interval}} below each; the best value of a column is in bold.</p>
+<p>Means over the seeds, with {{.Interval}} below each; the best value of a column is in bold. Latencies (p50, p99, max) are those of the <b>successful</b> requests: a request refused at once is not a fast request. <i>fast failures</i> is the share refused at once, and <i>p99 all</i> the p99 over every request that ended, failures included.</p>
 {{range .Phases}}<details{{if .Open}} open{{end}}><summary><b>{{.Name}}</b></summary>
 <div class="hscroll"><table>
-<tr><th>design</th><th>requests</th><th>availability</th><th>goodput</th><th>throughput</th><th>p50</th><th>p99</th><th>max</th></tr>
+<tr><th>design</th><th>requests</th><th>availability</th><th>goodput</th><th>throughput</th><th>fast failures</th><th>p50 ok</th><th>p99 ok</th><th>max ok</th><th>p99 all</th></tr>
 {{range .Rows}}<tr><td class="name"><span class="sw v{{.Color}}"></span>{{.Variant}}</td>{{range .Cells}}<td class="num{{if .Best}} best{{end}}">{{.Mean}}{{with .CI}}<br/><small>{{.}}</small>{{end}}</td>{{end}}</tr>
 {{end}}</table></div></details>
 {{end}}

@@ -41,7 +41,7 @@ var seriesInfo = map[string]struct{ title, unit string }{
 	"throughput": {"throughput: requests that ended", ""},
 	"goodput":    {"goodput: requests that succeeded", ""},
 	"errors":     {"errors: requests that failed, timed out or were refused", ""},
-	"p99":        {"p99 latency of the requests that ended in each interval", ""},
+	"p99":        {"p99 latency of the successful requests that ended in each interval (a gap: none succeeded)", ""},
 
 	"instances":         {"instances ready to take traffic", ""},
 	"desired_instances": {"desired instances: the autoscaler's count, pending pods included", ""},
@@ -197,7 +197,7 @@ func timeseriesSpecs(r *results.Report) []figureSpec {
 		base, title, caption string
 	}{
 		{groupOutcome, "timeseries", "Over time: load and outcome", "Requests per second, interval by interval: offered, ended, succeeded and failed. Each line is a design's mean over the seeds; the numbered bands are the fault windows (listed above the panels). Look at how deep each line dips inside a band and how fast it comes back after it."},
-		{groupLatency, "timeseries_latency", "Over time: latency", "The p99 latency of the requests that ended in each interval, on a log scale when it spans more than a decade, so that normal and degraded latency both show."},
+		{groupLatency, "timeseries_latency", "Over time: latency", "The p99 latency of the successful requests that ended in each interval (a gap where none succeeded), on a log scale when it spans more than a decade, so that normal and degraded latency both show."},
 		{groupState, "timeseries_state", "Over time: the designs' own state", "What the mechanisms under test did: leaders and terms (per seed, never averaged), breakers, fallbacks, replication, hints, lag, instances."},
 		{groupServices, "timeseries_services", "Over time: per service", "Queues, requests in service and instances per service. With many services, a heatmap per design (a row per service, darker is more) and the busiest services as lines."},
 	}

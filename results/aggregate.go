@@ -162,7 +162,7 @@ func meanCDF(runs []Run) []Quantile {
 // clip limits the interval to the possible values of summary metric name.
 func (s Stat) clip(name string) Stat {
 	lo, hi := 0.0, math.Inf(1)
-	if name == "availability" || name == "error_rate" {
+	if IsRatio(name) {
 		hi = 1
 	}
 	s.Lo = math.Min(math.Max(s.Lo, lo), hi)

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -32,7 +33,8 @@ func (c RecorderConfig) Validate() error {
 
 type phaseAgg struct {
 	counts [numOutcomes]int64
-	hist   *hdrhistogram.Histogram
+	hist   *hdrhistogram.Histogram // every request that ended
+	okHist *hdrhistogram.Histogram // the successful ones: the headline
 }
 
 type userSeries struct {
@@ -72,6 +74,7 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 	r := &Recorder{cfg: cfg, n: n, index: map[string]int{}, meta: map[string]float64{}}
 	for i := range r.phases {
 		r.phases[i].hist = hdrhistogram.New(histMinMicros, histMaxMicros, 3)
+		r.phases[i].okHist = hdrhistogram.New(histMinMicros, histMaxMicros, 3)
 	}
 	r.offered, r.ended = make([]float64, n), make([]float64, n)
 	r.ok, r.failed, r.p99 = make([]float64, n), make([]float64, n), make([]float64, n)
@@ -100,6 +103,9 @@ func (r *Recorder) Observe(start, end time.Duration, o Outcome) {
 	for _, i := range [2]int{0, phaseIndex[r.cfg.Phases.Of(start)]} {
 		r.phases[i].counts[o]++
 		_ = r.phases[i].hist.RecordValue(micros) // in range by construction
+		if o == OK {
+			_ = r.phases[i].okHist.RecordValue(micros)
+		}
 	}
 	r.offered[r.bucket(start)]++
 	b := r.bucket(end)
@@ -113,10 +119,16 @@ func (r *Recorder) Observe(start, end time.Duration, o Outcome) {
 		r.closeInterval()
 		r.cur = b
 	}
-	_ = r.interval.RecordValue(micros)
+	if o == OK {
+		_ = r.interval.RecordValue(micros)
+	}
 }
 
+// closeInterval sets the interval's p99 of successful requests; an
+// interval in which none succeeded has none (NaN, drawn as a gap), never
+// the 0 ms that would flatter a failing design.
 func (r *Recorder) closeInterval() {
+	r.p99[r.cur] = math.NaN()
 	if r.interval.TotalCount() > 0 {
 		r.p99[r.cur] = float64(r.interval.ValueAtQuantile(99)) / 1000
 	}
@@ -177,7 +189,7 @@ func (r *Recorder) Finish() Run {
 		s.Values = append([]float64(nil), s.Values...)
 		run.Series = append(run.Series, s)
 	}
-	run.CDF = cdf(r.phases[0].hist)
+	run.CDF = cdf(r.phases[0].okHist)
 	return run
 }
 
@@ -196,11 +208,23 @@ func (a *phaseAgg) summary(p Phase, span time.Duration) Summary {
 		s.Goodput = float64(s.OK) / s.Seconds
 		s.Throughput = float64(s.Requests) / s.Seconds
 	}
-	if a.hist.TotalCount() > 0 {
-		ms := func(q float64) float64 { return float64(a.hist.ValueAtQuantile(q)) / 1000 }
-		s.Latency = Latency{P50: ms(50), P95: ms(95), P99: ms(99), Max: float64(a.hist.Max()) / 1000, Mean: a.hist.Mean() / 1000}
+	if s.Requests > 0 {
+		s.FastFailures = float64(s.Rejected+s.Shed) / float64(s.Requests)
 	}
+	s.Latency, s.LatencyAll = latencyOf(a.okHist), latencyOf(a.hist)
 	return s
+}
+
+// latencyOf summarises h; with no request in it every figure is NaN
+// (undefined), so that a phase in which nothing succeeded never reads as
+// fast.
+func latencyOf(h *hdrhistogram.Histogram) Latency {
+	if h.TotalCount() == 0 {
+		nan := math.NaN()
+		return Latency{P50: nan, P95: nan, P99: nan, Max: nan, Mean: nan}
+	}
+	ms := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
+	return Latency{P50: ms(50), P95: ms(95), P99: ms(99), Max: float64(h.Max()) / 1000, Mean: h.Mean() / 1000}
 }
 
 // cdfQuantiles are the points of the latency CDF kept per run: fine where

@@ -39,7 +39,50 @@ func TestRecorderSplitsPhasesByIntendedStart(t *testing.T) {
 	assert.Equal(t, 1.0, get(After).Availability)
 	assert.InDelta(t, 0.6, get(All).Availability, 1e-12)
 	assert.InDelta(t, 0.3, get(All).Goodput, 1e-12, "3 ok in 10 s")
-	assert.InDelta(t, 1000, during.Latency.Max, 1, "timeouts count at their deadline")
+	assert.InDelta(t, 1000, during.LatencyAll.Max, 1, "timeouts count at their deadline in the all-requests figure")
+	assert.True(t, math.IsNaN(during.Latency.P50), "nothing succeeded during: no latency, never a fast one")
+	assert.InDelta(t, 0.5, during.FastFailures, 1e-12, "the rejected request failed fast")
+	all := get(All)
+	assert.InDelta(t, 200, all.Latency.Max, 1, "the headline counts successful requests only")
+	assert.InDelta(t, 1000, all.LatencyAll.Max, 1)
+}
+
+// TestRejectionsDoNotFlatterLatency: a design that refuses most requests
+// at once must not look faster than one that serves them all slowly.
+func TestRejectionsDoNotFlatterLatency(t *testing.T) {
+	slow, refusing := newRec(t), newRec(t)
+	for i := range 100 {
+		start := time.Duration(i) * 10 * ms
+		slow.Observe(start, start+100*ms, OK)
+		if i%10 == 0 {
+			refusing.Observe(start, start+100*ms, OK)
+		} else {
+			refusing.Observe(start, start+100*time.Microsecond, Rejected)
+		}
+	}
+	ra, rb := slow.Finish(), refusing.Finish()
+	a, _ := ra.Phase(All)
+	b, _ := rb.Phase(All)
+	assert.InDelta(t, a.Latency.P50, b.Latency.P50, 1, "p50 of successful requests: both 100 ms")
+	assert.Less(t, b.LatencyAll.P50, 1.0, "the all-requests p50 of the refusing design is the refusals'")
+	assert.InDelta(t, 0.9, b.FastFailures, 1e-12)
+}
+
+func TestJSONWritesUndefinedAsNull(t *testing.T) {
+	r := newRec(t)
+	r.Observe(0, 5*s, Timeout)
+	run := r.Finish()
+	b, err := json.Marshal(run)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"latency":{"p50_ms":null`)
+	var back map[string]any
+	require.NoError(t, json.Unmarshal(b, &back))
+	for _, f := range []float64{0, 1, 0.5, 1e-7, 123456789, 1e21, -3.25} {
+		got, err := json.Marshal(Stat{Mean: f})
+		require.NoError(t, err)
+		want, _ := json.Marshal(f)
+		assert.Contains(t, string(got), `"mean":`+string(want)+`,`, "finite values keep encoding/json's bytes")
+	}
 }
 
 func TestRecorderLatencyPercentilesMatchExactOnes(t *testing.T) {
@@ -73,7 +116,7 @@ func TestRecorderSeries(t *testing.T) {
 	assert.Equal(t, 100.0, run.SeriesNamed("goodput").Values[2])
 	assert.Equal(t, 1.0, run.SeriesNamed("errors").Values[3])
 	assert.InDelta(t, 50, run.SeriesNamed("p99").Values[2], 1)
-	assert.InDelta(t, 1500, run.SeriesNamed("p99").Values[3], 10)
+	assert.True(t, math.IsNaN(run.SeriesNamed("p99").Values[3]), "no successful request ended in interval 3: no p99, not 0 and not the failure's")
 	assert.Equal(t, 9.0, run.SeriesNamed("queue_depth").Values[2])
 	assert.Equal(t, 5.0, run.SeriesNamed("retries").Values[2])
 	assert.Len(t, run.SeriesNamed("throughput").Values, 10)

@@ -33,8 +33,13 @@ type Latency struct {
 }
 
 // Summary describes the requests of one phase of one run. Latency is what
-// the client experienced for every request that ended (timeouts count at
-// their deadline), measured from the request's intended start.
+// the client experienced for the requests that succeeded, measured from the
+// request's intended start: the headline, as k6 reports expected responses,
+// because a request refused at once is not a fast request. LatencyAll is
+// the same over every request that ended (timeouts at their deadline,
+// refusals at once), and FastFailures the share of requests refused at
+// once (rejected or shed). A phase in which no request succeeded has an
+// undefined (NaN) Latency.
 type Summary struct {
 	Phase        Phase   `json:"phase"`
 	Seconds      float64 `json:"seconds"`
@@ -44,11 +49,13 @@ type Summary struct {
 	Timeouts     int64   `json:"timeouts"`
 	Rejected     int64   `json:"rejected"`
 	Shed         int64   `json:"shed"`
-	Availability float64 `json:"availability"` // OK / Requests; 1 when there were none
-	ErrorRate    float64 `json:"error_rate"`   // 1 - Availability
-	Goodput      float64 `json:"goodput"`      // OK per second
-	Throughput   float64 `json:"throughput"`   // requests ended per second
-	Latency      Latency `json:"latency"`
+	Availability float64 `json:"availability"`  // OK / Requests; 1 when there were none
+	ErrorRate    float64 `json:"error_rate"`    // 1 - Availability
+	Goodput      float64 `json:"goodput"`       // OK per second
+	Throughput   float64 `json:"throughput"`    // requests ended per second
+	FastFailures float64 `json:"fast_failures"` // (Rejected + Shed) / Requests
+	Latency      Latency `json:"latency"`       // of the successful requests
+	LatencyAll   Latency `json:"latency_all"`   // of every request that ended
 }
 
 // Series is one quantity sampled per interval.
@@ -153,11 +160,22 @@ var summaryMetrics = []struct {
 	{"error_rate", "", func(s *Summary) float64 { return s.ErrorRate }},
 	{"goodput", "req/s", func(s *Summary) float64 { return s.Goodput }},
 	{"throughput", "req/s", func(s *Summary) float64 { return s.Throughput }},
+	{"fast_failures", "", func(s *Summary) float64 { return s.FastFailures }},
 	{"p50", "ms", func(s *Summary) float64 { return s.Latency.P50 }},
 	{"p95", "ms", func(s *Summary) float64 { return s.Latency.P95 }},
 	{"p99", "ms", func(s *Summary) float64 { return s.Latency.P99 }},
 	{"max", "ms", func(s *Summary) float64 { return s.Latency.Max }},
 	{"mean", "ms", func(s *Summary) float64 { return s.Latency.Mean }},
+	{"p50_all", "ms", func(s *Summary) float64 { return s.LatencyAll.P50 }},
+	{"p95_all", "ms", func(s *Summary) float64 { return s.LatencyAll.P95 }},
+	{"p99_all", "ms", func(s *Summary) float64 { return s.LatencyAll.P99 }},
+	{"max_all", "ms", func(s *Summary) float64 { return s.LatencyAll.Max }},
+	{"mean_all", "ms", func(s *Summary) float64 { return s.LatencyAll.Mean }},
+}
+
+// IsRatio reports whether a summary metric is a share in [0, 1].
+func IsRatio(name string) bool {
+	return name == "availability" || name == "error_rate" || name == "fast_failures"
 }
 
 // SummaryMetrics returns the names of the metrics every run has, in order.

@@ -136,7 +136,7 @@ func CatalogueMarkdown() string {
 			kind = "latency (write a unit: `800ms`)"
 		case results.MetricUnit(name) != "":
 			kind = results.MetricUnit(name)
-		case name == "availability" || name == "error_rate":
+		case results.IsRatio(name):
 			kind = "ratio (`0.99` or `99%`)"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | all, before, during, after | %s |\n", name, kind, summaryDocs[name])
@@ -149,21 +149,27 @@ func CatalogueMarkdown() string {
 }
 
 var summaryDocs = map[string]string{
-	"requests":     "requests whose intended start falls in the phase",
-	"ok":           "of them, those that succeeded",
-	"errors":       "those that failed with an error",
-	"timeouts":     "those that ran out of time",
-	"rejected":     "those refused (a full queue, an open breaker, a rate limit)",
-	"shed":         "those shed by admission control",
-	"availability": "ok / requests",
-	"error_rate":   "1 - availability",
-	"goodput":      "successes per second",
-	"throughput":   "requests ended per second",
-	"p50":          "latency as the client saw it, timeouts at their deadline",
-	"p95":          "as p50",
-	"p99":          "as p50",
-	"max":          "as p50",
-	"mean":         "as p50",
+	"requests":      "requests whose intended start falls in the phase",
+	"ok":            "of them, those that succeeded",
+	"errors":        "those that failed with an error",
+	"timeouts":      "those that ran out of time",
+	"rejected":      "those refused (a full queue, an open breaker, a rate limit)",
+	"shed":          "those shed by admission control",
+	"availability":  "ok / requests",
+	"error_rate":    "1 - availability",
+	"goodput":       "successes per second",
+	"throughput":    "requests ended per second",
+	"fast_failures": "share of the requests refused at once (rejected or shed): how much of a design's failure is fast",
+	"p50":           "latency of the successful requests, from their intended start, as the client saw it (undefined when none succeeded): the headline, because a request refused at once is not a fast request",
+	"p95":           "as p50",
+	"p99":           "as p50",
+	"max":           "as p50",
+	"mean":          "as p50",
+	"p50_all":       "latency of every request that ended, failures included (timeouts at their deadline, refusals at once)",
+	"p95_all":       "as p50_all",
+	"p99_all":       "as p50_all",
+	"max_all":       "as p50_all",
+	"mean_all":      "as p50_all",
 }
 
 // Metrics returns every metric name a run of this scenario may have, with
@@ -179,7 +185,7 @@ func (s *Scenario) Metrics() map[string]MetricKind {
 		case "ms":
 			kind = KindLatency
 		case "":
-			if name == "availability" || name == "error_rate" {
+			if results.IsRatio(name) {
 				kind = KindRatio
 			}
 		}

@@ -13,9 +13,10 @@ import (
 // printSummary prints one row per variant and phase, then the verdicts and
 // where the report is.
 func printSummary(w io.Writer, r *results.Report, index string) {
-	fmt.Fprintf(w, "%s: %d variant(s) x %d seed(s), %.0fs simulated each\n\n", r.Scenario, len(r.Variants), len(r.Seeds), r.Duration)
+	fmt.Fprintf(w, "%s: %s x %s, %.0f s simulated each; latencies are of the successful requests (ok), and of every request that ended (all)\n\n",
+		r.Scenario, plural(len(r.Variants), "variant"), plural(len(r.Seeds), "seed"), r.Duration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\tphase\trequests\tavailability\tgoodput/s\tp50 ms\tp99 ms\tmax ms\t")
+	fmt.Fprintln(tw, "variant\tphase\trequests\tavailability %\tfast failures %\tgoodput/s\tp50 ok ms\tp99 ok ms\tmax ok ms\tp99 all ms\t")
 	for i := range r.Variants {
 		v := &r.Variants[i]
 		for _, p := range results.Phases() {
@@ -26,9 +27,13 @@ func printSummary(w io.Writer, r *results.Report, index string) {
 			row := []string{v.Variant, string(p), fmt.Sprintf("%.0f", req.Mean)}
 			for _, m := range []struct {
 				name, format string
-			}{{"availability", "%.4f"}, {"goodput", "%.1f"}, {"p50", "%.1f"}, {"p99", "%.1f"}, {"max", "%.1f"}} {
+			}{{"availability", "%.2f"}, {"fast_failures", "%.2f"}, {"goodput", "%.1f"}, {"p50", "%.1f"}, {"p99", "%.1f"}, {"max", "%.1f"}, {"p99_all", "%.1f"}} {
 				st, _ := v.Stat(m.name, p)
-				row = append(row, fmt.Sprintf(m.format, st.Mean))
+				x := st.Mean
+				if results.IsRatio(m.name) {
+					x *= 100
+				}
+				row = append(row, fmt.Sprintf(m.format, x))
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 		}
@@ -42,7 +47,7 @@ func printSummary(w io.Writer, r *results.Report, index string) {
 		if !v.Pass {
 			mark = "FAIL"
 		}
-		detail := fmt.Sprintf("got %.4g (95%% CI %.4g..%.4g)", v.Got, v.Lo, v.Hi)
+		detail := fmt.Sprintf("got %s (95%% CI %s..%s)", withUnit(v.Metric, v.Got), withUnit(v.Metric, v.Lo), withUnit(v.Metric, v.Hi))
 		if v.Reason != "" {
 			detail = v.Reason
 		}
@@ -94,4 +99,19 @@ func printCalibration(w io.Writer, r *results.Report) {
 	tw.Flush()
 	fmt.Fprintf(w, "calibration: %d of %d targets met against the simulated mean; %d more within the range of the simulated seeds (chance outcomes, e.g. which replica leads); %d missed\n",
 		met, len(rows), inRange, len(rows)-met-inRange)
+}
+
+// withUnit prints a metric's value with its unit: "184.6 ms", "99.2%".
+func withUnit(metric string, x float64) string {
+	switch {
+	case results.IsRatio(metric) || strings.HasPrefix(metric, "availability_") || strings.HasSuffix(metric, "_ratio"):
+		return fmt.Sprintf("%.4g%%", x*100)
+	case results.MetricUnit(metric) != "":
+		return fmt.Sprintf("%.4g %s", x, results.MetricUnit(metric))
+	case strings.HasSuffix(metric, "_ms") || strings.Contains(metric, "_ms_"):
+		return fmt.Sprintf("%.4g ms", x)
+	case strings.HasSuffix(metric, "_s"):
+		return fmt.Sprintf("%.4g s", x)
+	}
+	return fmt.Sprintf("%.4g", x)
 }
