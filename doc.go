@@ -15,4 +15,6 @@
 //	                   simulated world) and never the report
 //	reports            pictures and files from results and the language's types
 //	cmd/...            the CLI, which wires them
+//	tools/...          development tools (the mutation runner); they import
+//	                   nothing of the project
 package faultline

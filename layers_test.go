@@ -31,6 +31,7 @@ var layers = []layer{
 	{"chaos", []string{"sim", "sim/stat", "results", "models/", "scenarios", "chaos/"}, "the real engine's timeline"},
 	{"reports", []string{"sim/stat", "results", "scenarios"}, "the report reads results and the language's types, never an engine or a model"},
 	{"cmd/", []string{""}, "the CLI wires everything"},
+	{"tools/", nil, "development tools (the mutation runner) import nothing of the project"},
 	{"", nil, "the module's root holds no code"},
 }
 
@@ -135,6 +136,7 @@ func TestLayerRules(t *testing.T) {
 		{"reports", "models/service", false},
 		{"reports", "results", true},
 		{"cmd/simulate", "chaos", true},
+		{"tools/mutate", "sim", false},
 	}
 	for _, c := range cases {
 		l, found := ruleFor(c.pkg)
