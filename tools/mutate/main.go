@@ -19,7 +19,7 @@
 // Ctrl-C or SIGTERM (which also stop the tests), and, if the runner itself
 // is killed with SIGKILL, at its next start from the journal it keeps at
 // the module root (.mutate-journal). Exit status: 0 when the score is at
-// least -min and no mutant failed to build, 1 otherwise, 2 for bad usage
+// least -min and every mutant built and ran, 1 otherwise, 2 for bad usage
 // or a list out of date with the code, 130 when interrupted.
 package main
 
@@ -133,13 +133,13 @@ func report(w io.Writer, res []Result, took time.Duration, markdown bool) {
 		return
 	}
 	score, survivors, broken := Score(res)
-	fmt.Fprintf(w, "\n%d mutants in %v: score %.1f%% (%d survived, %d did not build)\n",
+	fmt.Fprintf(w, "\n%d mutants in %v: score %.1f%% (%d survived, %d did not build or run)\n",
 		len(res), took.Round(time.Second), score, len(survivors), len(broken))
 	for _, s := range survivors {
 		fmt.Fprintf(w, "survived: %s (%s): %s\n", s.Mutant.ID, s.Mutant.File, s.Mutant.Why)
 	}
 	for _, b := range broken {
-		fmt.Fprintf(w, "did not build: %s (%s): %s\n", b.Mutant.ID, b.Mutant.File, b.By)
+		fmt.Fprintf(w, "%s: %s (%s): %s\n", strings.ToLower(string(b.Outcome)), b.Mutant.ID, b.Mutant.File, b.By)
 	}
 	if !markdown {
 		return

@@ -58,6 +58,8 @@ func module(t *testing.T) (root, src string) {
 		"p/p_test.go": "package p\n\nimport (\n\t\"testing\"\n\t\"time\"\n)\n\n" +
 			"func TestMax(t *testing.T) {\n\tif Max(2, 1) != 2 || Max(1, 2) != 2 {\n\t\tt.Fatal(\"wrong\")\n\t}\n}\n\n" +
 			"func TestSlow(t *testing.T) {\n\tif slow {\n\t\ttime.Sleep(time.Minute)\n\t}\n}\n",
+		"q/q.go":      "package q\n\nconst one = 1\n",
+		"q/q_test.go": "package q\n\nimport \"testing\"\n\nfunc TestFlaky(t *testing.T) { t.Fatal(\"fails without any mutant\") }\n",
 	}
 	for name, text := range files {
 		path := filepath.Join(root, name)
@@ -95,8 +97,9 @@ func unchanged(t *testing.T, root, src string) {
 }
 
 // TestRunKillsSurvivesAndRestores runs a killed, an equivalent (so
-// surviving) and a broken mutant on the tiny module: each is classified,
-// the score counts the first two, and the source is as it was.
+// surviving) and a broken mutant on the tiny module, and one in a package
+// whose tests fail unmutated: each is classified, the score counts the
+// first two, and the source is as it was.
 func TestRunKillsSurvivesAndRestores(t *testing.T) {
 	root, src := module(t)
 	l := list(t, `tests p -run TestMax
@@ -117,6 +120,12 @@ file p/p.go
 from return b
 to   return b +
 why  does not build
+
+mutant in-failing-package
+file q/q.go
+from const one = 1
+to   const one = 2
+why  its package's tests fail anyway
 `)
 	var log strings.Builder
 	r := &Runner{Root: root, Timeout: time.Minute, Log: &log}
@@ -128,7 +137,7 @@ why  does not build
 	for _, x := range res {
 		got[x.Mutant.ID] = x.Outcome
 	}
-	want := map[string]Outcome{"flipped": Killed, "equivalent": Survived, "broken": Broken}
+	want := map[string]Outcome{"flipped": Killed, "equivalent": Survived, "broken": Broken, "in-failing-package": NotRun}
 	for id, o := range want {
 		if got[id] != o {
 			t.Errorf("%s: %s, want %s\n%s", id, got[id], o, log.String())
@@ -138,8 +147,8 @@ why  does not build
 		t.Errorf("flipped killed by %q, want TestMax", res[0].By)
 	}
 	score, survivors, broken := Score(res)
-	if score != 50 || len(survivors) != 1 || len(broken) != 1 {
-		t.Errorf("score %v, %d survivors, %d broken; want 50, 1, 1", score, len(survivors), len(broken))
+	if score != 50 || len(survivors) != 1 || len(broken) != 2 {
+		t.Errorf("score %v, %d survivors, %d broken or not run; want 50, 1, 2", score, len(survivors), len(broken))
 	}
 	unchanged(t, root, src)
 }

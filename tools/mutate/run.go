@@ -25,6 +25,7 @@ const (
 	TimedOut Outcome = "timeout" // counted as killed: the tests did not pass
 	Survived Outcome = "SURVIVED"
 	Broken   Outcome = "BROKEN"
+	NotRun   Outcome = "NOT RUN" // its package's tests fail without it
 )
 
 // Result is one mutant's outcome.
@@ -95,6 +96,9 @@ func (r *Runner) Run(ctx context.Context, l *List, only *regexp.Regexp) ([]Resul
 			todo = append(todo, m)
 		}
 	}
+	// A package whose tests fail unmutated (a flaky test on a busy
+	// machine) would kill every mutant: its mutants are not run.
+	failing := map[string]bool{}
 	seen := map[string]bool{}
 	for _, m := range todo {
 		if pkg := m.Pkg(); !seen[pkg] {
@@ -104,13 +108,20 @@ func (r *Runner) Run(ctx context.Context, l *List, only *regexp.Regexp) ([]Resul
 				return nil, ctx.Err()
 			}
 			if err != nil {
-				return nil, fmt.Errorf("%s fails without any mutant (go test %s):\n%s", pkg, strings.Join(l.Tests[pkg], " "), tail(out))
+				failing[pkg] = true
+				fmt.Fprintf(r.Log, "baseline %s: FAILS without any mutant (go test %s); its mutants are not run:\n%s\n",
+					pkg, strings.Join(l.Tests[pkg], " "), tail(out))
+				continue
 			}
 			fmt.Fprintf(r.Log, "baseline %s: pass\n", pkg)
 		}
 	}
 	var res []Result
 	for _, m := range todo {
+		if failing[m.Pkg()] {
+			res = append(res, Result{Mutant: m, Outcome: NotRun, By: "its package's tests fail without it"})
+			continue
+		}
 		got, err := r.one(ctx, m, l.Tests[m.Pkg()])
 		if err != nil {
 			return res, err
@@ -233,7 +244,8 @@ func writeSynced(path string, b []byte) error {
 }
 
 // Score is the share of mutants the tests killed (timeouts included),
-// in percent, over those that built; and the survivors and broken ones.
+// in percent, over those that built and ran; and the survivors, and the
+// broken or not run ones.
 func Score(res []Result) (score float64, survivors, broken []Result) {
 	killed, built := 0, 0
 	for _, r := range res {
@@ -244,7 +256,7 @@ func Score(res []Result) (score float64, survivors, broken []Result) {
 		case Survived:
 			built++
 			survivors = append(survivors, r)
-		case Broken:
+		case Broken, NotRun:
 			broken = append(broken, r)
 		}
 	}
