@@ -28,6 +28,7 @@ func TestHPAToleranceEdge(t *testing.T) {
 		{"utilisation one percent above (91% of 80%, ratio 1.1375): 4.55 -> 5", 4, cpu(80, pods(4, 91)...), 5},
 		{"utilisation at 1 - tolerance (70% of 80%): no change", 8, cpu(80, pods(8, 70)...), 8},
 		{"utilisation one percent below (69% of 80%, ratio 0.8625): 6.9 -> 7", 8, cpu(80, pods(8, 69)...), 7},
+		{"utilisation truncated to a whole percent (90.75% reads 90%, of 80%): no change", 4, cpu(80, pods(4, 90.75)...), 4},
 		{"recomputed with a missing pod at 1 + tolerance ((12+12+12+0)/4 = 9 of 8): no change",
 			4, avg("qps", 8, pod(12), pod(12), pod(12), missing), 4},
 		{"recomputed with a missing pod just above ((12+12+12.25+0)/4 = 9.0625 of 8): 4.53 -> 5",
