@@ -17,7 +17,7 @@ import (
 
 // TestPartitionScenarioFull runs scenarios/partition.yaml's raft variants
 // for real at TimeScale 0.2 (18 s each), beside the simulator on the same
-// shortened schedule (three seeds), as -real does, and holds each real run
+// shortened schedule (20 seeds), as -real does, and holds each real run
 // to what the scenario promises: no acknowledged write lost; with reads
 // through the log, a linearizable history and a minority side that
 // answers nothing during the zone cut; with stale reads, a minority that

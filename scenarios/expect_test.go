@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/faultline-sim/faultline/results"
@@ -299,4 +300,48 @@ func TestHypothesisOnAMetricNoRunCanHaveIsBadInput(t *testing.T) {
 		_, err := scenarios.Parse("judged.yaml", []byte(minimal+"expect: [\""+ok+"\"]\n"))
 		assert.NoError(t, err, ok)
 	}
+}
+
+// TestHypothesisConfidenceIntervalForms judges "~=" (the interval
+// contains the value) with the value exactly on each end of the interval
+// and one float step outside, and "within v ± tol" (the interval lies
+// inside the band) with the band's edge exactly on the interval's farther
+// end, and a nanosecond wider and narrower, in absolute and relative
+// tolerance. Two seeds
+// at 100 and 102 ms give a mean of 101 ms and a Student-t interval of
+// about ±12.7 ms; one seed gives none, which is not a pass.
+func TestHypothesisConfidenceIntervalForms(t *testing.T) {
+	eng := fixedEngine{avail: []float64{1, 1}, p99: []float64{100, 102}, lost: one(0)}
+	ref := judge(t, eng, "p99 < 1s")
+	require.Equal(t, 101.0, ref.Got)
+	lo, hi := ref.Lo, ref.Hi
+	require.Less(t, lo, 101.0)
+	require.Greater(t, hi, 101.0)
+	ms := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) + "ms" }
+	half := max(101-lo, hi-101)
+	cases := []struct {
+		check string
+		pass  bool
+	}{
+		{"p99 ~= " + ms(lo), true},
+		{"p99 ~= " + ms(hi), true},
+		{"p99 ~= 101ms", true},
+		{"p99 ~= " + ms(math.Nextafter(lo, 0)), false},
+		{"p99 ~= " + ms(math.Nextafter(hi, 1000)), false},
+		{"p99 within 101ms ± " + ms(half), true}, // one end exactly on the band's edge (both subtractions are exact)
+		{"p99 within 101ms ± " + ms(half+1e-6), true},
+		{"p99 within 101ms ± " + ms(half-1e-6), false},
+		{"p99 within 101ms +- " + ms(half+1e-6), true},
+		{"p99 within 101ms ± " + strconv.FormatFloat(100*(half+1e-6)/101, 'g', -1, 64) + "%", true},
+		{"p99 within 101ms ± " + strconv.FormatFloat(100*(half-1e-6)/101, 'g', -1, 64) + "%", false},
+		{"p99 within " + ms(lo+half+1e-6) + " ± " + ms(half), false}, // the band moved up past the interval's low end
+	}
+	for _, c := range cases {
+		v := judge(t, eng, c.check)
+		assert.Equal(t, c.pass, v.Pass, "%s with the interval %v..%v", c.check, lo, hi)
+		assert.Empty(t, v.Reason, c.check)
+	}
+	v := judge(t, fixedEngine{avail: one(1), p99: one(101), lost: one(0)}, "p99 ~= 101ms")
+	assert.False(t, v.Pass, "one seed has no interval")
+	assert.Equal(t, "a confidence interval needs at least 2 seeds (-seeds 2 or more)", v.Reason)
 }

@@ -1,4 +1,4 @@
-package chaos
+package timeline
 
 import (
 	"context"
@@ -41,10 +41,10 @@ func TestFaultRevertRestoresEveryProxy(t *testing.T) {
 		listen[name], err = h.Create(ctx, name, up.Addr().String())
 		require.NoError(t, err)
 	}
-	r := &run{h: h}
-	as := []action{
-		{proxy: "a"},
-		{proxy: "b", stream: "downstream", toxic: "f1-down", typ: "latency", toxicity: 1, attrs: map[string]any{"latency": 100}},
+	c := changes{h: h}
+	as := []Change{
+		{Proxy: "a"},
+		{Proxy: "b", Stream: "downstream", Toxic: "f1-down", Type: "latency", Toxicity: 1, Attrs: map[string]any{"latency": 100}},
 	}
 	state := func() (enabled map[string]bool, toxics map[string]int) {
 		all, err := toxiclient.NewClient(api).Proxies()
@@ -57,17 +57,17 @@ func TestFaultRevertRestoresEveryProxy(t *testing.T) {
 		}
 		return enabled, toxics
 	}
-	require.NoError(t, r.apply(ctx, as))
+	require.NoError(t, c.apply(ctx, as))
 	enabled, toxics := state()
 	require.Equal(t, map[string]bool{"a": false, "b": true}, enabled, "applied: a disabled")
 	require.Equal(t, map[string]int{"a": 0, "b": 1}, toxics, "applied: one toxic on b")
 
-	require.NoError(t, r.revertFunc(as)(false))
+	require.NoError(t, c.revertFunc(as)(false))
 	enabled, toxics = state()
 	assert.Equal(t, map[string]bool{"a": true, "b": true}, enabled, "reverted: every proxy enabled")
 	assert.Equal(t, map[string]int{"a": 0, "b": 0}, toxics, "reverted: no toxic left")
-	c, err := net.DialTimeout("tcp", listen["a"], time.Second)
+	conn, err := net.DialTimeout("tcp", listen["a"], time.Second)
 	if assert.NoError(t, err, "a accepts connections again") {
-		c.Close()
+		conn.Close()
 	}
 }
