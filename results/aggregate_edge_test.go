@@ -1,6 +1,7 @@
 package results
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,4 +22,16 @@ func TestSeriesMeanIsOverTheRunsThatHaveIt(t *testing.T) {
 	v := Aggregate(runs)
 	require.Len(t, v.Series, 1)
 	assert.Equal(t, []float64{3, 6}, v.Series[0].Values)
+}
+
+// TestStatRangeIsTheSeedsMinAndMax: a metric's range over seeds, which
+// the calibration's "in range" judges real runs against, is the lowest
+// and the highest seed's value, whatever their order.
+func TestStatRangeIsTheSeedsMinAndMax(t *testing.T) {
+	for _, xs := range [][]float64{{3, 1, 2}, {1, 2, 3}, {3, 2, 1}, {2, 2, 2}} {
+		st := NewStat(xs)
+		assert.Equal(t, slices.Min(xs), st.Min, "%v", xs)
+		assert.Equal(t, slices.Max(xs), st.Max, "%v", xs)
+		assert.Equal(t, len(xs), st.N, "%v", xs)
+	}
 }
