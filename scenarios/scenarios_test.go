@@ -37,9 +37,12 @@ func TestBuiltinScenarios(t *testing.T) {
 			known, err := sc.VariantMetrics()
 			require.NoError(t, err)
 			for _, run := range rep.Runs {
-				for name := range run.Metrics {
+				for name, v := range run.Metrics {
 					_, ok := known[name]
 					assert.True(t, ok, "%s: metric %q is not in the catalogue (scenarios/catalogue.go)", run.Variant, name)
+					if strings.HasSuffix(name, "_amplification") && !strings.HasSuffix(name, "load_amplification") {
+						assert.GreaterOrEqual(t, v, 1.0, "%s seed %d: %s: every call or request has at least one attempt", run.Variant, run.Seed, name)
+					}
 				}
 			}
 		})

@@ -90,7 +90,13 @@ func (c *calls) report(run *results.Run) {
 	for _, cs := range c.series {
 		st := cs.svc.CallStats(cs.dep)
 		p := "call_" + strings.NewReplacer("->", "_to_", "-", "_", ".", "_").Replace(cs.name) + "_"
-		run.Metrics[p+"attempts"] = float64(st.Attempts)
+		// An attempt is every try a caller makes, refused locally (an open
+		// breaker, the rate limiter, a full bulkhead) or sent; so every
+		// call has at least one and amplification is never below 1. sent
+		// counts those that reached the wire: the load on the callee.
+		refused := st.ShortCircuited + st.RateLimited + st.BulkheadFull
+		run.Metrics[p+"attempts"] = float64(st.Attempts + refused)
+		run.Metrics[p+"sent"] = float64(st.Attempts)
 		run.Metrics[p+"failed"] = float64(st.Failed)
 		run.Metrics[p+"short_circuited"] = float64(st.ShortCircuited)
 		run.Metrics[p+"fallbacks"] = float64(st.Fallbacks)
@@ -102,7 +108,8 @@ func (c *calls) report(run *results.Run) {
 			run.Metrics[p+"mesh_retries"] = float64(st.MeshRetries)
 		}
 		if st.Calls > 0 {
-			run.Metrics[p+"amplification"] = float64(st.Attempts) / float64(st.Calls)
+			run.Metrics[p+"amplification"] = float64(st.Attempts+refused) / float64(st.Calls)
+			run.Metrics[p+"load_amplification"] = float64(st.Attempts) / float64(st.Calls)
 		}
 	}
 }
