@@ -52,6 +52,9 @@ type metricFamily struct {
 var catalogue = []metricFamily{
 	{"net_lost", KindCount, "messages the network lost (loss, black holes)"},
 	{"net_refused", KindCount, "messages the network refused (a reset or a crashed peer)"},
+	{"{service_}in_system_mean", KindCount, "a service's time-average number of requests present (waiting or in service) over the run: L in Little's law"},
+	{"{service_}in_service_mean", KindCount, "a service's time-average number of workers doing work over the run"},
+	{"{service_}queue_depth_mean", KindCount, "a service's time-average number of requests waiting over the run"},
 	{"policy_violations", KindCount, "broken promises of the resilience policies (always 0 unless one is wrong)"},
 	{"{client_}retry_amplification", KindCount, "a client's attempts per request (with retry)"},
 	{"{client_}retries_denied", KindCount, "retries a client's budget or throttle refused"},

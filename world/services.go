@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/faultline-sim/faultline/models/service"
+	"github.com/faultline-sim/faultline/results"
 )
 
 // services is the part that holds the scenario's services
@@ -16,6 +17,10 @@ import (
 type services struct {
 	e    *env
 	list []*service.Service
+	// At the last sample: when, and each service's RequestTime and
+	// WorkTime, from which the interval's time averages are taken.
+	lastAt         time.Duration
+	lastReq, lastW []time.Duration
 }
 
 func buildServices(e *env) (*services, error) {
@@ -79,13 +84,45 @@ func (s *services) prefix(svc *service.Service) string {
 	return metricName(svc.Name()) + "_"
 }
 
-// sample records each service's queue_depth, in_service and instances_up.
+// sample records each service's gauges for the interval that just ended:
+// in_service, the time-average number of workers doing work, and
+// queue_depth, the time-average number of the other requests present
+// (waiting, or held by a paused worker), so that in_service + queue_depth
+// is the time-average number in the system (L in Little's law); and
+// instances_up at the interval's end.
 func (s *services) sample(at time.Duration) {
-	for _, svc := range s.list {
+	if s.lastReq == nil {
+		s.lastReq, s.lastW = make([]time.Duration, len(s.list)), make([]time.Duration, len(s.list))
+	}
+	now := at + 1 // sample runs at the interval's end; at is inside it
+	span := (now - s.lastAt).Seconds()
+	for i, svc := range s.list {
 		suffix := s.suffix(svc)
-		s.e.rec.Set("queue_depth"+suffix, "requests", at, float64(svc.QueueDepth()))
-		s.e.rec.Set("in_service"+suffix, "requests", at, float64(svc.InService()))
+		req, work := svc.RequestTime(), svc.WorkTime()
+		inSystem := (req - s.lastReq[i]).Seconds() / span
+		inService := (work - s.lastW[i]).Seconds() / span
+		s.lastReq[i], s.lastW[i] = req, work
+		s.e.rec.Set("queue_depth"+suffix, "requests", at, max(inSystem-inService, 0))
+		s.e.rec.Set("in_service"+suffix, "requests", at, inService)
 		s.e.rec.Set("instances_up"+suffix, "instances", at, float64(svc.Up()))
+	}
+	s.lastAt = now
+}
+
+// report adds each service's time averages over the run (to the last
+// sample): in_system_mean, in_service_mean and queue_depth_mean, the L of
+// Little's law, which hypotheses may state.
+func (s *services) report(run *results.Run) {
+	if s.lastAt <= 0 || s.lastReq == nil {
+		return
+	}
+	for i, svc := range s.list {
+		p := s.prefix(svc)
+		inSystem := s.lastReq[i].Seconds() / s.lastAt.Seconds()
+		inService := s.lastW[i].Seconds() / s.lastAt.Seconds()
+		run.Metrics[p+"in_system_mean"] = inSystem
+		run.Metrics[p+"in_service_mean"] = inService
+		run.Metrics[p+"queue_depth_mean"] = max(inSystem-inService, 0)
 	}
 }
 

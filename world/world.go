@@ -143,7 +143,7 @@ func Build(sc *scenarios.Scenario, seed uint64) (*World, error) {
 	smp := newSampler(e, svcs, stores, calls, brokers, rollouts, clients, scalers)
 	return &World{env: e, stores: stores, clients: clients,
 		starts:    []starter{clients, stores, brokers, smp, scalers, recovery},
-		reporters: []reporter{scalers, stores, clients, calls, brokers, sagas, rollouts, recovery, tr, outcomes},
+		reporters: []reporter{svcs, scalers, stores, clients, calls, brokers, sagas, rollouts, recovery, tr, outcomes},
 	}, nil
 }
 

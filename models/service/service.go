@@ -140,6 +140,28 @@ func (s *Service) QueueDepth() int {
 	return n
 }
 
+// RequestTime returns the integral over time of the requests present
+// (waiting or in service) at every instance the service ever had: the
+// time-average number in the system over an interval is its increase
+// divided by the interval.
+func (s *Service) RequestTime() time.Duration {
+	var t time.Duration
+	for _, in := range s.inst {
+		t += in.RequestTime()
+	}
+	return t
+}
+
+// WorkTime returns the integral over time of the workers doing work (not
+// paused) at every instance the service ever had.
+func (s *Service) WorkTime() time.Duration {
+	var t time.Duration
+	for _, in := range s.inst {
+		t += in.BusyTime()
+	}
+	return t
+}
+
 // InService returns the number of requests held by workers, over all
 // instances.
 func (s *Service) InService() int {
