@@ -44,6 +44,9 @@ type faultRow struct {
 	proxies func(t *topo, f *scenarios.Fault, resolve resolver, tag string) ([]Change, []string, [][]int, error)
 	// process is System.Crash or System.Pause.
 	process func(System, context.Context, []int) (Revert, error)
+	// toxic is a link fault's toxic (what and proxies apply it); nil for
+	// other faults.
+	toxic toxicFunc
 }
 
 // resolver returns the nodes a selector names.
@@ -56,14 +59,14 @@ type resolver func(sel string) ([]int, error)
 // system, window as nothing. A test checks that it covers the language.
 var faultTable = scenarios.FaultTable[faultRow]{
 	{Type: scenarios.FaultPartition, Do: faultRow{what: partitionWhat, proxies: partitionChanges}},
-	{Type: scenarios.FaultLatency, Do: linkRow},
-	{Type: scenarios.FaultLoss, Do: linkRow},
-	{Type: scenarios.FaultBandwidth, Do: linkRow},
-	{Type: scenarios.FaultTimeout, Do: linkRow},
-	{Type: scenarios.FaultResetPeer, Do: linkRow},
-	{Type: scenarios.FaultSlowClose, Do: linkRow},
-	{Type: scenarios.FaultSlicer, Do: linkRow},
-	{Type: scenarios.FaultLimitData, Do: linkRow},
+	{Type: scenarios.FaultLatency, Do: linkRow(latencyToxic)},
+	{Type: scenarios.FaultLoss, Do: linkRow(lossToxic)},
+	{Type: scenarios.FaultBandwidth, Do: linkRow(bandwidthToxic)},
+	{Type: scenarios.FaultTimeout, Do: linkRow(timeoutToxic)},
+	{Type: scenarios.FaultResetPeer, Do: linkRow(resetPeerToxic)},
+	{Type: scenarios.FaultSlowClose, Do: linkRow(slowCloseToxic)},
+	{Type: scenarios.FaultSlicer, Do: linkRow(slicerToxic)},
+	{Type: scenarios.FaultLimitData, Do: linkRow(limitDataToxic)},
 	{Type: scenarios.FaultCrash, Do: faultRow{process: System.Crash, what: func(f *scenarios.Fault) string {
 		return "SIGKILL to the process group of every process of " + f.Target + ", restarted as it was at the fault's end"
 	}}},
@@ -73,7 +76,17 @@ var faultTable = scenarios.FaultTable[faultRow]{
 	{Type: scenarios.FaultWindow, Do: faultRow{what: func(*scenarios.Fault) string { return "nothing (it marks a phase)" }}},
 }
 
-var linkRow = faultRow{what: linkWhat, proxies: linkChanges}
+// linkRow is a link fault type's row: toxic on the proxy streams that
+// carry the targeted links.
+func linkRow(toxic toxicFunc) faultRow {
+	return faultRow{
+		toxic: toxic,
+		what:  func(f *scenarios.Fault) string { return linkWhat(f, toxic) },
+		proxies: func(t *topo, f *scenarios.Fault, resolve resolver, tag string) ([]Change, []string, [][]int, error) {
+			return linkChanges(t, f, resolve, tag, toxic)
+		},
+	}
+}
 
 // rowOf returns the real engine's row for fault type t, if it has one.
 func rowOf(t scenarios.FaultType) (faultRow, bool) {
@@ -271,8 +284,8 @@ func (t *topo) roleNote(sels ...string) string {
 }
 
 // linkWhat says what a link fault becomes.
-func linkWhat(f *scenarios.Fault) string {
-	typ, toxicity, attrs, notes := linkToxic(f)
+func linkWhat(f *scenarios.Fault, toxic toxicFunc) string {
+	typ, toxicity, attrs, notes := toxic(f)
 	how := fmt.Sprintf("Toxiproxy %s toxic %v, toxicity %g, on the streams from %s to %s", typ, attrs, toxicity, orAll(f.From), orAll(f.To))
 	if f.TwoWay {
 		how += " and back"
@@ -293,7 +306,7 @@ func orAll(sel string) string {
 // linkChanges puts the fault's toxic on every stream that carries
 // messages from a node of from to one of to (and back with two_way); a
 // stream shared with other dialers too, with a note.
-func linkChanges(t *topo, f *scenarios.Fault, resolve resolver, tag string) ([]Change, []string, [][]int, error) {
+func linkChanges(t *topo, f *scenarios.Fault, resolve resolver, tag string, toxic toxicFunc) ([]Change, []string, [][]int, error) {
 	from, err := resolve(f.From)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("from: %w", err)
@@ -303,7 +316,7 @@ func linkChanges(t *topo, f *scenarios.Fault, resolve resolver, tag string) ([]C
 		return nil, nil, nil, fmt.Errorf("to: %w", err)
 	}
 	full, partial := t.crossing(directed(from, to, f.TwoWay))
-	typ, toxicity, attrs, notes := linkToxic(f)
+	typ, toxicity, attrs, notes := toxic(f)
 	if len(partial) > 0 {
 		notes = append(notes, fmt.Sprintf("also acts on the other nodes that share these proxies with the selected ones (a caller's instances share their proxies): %s", t.describe(partial, 6)))
 	}

@@ -12,46 +12,59 @@ import (
 	"github.com/faultline-sim/faultline/scenarios"
 )
 
-// linkToxic is the Toxiproxy toxic that stands for one link fault, with
-// notes on where it differs from the simulator's semantics
-// (scenarios/fault_<type>.go).
-func linkToxic(f *scenarios.Fault) (typ string, toxicity float64, attrs map[string]any, notes []string) {
-	switch f.Type {
-	case scenarios.FaultLatency:
-		lat, n1 := whole("latency", f.Latency)
-		jit, n2 := whole("jitter", f.Jitter)
-		return proxy.ToxicLatency, 1, map[string]any{"latency": lat, "jitter": jit}, append(n1, n2...)
-	case scenarios.FaultLoss:
-		return proxy.ToxicTimeout, f.Probability, map[string]any{"timeout": 0}, []string{fmt.Sprintf(
-			"loss %g: Toxiproxy has no packet loss; a black hole (timeout toxic, timeout 0) with toxicity %g, rolled once per connection, not per message", f.Probability, f.Probability)}
-	case scenarios.FaultBandwidth:
-		rate := int64(math.Round(f.Bandwidth / 1000))
-		var notes []string
-		if rate < 1 {
-			rate = 1
-		}
-		if float64(rate*1000) != f.Bandwidth {
-			notes = append(notes, fmt.Sprintf("bandwidth %g B/s applied as %d KB/s (Toxiproxy's rate is whole KB/s)", f.Bandwidth, rate))
-		}
-		notes = append(notes, "bandwidth is capped per connection and direction, not per link")
-		return proxy.ToxicBandwidth, 1, map[string]any{"rate": rate}, notes
-	case scenarios.FaultTimeout:
-		ms, n := whole("timeout", f.Timeout)
-		return proxy.ToxicTimeout, 1, map[string]any{"timeout": ms}, n
-	case scenarios.FaultResetPeer:
-		ms, n := whole("timeout", f.Timeout)
-		return proxy.ToxicResetPeer, 1, map[string]any{"timeout": ms}, append(n,
-			"reset_peer resets a connection timeout after the first data it sees on it, then the connection is gone; new connections get the same")
-	case scenarios.FaultSlowClose:
-		ms, n := whole("delay", f.Delay)
-		return proxy.ToxicSlowClose, 1, map[string]any{"delay": ms}, n
-	case scenarios.FaultSlicer:
-		return proxy.ToxicSlicer, 1, map[string]any{"average_size": f.AverageSize, "size_variation": f.SizeVariation,
-			"delay": f.Delay.Microseconds()}, []string{"the slices' sizes vary at random by up to size_variation (the simulator halves evenly), and Toxiproxy slices the bytes of each connection, not whole messages"}
-	case scenarios.FaultLimitData:
-		return proxy.ToxicLimitData, 1, map[string]any{"bytes": f.Bytes}, nil
+// toxicFunc returns the Toxiproxy toxic that stands for a link fault of
+// its type, with notes on where it differs from the simulator's semantics
+// (scenarios/fault_<type>.go). Each link fault type's row in faultTable
+// has one.
+type toxicFunc func(f *scenarios.Fault) (typ string, toxicity float64, attrs map[string]any, notes []string)
+
+func latencyToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	lat, n1 := whole("latency", f.Latency)
+	jit, n2 := whole("jitter", f.Jitter)
+	return proxy.ToxicLatency, 1, map[string]any{"latency": lat, "jitter": jit}, append(n1, n2...)
+}
+
+func lossToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	return proxy.ToxicTimeout, f.Probability, map[string]any{"timeout": 0}, []string{fmt.Sprintf(
+		"loss %g: Toxiproxy has no packet loss; a black hole (timeout toxic, timeout 0) with toxicity %g, rolled once per connection, not per message", f.Probability, f.Probability)}
+}
+
+func bandwidthToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	rate := int64(math.Round(f.Bandwidth / 1000))
+	var notes []string
+	if rate < 1 {
+		rate = 1
 	}
-	panic("linkToxic: not a link fault: " + f.Type.String()) // the fault table routes only link faults here
+	if float64(rate*1000) != f.Bandwidth {
+		notes = append(notes, fmt.Sprintf("bandwidth %g B/s applied as %d KB/s (Toxiproxy's rate is whole KB/s)", f.Bandwidth, rate))
+	}
+	notes = append(notes, "bandwidth is capped per connection and direction, not per link")
+	return proxy.ToxicBandwidth, 1, map[string]any{"rate": rate}, notes
+}
+
+func timeoutToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	ms, n := whole("timeout", f.Timeout)
+	return proxy.ToxicTimeout, 1, map[string]any{"timeout": ms}, n
+}
+
+func resetPeerToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	ms, n := whole("timeout", f.Timeout)
+	return proxy.ToxicResetPeer, 1, map[string]any{"timeout": ms}, append(n,
+		"reset_peer resets a connection timeout after the first data it sees on it, then the connection is gone; new connections get the same")
+}
+
+func slowCloseToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	ms, n := whole("delay", f.Delay)
+	return proxy.ToxicSlowClose, 1, map[string]any{"delay": ms}, n
+}
+
+func slicerToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	return proxy.ToxicSlicer, 1, map[string]any{"average_size": f.AverageSize, "size_variation": f.SizeVariation,
+		"delay": f.Delay.Microseconds()}, []string{"the slices' sizes vary at random by up to size_variation (the simulator halves evenly), and Toxiproxy slices the bytes of each connection, not whole messages"}
+}
+
+func limitDataToxic(f *scenarios.Fault) (string, float64, map[string]any, []string) {
+	return proxy.ToxicLimitData, 1, map[string]any{"bytes": f.Bytes}, nil
 }
 
 // whole rounds d to the whole milliseconds Toxiproxy takes, with a note

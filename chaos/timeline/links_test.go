@@ -25,21 +25,23 @@ func TestLinkToxic(t *testing.T) {
 		attrs    map[string]any
 		notes    int
 	}{
-		{scenarios.Fault{Type: "latency", Latency: 200 * ms, Jitter: 50 * ms}, "latency", 1, map[string]any{"latency": int64(200), "jitter": int64(50)}, 0},
-		{scenarios.Fault{Type: "latency", Latency: 1500 * time.Microsecond}, "latency", 1, map[string]any{"latency": int64(2), "jitter": int64(0)}, 1},
-		{scenarios.Fault{Type: "loss", Probability: 0.3}, "timeout", 0.3, map[string]any{"timeout": 0}, 1},
-		{scenarios.Fault{Type: "bandwidth", Bandwidth: 50000}, "bandwidth", 1, map[string]any{"rate": int64(50)}, 1},
-		{scenarios.Fault{Type: "bandwidth", Bandwidth: 300}, "bandwidth", 1, map[string]any{"rate": int64(1)}, 2},
-		{scenarios.Fault{Type: "timeout", Timeout: 0}, "timeout", 1, map[string]any{"timeout": int64(0)}, 0},
-		{scenarios.Fault{Type: "timeout", Timeout: 250 * ms}, "timeout", 1, map[string]any{"timeout": int64(250)}, 0},
-		{scenarios.Fault{Type: "reset_peer", Timeout: 10 * ms}, "reset_peer", 1, map[string]any{"timeout": int64(10)}, 1},
-		{scenarios.Fault{Type: "slow_close", Delay: 300 * ms}, "slow_close", 1, map[string]any{"delay": int64(300)}, 0},
-		{scenarios.Fault{Type: "slicer", AverageSize: 64, SizeVariation: 8, Delay: 2 * ms}, "slicer", 1,
+		{scenarios.Fault{Type: scenarios.FaultLatency, Latency: 200 * ms, Jitter: 50 * ms}, "latency", 1, map[string]any{"latency": int64(200), "jitter": int64(50)}, 0},
+		{scenarios.Fault{Type: scenarios.FaultLatency, Latency: 1500 * time.Microsecond}, "latency", 1, map[string]any{"latency": int64(2), "jitter": int64(0)}, 1},
+		{scenarios.Fault{Type: scenarios.FaultLoss, Probability: 0.3}, "timeout", 0.3, map[string]any{"timeout": 0}, 1},
+		{scenarios.Fault{Type: scenarios.FaultBandwidth, Bandwidth: 50000}, "bandwidth", 1, map[string]any{"rate": int64(50)}, 1},
+		{scenarios.Fault{Type: scenarios.FaultBandwidth, Bandwidth: 300}, "bandwidth", 1, map[string]any{"rate": int64(1)}, 2},
+		{scenarios.Fault{Type: scenarios.FaultTimeout, Timeout: 0}, "timeout", 1, map[string]any{"timeout": int64(0)}, 0},
+		{scenarios.Fault{Type: scenarios.FaultTimeout, Timeout: 250 * ms}, "timeout", 1, map[string]any{"timeout": int64(250)}, 0},
+		{scenarios.Fault{Type: scenarios.FaultResetPeer, Timeout: 10 * ms}, "reset_peer", 1, map[string]any{"timeout": int64(10)}, 1},
+		{scenarios.Fault{Type: scenarios.FaultSlowClose, Delay: 300 * ms}, "slow_close", 1, map[string]any{"delay": int64(300)}, 0},
+		{scenarios.Fault{Type: scenarios.FaultSlicer, AverageSize: 64, SizeVariation: 8, Delay: 2 * ms}, "slicer", 1,
 			map[string]any{"average_size": 64, "size_variation": 8, "delay": int64(2000)}, 1},
-		{scenarios.Fault{Type: "limit_data", Bytes: 4096}, "limit_data", 1, map[string]any{"bytes": int64(4096)}, 0},
+		{scenarios.Fault{Type: scenarios.FaultLimitData, Bytes: 4096}, "limit_data", 1, map[string]any{"bytes": int64(4096)}, 0},
 	} {
 		t.Run(string(tc.f.Type), func(t *testing.T) {
-			typ, toxicity, attrs, notes := linkToxic(&tc.f)
+			row, ok := rowOf(tc.f.Type)
+			require.True(t, ok && row.toxic != nil, "a link fault's row has its toxic")
+			typ, toxicity, attrs, notes := row.toxic(&tc.f)
 			assert.Equal(t, tc.typ, typ)
 			assert.Equal(t, tc.toxicity, toxicity)
 			assert.Equal(t, tc.attrs, attrs)
@@ -126,14 +128,14 @@ func TestSharedLinks(t *testing.T) {
 		Nodes: []Node{{Name: "client"}, {Name: "api-0", Group: "api", Process: true}, {Name: "api-1", Group: "api", Process: true}, {Name: "db-0", Group: "db", Process: true}},
 		Links: []Link{{Name: "client_api-0", From: []int{0}, To: 1}, {Name: "client_api-1", From: []int{0}, To: 2}, {Name: "api_db-0", From: []int{1, 2}, To: 3}},
 	})
-	f := &scenarios.Fault{Type: "latency", From: "api-0", To: "db", Latency: 10 * time.Millisecond}
-	cs, notes, _, err := linkChanges(tp, f, tp.static, "f1")
+	f := &scenarios.Fault{Type: scenarios.FaultLatency, From: "api-0", To: "db", Latency: 10 * time.Millisecond}
+	cs, notes, _, err := linkChanges(tp, f, tp.static, "f1", latencyToxic)
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
 	assert.Equal(t, "api_db-0", cs[0].Proxy)
 	assert.Contains(t, strings.Join(notes, "\n"), "also acts on the other nodes that share these proxies")
 
-	split := &scenarios.Fault{Type: "partition", Groups: [][]string{{"api-0"}, {"api-1", "db"}}}
+	split := &scenarios.Fault{Type: scenarios.FaultPartition, Groups: [][]string{{"api-0"}, {"api-1", "db"}}}
 	_, _, _, err = partitionChanges(tp, split, tp.static, "f2")
 	assert.ErrorIs(t, err, ErrNoRealCounterpart)
 
