@@ -272,7 +272,7 @@ func shrink(ctx context.Context, sc *scenarios.Scenario, seed uint64, out Outcom
 		changed = false
 		var valid []*scenarios.Scenario
 		for _, cand := range candidates(cur) {
-			if cand.SetDefaults(); cand.Validate() == nil {
+			if cand.SetDefaults(); cand.Validate() == nil && loadable(cand) {
 				valid = append(valid, cand)
 			}
 		}
@@ -339,6 +339,7 @@ func candidates(sc *scenarios.Scenario) []*scenarios.Scenario {
 	add := func(edit func(*scenarios.Scenario)) {
 		c := clone(sc)
 		edit(c)
+		dropLostHypotheses(c)
 		out = append(out, c)
 	}
 	for i := range sc.Faults {
@@ -391,4 +392,32 @@ func dropClient(sc *scenarios.Scenario, i int) {
 		}
 		return false
 	})
+}
+
+// dropLostHypotheses drops the hypotheses on metrics sc can no longer have
+// once a reduction removed what they measure (failover_ms_fault2 without a
+// second fault, availability_during_<client> without the client): they
+// could not be judged, and a file naming them does not load.
+func dropLostHypotheses(sc *scenarios.Scenario) {
+	known, err := sc.VariantMetrics()
+	if err != nil {
+		return // the candidate does not load; shrink skips it
+	}
+	sc.Expect = slices.DeleteFunc(sc.Expect, func(e scenarios.Expectation) bool {
+		h, err := scenarios.ParseHypothesis(e.Check)
+		_, ok := known[h.Metric]
+		return err == nil && !ok
+	})
+}
+
+// loadable reports whether sc, written as a file, loads again (the form a
+// counterexample takes): Validate alone does not check hypotheses against
+// the metrics the scenario can have.
+func loadable(sc *scenarios.Scenario) bool {
+	b, err := yaml.Marshal(sc)
+	if err != nil {
+		return false
+	}
+	_, err = scenarios.Parse(sc.File(), b)
+	return err == nil
 }

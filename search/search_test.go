@@ -293,3 +293,24 @@ func TestPoliciesKeepTheirPromises(t *testing.T) {
 		}
 	})
 }
+
+// A reduction that removes what a hypothesis measures (the second fault,
+// a client) drops that hypothesis, so that the smaller case still loads
+// as a file and the others are still judged.
+func TestShrinkCandidatesLoad(t *testing.T) {
+	sc, err := scenarios.Load("partition")
+	require.NoError(t, err)
+	cands := candidates(onlyVariant(sc, "cp"))
+	require.NotEmpty(t, cands)
+	for _, c := range cands {
+		if c.SetDefaults(); c.Validate() == nil { // shrink skips the others
+			assert.True(t, loadable(c), "a candidate does not load:\n%v", c.Expect)
+		}
+	}
+	noFault2 := cands[1] // the first candidates delete each fault in turn
+	require.Len(t, noFault2.Faults, 1)
+	for _, e := range noFault2.Expect {
+		assert.NotContains(t, e.Check, "fault2")
+	}
+	assert.Contains(t, fmt.Sprint(noFault2.Expect), "failover_ms_fault1")
+}
