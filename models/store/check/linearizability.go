@@ -25,11 +25,12 @@ const (
 )
 
 // DefaultSteps is the search budget per key when Checker.Steps is 0. On
-// the built-in scenarios every key porcupine decides needs at most about
-// 36 000 steps (a Dynamo-style quorum key with 45 writes of unknown
-// outcome); the keys it cannot decide in 100 000 steps it did not decide in
-// 20 million either (two and a half minutes each), so a larger budget buys
-// time, not verdicts. 100 000 steps take 20 to 100 ms on a key of 800 ops.
+// the built-in store scenarios (partition and failover, seeds 1 to 11:
+// 1 320 keys of 500 to 900 ops), 660 keys are proved illegal without a
+// search, porcupine decides 622 (99% within 37 000 steps, all but one
+// within 87 000, the last at 269 000) and 38 stay undecided at 300 000;
+// the undecided keys of seeds 1 to 3 stay so at 20 million steps (minutes
+// each). 100 000 steps take 50 to 200 ms of CPU on such a key.
 const DefaultSteps = 100_000
 
 // Checker checks histories for linearizability with porcupine within a
