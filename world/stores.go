@@ -42,8 +42,12 @@ type storeRun struct {
 // unknown outcomes can make the search exponential, so it is bounded, in
 // search steps (check.DefaultSteps per key), not in seconds: past the
 // bound a key is undecided (undecided_keys; linearizable -1 when no key
-// is illegal), never a guess, and the same on any machine.
-var checker = check.Checker{}
+// is illegal), never a guess, and the same on any machine. Its pages show
+// at most pageKeys keys, the non-linearizable first, so that a report stays
+// a few megabytes however many keys and seeds it has.
+var checker = check.Checker{PageKeys: pageKeys}
+
+const pageKeys = 3
 
 func buildStores(e *env) (*stores, error) {
 	ss := &stores{e: e}
@@ -187,7 +191,7 @@ func (ss *stores) visualize(run *results.Run, s *storeRun, lin check.Linearizabi
 	history := s.history
 	run.Artifacts = append(run.Artifacts, results.Artifact{
 		Name:  fmt.Sprintf("porcupine-%s-%s-seed%d.html", s.cfg.Name, ss.e.caseName, ss.e.k.Seed()),
-		Label: "linearizability of " + s.cfg.Name + " (porcupine)",
+		Label: pageLabel(s.cfg.Name, lin),
 		Check: outcome,
 		Write: func(out io.Writer) error {
 			if err := checker.WritePage(out, history, lin); err != nil {
@@ -230,4 +234,12 @@ func (s *storeRun) finalValues() (map[int]int64, bool) {
 		final[key] = best
 	}
 	return final, true
+}
+
+// pageLabel says what a porcupine page shows.
+func pageLabel(store string, lin check.Linearizability) string {
+	if lin.Keys <= pageKeys {
+		return "linearizability of " + store + " (porcupine)"
+	}
+	return fmt.Sprintf("linearizability of %s (porcupine: %d of its %d keys, the non-linearizable first)", store, pageKeys, lin.Keys)
 }

@@ -1,8 +1,10 @@
 package check
 
 import (
+	"bytes"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -386,4 +388,26 @@ func TestLinearizableHistoriesHaveNoStaleReads(t *testing.T) {
 		require.Equal(t, VerdictLinearizable, res.Verdict)
 		require.Zero(t, Stale(h).StaleReads, "a linearizable history has no stale read")
 	})
+}
+
+// TestPageShowsTheKeysThatMatter: with PageKeys, the page holds that many
+// keys, the non-linearizable ones first, and is smaller than the full one.
+func TestPageShowsTheKeysThatMatter(t *testing.T) {
+	var h store.History
+	for k := range 6 {
+		v := int64(10 * (k + 1))
+		h = append(h, put(0, k, v, 0, 1), get(1, k, v, 2, 3))
+	}
+	h = append(h, put(0, 4, 99, 4, 5), get(1, 4, 50, 6, 7)) // key 4 reads an overwritten value
+	c := Checker{PageKeys: 2}
+	lin := c.Linearizable(h)
+	require.Equal(t, []int{4}, lin.IllegalKeys)
+	var full, small bytes.Buffer
+	require.NoError(t, Checker{}.WritePage(&full, h, lin))
+	require.NoError(t, c.WritePage(&small, h, lin))
+	assert.Less(t, small.Len(), full.Len())
+	page := small.String()
+	assert.Equal(t, 2, strings.Count(page, `"History":`), "two keys on the page")
+	assert.True(t, strings.Contains(page, "put(k4, 99)"), "the non-linearizable key is on it")
+	assert.False(t, strings.Contains(page, "put(k5, 60)"), "a linearizable key beyond the first is not")
 }

@@ -43,6 +43,11 @@ type Checker struct {
 	// search needs more, and whose history shows no read that missed a
 	// write (see Linearizable), is undecided. 0 or less: DefaultSteps.
 	Steps int
+	// PageKeys bounds the keys WritePage shows: the non-linearizable ones
+	// first, then the undecided ones, then the lowest, so that a page stays
+	// small (about 160 KB per key of a 90 s run) while showing what
+	// matters. 0 shows every key.
+	PageKeys int
 }
 
 func (c Checker) steps() int {

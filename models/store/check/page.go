@@ -38,6 +38,17 @@ func (c Checker) WritePage(w io.Writer, h store.History, lin Linearizability) er
 	}
 	head, tail := halves[0], halves[1]
 	parts := partitionByKey(operations(h))
+	keep := c.pageParts(parts, lin)
+	if len(keep) < len(parts) {
+		h = onlyKeys(h, parts, keep)
+		var partials [][][]int
+		if len(lin.partials) == len(parts) {
+			for _, i := range keep {
+				partials = append(partials, lin.partials[i])
+			}
+		}
+		parts, lin.partials = partitionByKey(operations(h)), partials
+	}
 	notes := dropped(h)
 	times := timeIndex(parts, notes)
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -271,6 +282,48 @@ func dropped(h store.History) []porcupine.Annotation {
 			Description:     describe(op.Input.(regInput), op.Output.(regOutput)),
 			Details:         "not checked: outcome " + r.Outcome.String(),
 			BackgroundColor: "#dddddd"})
+	}
+	return out
+}
+
+// pageParts returns the indexes of the parts (keys) the page shows, in
+// key order: all of them, or c.PageKeys of them, the non-linearizable
+// first, then the undecided, then the lowest.
+func (c Checker) pageParts(parts [][]porcupine.Operation, lin Linearizability) []int {
+	all := make([]int, len(parts))
+	for i := range all {
+		all[i] = i
+	}
+	if c.PageKeys <= 0 || len(parts) <= c.PageKeys {
+		return all
+	}
+	rank := func(i int) int {
+		key := parts[i][0].Input.(regInput).Key
+		switch {
+		case slices.Contains(lin.IllegalKeys, key):
+			return 0
+		case slices.Contains(lin.UnknownKeys, key):
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(all, func(a, b int) int { return cmp.Compare(rank(a), rank(b)) })
+	keep := all[:c.PageKeys]
+	slices.Sort(keep)
+	return keep
+}
+
+// onlyKeys returns the records of h on the keys of the kept parts.
+func onlyKeys(h store.History, parts [][]porcupine.Operation, keep []int) store.History {
+	keys := map[int]bool{}
+	for _, i := range keep {
+		keys[parts[i][0].Input.(regInput).Key] = true
+	}
+	var out store.History
+	for _, r := range h {
+		if keys[r.Key] {
+			out = append(out, r)
+		}
 	}
 	return out
 }
