@@ -30,9 +30,10 @@ func init() {
 			"isolate cuts one node (or every instance of a service) from all others. mode black-hole drops messages silently, " +
 			"so senders learn only by their own timeout; mode refuse fails each send after about one round trip. Messages already " +
 			"on the wire when the cut starts are lost.",
-		Real: "Every Toxiproxy proxy on a crossing link is disabled (refuse) or gets a timeout toxic with timeout=0 (black-hole), in the cut direction(s). " +
+		Real: "Every Toxiproxy proxy stream that carries a cut direction gets a timeout toxic with timeout=0 (black-hole), or every proxy whose requests cross is disabled (refuse); " +
+			"a proxy cannot refuse answers alone, so refuse black-holes the streams whose answers alone cross (one_way). " +
 			"On a service chain the instances of a caller share their proxies: a cut between some instances of a caller and a callee is refused, " +
-			"an isolated instance's own calls are left alone (it gets no new requests), and refuse on answers alone (one_way) black-holes them.",
+			"an isolated instance's own calls are left alone (it gets no new requests).",
 		defaults: func(f *Fault) {
 			if f.Mode == "" {
 				f.Mode = PartitionBlackHole
