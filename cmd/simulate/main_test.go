@@ -97,11 +97,12 @@ func TestDryRunPrintsThePlanAndStartsNothing(t *testing.T) {
 		"cp: real run at time scale 0.2, seed 1",
 		"5 hashicorp/raft nodes kv-0 .. kv-4",
 		"leadership moved to kv-4 before the load starts",
-		"proxies: 42 in the embedded Toxiproxy",
+		"proxies: 42 in Toxiproxy",
+		"toxiproxy: embedded in this process",
 		"faults[0] 4s .. 10s: partition",
 		"faults[1] 12s .. 14s: isolate kv.leader",
 		"quorum: no real run: design quorum has no real counterpart",
-		"lasts: start-up (a few seconds) + load 18s + settle 2s",
+		"lasts: start-up (a few seconds) + load 18s + its last requests (at most 500ms) + settle 2s",
 	} {
 		assert.Contains(t, stdout, want)
 	}
@@ -110,7 +111,9 @@ func TestDryRunPrintsThePlanAndStartsNothing(t *testing.T) {
 	code, stdout, errs = runCLI("-scenario", "cascade", "-real", "-dry-run", "-time-scale", "0.1")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, stdout, "service tier3: 2 process(es)")
-	assert.Contains(t, stdout, "fault 12s .. 18s: crash on tier3")
+	assert.Contains(t, stdout, "faults[0] 6s .. 12s: latency +1s *->tier3: Toxiproxy latency toxic")
+	assert.Contains(t, stdout, "2 proxy changes (tier2_tier3-0 upstream, tier2_tier3-1 upstream)")
+	assert.Contains(t, stdout, "faults[1] 12s .. 18s: crash tier3: SIGKILL")
 }
 
 func TestValidateAcceptsAGoodFile(t *testing.T) {
