@@ -120,12 +120,10 @@ func TestLinearizableCounts(t *testing.T) {
 	}
 	res := Checker{}.Linearizable(h)
 	assert.Positive(t, res.Steps)
-	assert.Len(t, res.partials, 2, "what porcupine found, for the page")
-	res.Steps, res.partials = 0, nil
+	res.Steps = 0
 	assert.Equal(t, Linearizability{Verdict: VerdictLinearizable, Keys: 2, Ops: 3, UnknownOps: 1}, res)
 
-	res = Checker{}.Linearizable(nil)
-	assert.Equal(t, Linearizability{Verdict: VerdictLinearizable, partials: [][][]int{}}, res)
+	assert.Equal(t, Linearizability{Verdict: VerdictLinearizable}, Checker{}.Linearizable(nil))
 }
 
 func TestStale(t *testing.T) {

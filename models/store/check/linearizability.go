@@ -66,11 +66,6 @@ type Linearizability struct {
 	Ops         int   // ops checked: OK ones, and Unknown puts and CASes
 	UnknownOps  int   // of Ops, those with outcome Unknown
 	Steps       int   // porcupine's model steps over all keys
-
-	// partials are, for each key in order, the longest partial
-	// linearizations porcupine's search found (nil where the key's
-	// verdict needed no search), for WritePage.
-	partials [][][]int
 }
 
 // Linearizable checks that each key of h behaves as a linearizable
@@ -81,8 +76,7 @@ type Linearizability struct {
 // Each key is checked once, keys in parallel: first for a read that
 // provably missed a write (missedWrite: a proof of illegality found in
 // O(n log n)), then, if there is none, by porcupine within c's step
-// budget, keeping the partial linearizations it finds for WritePage. The
-// result does not depend on the order in which keys finish.
+// budget. The result does not depend on the order in which keys finish.
 func (c Checker) Linearizable(h store.History) Linearizability {
 	ops := operations(h)
 	parts := partitionByKey(ops)
@@ -98,13 +92,11 @@ func (c Checker) Linearizable(h store.History) Linearizability {
 			outs[i].result = porcupine.Illegal
 			return
 		}
-		outs[i] = c.search(parts[i], true)
+		outs[i] = c.search(parts[i], false)
 	})
-	res.partials = make([][][]int, len(parts))
 	for i, o := range outs {
 		key := parts[i][0].Input.(regInput).Key
 		res.Steps += o.steps
-		res.partials[i] = o.partials
 		switch o.result {
 		case porcupine.Illegal:
 			res.IllegalKeys = append(res.IllegalKeys, key)
@@ -158,9 +150,6 @@ func (c Checker) search(ops []porcupine.Operation, verbose bool) searched {
 		s.result = porcupine.Unknown
 	}
 	s.steps = min(s.steps, budget)
-	if verbose && s.partials == nil {
-		s.partials = [][]int{} // searched, found nothing to keep
-	}
 	return s
 }
 
@@ -193,7 +182,7 @@ func Linearizable(h store.History, timeout time.Duration) (Linearizability, porc
 }
 
 // WriteVisualization writes Checker{}.WritePage(h) into a new file at
-// path, searching every key again.
+// path.
 //
 // Deprecated: use Checker.WritePage; info is not used (the page runs its
 // own bounded search). Kept for chaos/ until it moves over.

@@ -19,12 +19,13 @@ import (
 )
 
 // WritePage writes porcupine's HTML view of history h to w: one panel per
-// key, one row per client, with the partial linearizations porcupine finds
-// within c's step budget: those lin (c.Linearizable(h)) kept, and for the
-// keys it has none of (keys a missed write proved illegal, or all of them
-// when lin is the zero value) from a search run here. The records the
-// check leaves out (Failed ones, and gets that never answered) are drawn
-// as grey annotations on their client's row.
+// key shown (c.PageKeys of them, chosen with lin, c.Linearizable(h); the
+// zero value is fine when every key is shown), one row per client, with
+// the partial linearizations porcupine finds within c's step budget. The
+// search runs again here, with porcupine's bookkeeping for pages, on the
+// shown keys only, so that Linearizable does not pay for it. The records
+// the check leaves out (Failed ones, and gets that never answered) are
+// drawn as grey annotations on their client's row.
 //
 // The page is porcupine's own (its Visualize template, scripts and data
 // format), but written as it is computed, key by key, instead of being
@@ -38,16 +39,9 @@ func (c Checker) WritePage(w io.Writer, h store.History, lin Linearizability) er
 	}
 	head, tail := halves[0], halves[1]
 	parts := partitionByKey(operations(h))
-	keep := c.pageParts(parts, lin)
-	if len(keep) < len(parts) {
+	if keep := c.pageParts(parts, lin); len(keep) < len(parts) {
 		h = onlyKeys(h, parts, keep)
-		var partials [][][]int
-		if len(lin.partials) == len(parts) {
-			for _, i := range keep {
-				partials = append(partials, lin.partials[i])
-			}
-		}
-		parts, lin.partials = partitionByKey(operations(h)), partials
+		parts = partitionByKey(operations(h))
 	}
 	notes := dropped(h)
 	times := timeIndex(parts, notes)
@@ -61,13 +55,7 @@ func (c Checker) WritePage(w io.Writer, h store.History, lin Linearizability) er
 	for start := 0; start < len(parts); start += batch {
 		group := parts[start:min(start+batch, len(parts))]
 		partials := make([][][]int, len(group))
-		eachPart(len(group), func(i int) {
-			if len(lin.partials) == len(parts) && lin.partials[start+i] != nil {
-				partials[i] = lin.partials[start+i]
-			} else {
-				partials[i] = c.search(group[i], true).partials
-			}
-		})
+		eachPart(len(group), func(i int) { partials[i] = c.search(group[i], true).partials })
 		for i, ops := range group {
 			if start+i > 0 {
 				bw.WriteByte(',')
