@@ -50,8 +50,7 @@ func (t Target) Valid() bool { return t.H != noHandler }
 // Timer identifies a cancellable scheduled event. The zero Timer is never
 // pending.
 type Timer struct {
-	slot uint32 // index+1 into the kernel's timer table
-	seq  uint64 // sequence number of the event it names
+	h Handle // its slot in the queue's timer table, in the generation armed
 }
 
 type handlerEntry struct {
@@ -69,7 +68,6 @@ type Kernel struct {
 	stopped bool
 
 	handlers []handlerEntry
-	timers   timerTable
 	funcs    funcTable
 
 	seed    uint64
@@ -135,10 +133,9 @@ func (k *Kernel) ScheduleTarget(at Time, t Target) {
 
 // ScheduleTimer is Schedule, returning a Timer that Cancel can revoke.
 func (k *Kernel) ScheduleTimer(at Time, h HandlerID, kind uint32, a, b int64) Timer {
-	seq := k.seq + 1 // the sequence number push will give this event
-	slot := k.timers.acquire(seq)
-	k.push(at, h, kind, a, b, slot)
-	return Timer{slot: slot, seq: seq}
+	slot := k.q.timers.Alloc()
+	k.push(at, h, kind, a, b, uint32(slot)+1)
+	return Timer{h: k.q.timers.Handle(slot)}
 }
 
 // AfterTimer is ScheduleTimer at Now()+d.
@@ -156,18 +153,32 @@ func (k *Kernel) AfterFunc(d time.Duration, fn func()) Timer {
 	return k.AtFunc(k.now.Add(d), fn)
 }
 
-// Cancel revokes a pending timer. It reports whether the timer was still
-// pending; cancelling a fired or already cancelled timer is a no-op.
+// Cancel revokes a pending timer, removing its event from the queue. It
+// reports whether the timer was still pending; cancelling a fired or
+// already cancelled timer is a no-op.
 func (k *Kernel) Cancel(t Timer) bool {
-	return k.timers.cancel(t)
+	slot, ok := k.q.timers.Lookup(t.h)
+	if !ok {
+		return false
+	}
+	i := int(*k.q.timers.At(slot))
+	if e := &k.q.items[i]; e.handler() == funcHandler {
+		k.funcs.take(int(e.a)) // release the closure
+	}
+	k.q.remove(i)
+	k.q.timers.Free(slot)
+	return true
 }
 
 // Pending reports whether t is scheduled and has neither fired nor been
 // cancelled.
-func (k *Kernel) Pending(t Timer) bool { return k.timers.live(t) }
+func (k *Kernel) Pending(t Timer) bool {
+	_, ok := k.q.timers.Lookup(t.h)
+	return ok
+}
 
-// Len returns the number of scheduled events that will still fire.
-func (k *Kernel) Len() int { return k.q.len() - k.timers.cancelled }
+// Len returns the number of scheduled events.
+func (k *Kernel) Len() int { return k.q.len() }
 
 // push schedules an event; timer is its armed timer slot, or 0.
 func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64, timer uint32) {
@@ -183,19 +194,16 @@ func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64, timer uint3
 
 // Step runs the next event, if any, and reports whether one ran.
 func (k *Kernel) Step() bool {
-	e := &k.cur
-	for k.q.len() > 0 {
-		k.q.popInto(e)
-		if e.timer != 0 && !k.timers.fire(e.timer, e.seq()) {
-			if e.handler() == funcHandler {
-				k.funcs.take(int(e.a)) // release the cancelled closure
-			}
-			continue // cancelled: dropped lazily, here
-		}
-		k.dispatch(e)
-		return true
+	if k.q.len() == 0 {
+		return false
 	}
-	return false
+	e := &k.cur
+	k.q.popInto(e)
+	if e.timer != 0 {
+		k.q.timers.Free(int32(e.timer - 1)) // it fires: no longer pending
+	}
+	k.dispatch(e)
+	return true
 }
 
 func (k *Kernel) dispatch(e *entry) {
@@ -239,8 +247,8 @@ func (k *Kernel) RunWhile(cond func() bool) {
 	}
 }
 
-// NextAt returns the time of the earliest scheduled event (possibly one
-// already cancelled), and false when none is scheduled.
+// NextAt returns the time of the earliest scheduled event, and false when
+// none is scheduled.
 func (k *Kernel) NextAt() (Time, bool) {
 	if k.q.len() == 0 {
 		return 0, false
