@@ -94,12 +94,42 @@ type NetStats struct {
 // ErrUnknownNode is returned for a NodeID the network does not have.
 var ErrUnknownNode = errors.New("sim: unknown node")
 
+// link is a directed link's configuration and state. A rule's link
+// (SetLinks, and the default) is shared by every pair routed to it for as
+// long as none of them needs state of its own: a random stream to draw
+// from, a bandwidth to book, a fault. Then the pair gets a link of its own
+// with the rule's configuration. A pair's stream is named after its
+// endpoints and created at its first draw, so its draws are the same
+// whatever else exists, and a link that never draws (a constant latency)
+// costs no stream at all.
 type link struct {
 	cfg      LinkConfig
-	rng      *rand.Rand
+	shared   bool // a rule's link; never drawn from, never faulted
+	stateful bool // shared: a pair routed to it needs a link of its own to send
+	net      *Network
+	from, to NodeID     // a pair's own link: its endpoints
+	rng      *rand.Rand // a pair's own link: its stream, from the first draw on
 	busyTill Time
 	faults   []activeFault
 	held     []heldMsg // messages a Flush fault delays, until it is removed
+}
+
+// stateful reports whether sending on a link configured with cfg draws
+// from its stream or books its bandwidth.
+func stateful(cfg LinkConfig) bool {
+	_, constant := cfg.Latency.(*constDist)
+	return (cfg.Latency != nil && !constant) || cfg.Jitter > 0 || cfg.Loss > 0 || cfg.Bandwidth > 0
+}
+
+// random returns the link's stream, creating it at the first draw.
+func (l *link) random() *rand.Rand {
+	if l.rng == nil {
+		if l.shared {
+			panic("sim: a draw from a shared link")
+		}
+		l.rng = l.net.k.Stream("net/link/" + l.net.names[l.from] + "->" + l.net.names[l.to])
+	}
+	return l.rng
 }
 
 // heldMsg is a message in flight whose delay includes a Flush fault's:
@@ -191,7 +221,8 @@ type Network struct {
 	id       HandlerID
 	names    []string
 	def      LinkConfig
-	links    map[uint64]*link
+	links    []*link   // links[0] is the default; then rules' and pairs' own
+	route    [][]int32 // route[from][to]: the pair's link in links; 0 (or none) is the default
 	cuts     []cut
 	nextCut  PartitionID
 	inflight Slab[Message]
@@ -206,7 +237,8 @@ func NewNetwork(k *Kernel, def LinkConfig) (*Network, error) {
 	if err := def.Validate(); err != nil {
 		return nil, fmt.Errorf("network default link: %w", err)
 	}
-	n := &Network{k: k, def: def, links: map[uint64]*link{}}
+	n := &Network{k: k, def: def}
+	n.links = []*link{{cfg: def, shared: true, stateful: stateful(def), net: n}}
 	n.id = k.Register("net", n)
 	return n, nil
 }
@@ -232,8 +264,6 @@ func (n *Network) Stats() NetStats { return n.stats }
 
 func (n *Network) valid(id NodeID) bool { return id >= 0 && int(id) < len(n.names) }
 
-func linkKey(from, to NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
-
 // SetLink configures the directed link from -> to. The link's random stream
 // is named after its endpoints, so it is the same whatever else exists.
 func (n *Network) SetLink(from, to NodeID, cfg LinkConfig) error {
@@ -243,36 +273,102 @@ func (n *Network) SetLink(from, to NodeID, cfg LinkConfig) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("link %s->%s: %w", n.names[from], n.names[to], err)
 	}
-	n.link(from, to).cfg = cfg
+	n.own(from, to).cfg = cfg
+	return nil
+}
+
+// SetLinks configures every directed link from a node of from to a node
+// of to (but a node's link to itself) as SetLink does, in one rule: the
+// pairs share one link until one needs state of its own, so a rule over
+// every pair of n nodes costs n² small route entries, not n² links.
+func (n *Network) SetLinks(from, to []NodeID, cfg LinkConfig) error {
+	for _, set := range [][]NodeID{from, to} {
+		for _, id := range set {
+			if !n.valid(id) {
+				return fmt.Errorf("links: node %d: %w", id, ErrUnknownNode)
+			}
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	n.links = append(n.links, &link{cfg: cfg, shared: true, stateful: stateful(cfg), net: n})
+	rule := int32(len(n.links) - 1)
+	for _, a := range from {
+		for _, b := range to {
+			if a == b {
+				continue
+			}
+			if l := n.routed(a, b); !l.shared {
+				l.cfg = cfg // the pair keeps its state
+				continue
+			}
+			n.setRoute(a, b, rule)
+		}
+	}
 	return nil
 }
 
 // Link returns the configuration of the directed link from -> to.
-func (n *Network) Link(from, to NodeID) LinkConfig {
-	if l, ok := n.links[linkKey(from, to)]; ok {
-		return l.cfg
+func (n *Network) Link(from, to NodeID) LinkConfig { return n.routed(from, to).cfg }
+
+// routed returns the link the pair is routed to: its own, a rule's or the
+// default.
+func (n *Network) routed(from, to NodeID) *link {
+	if int(from) < len(n.route) {
+		if r := n.route[from]; int(to) < len(r) {
+			return n.links[r[to]]
+		}
 	}
-	return n.def
+	return n.links[0]
 }
 
-func (n *Network) link(from, to NodeID) *link {
-	key := linkKey(from, to)
-	if l, ok := n.links[key]; ok {
+func (n *Network) setRoute(from, to NodeID, i int32) {
+	if int(from) >= len(n.route) {
+		n.route = append(n.route, make([][]int32, int(from)+1-len(n.route))...)
+	}
+	r := n.route[from]
+	if int(to) >= len(r) {
+		r = append(r, make([]int32, max(len(n.names), int(to)+1)-len(r))...)
+		n.route[from] = r
+	}
+	r[to] = i
+}
+
+// own returns the pair's own link, giving it one with its rule's
+// configuration if it has none yet.
+func (n *Network) own(from, to NodeID) *link {
+	l := n.routed(from, to)
+	if !l.shared {
 		return l
 	}
-	l := &link{cfg: n.def, rng: n.k.Stream("net/link/" + n.names[from] + "->" + n.names[to])}
-	n.links[key] = l
+	l = &link{cfg: l.cfg, net: n, from: from, to: to}
+	n.links = append(n.links, l)
+	n.setRoute(from, to, int32(len(n.links)-1))
+	return l
+}
+
+// sending returns the link a message from -> to travels on now.
+func (n *Network) sending(from, to NodeID) *link {
+	l := n.routed(from, to)
+	if l.shared && l.stateful {
+		return n.own(from, to)
+	}
 	return l
 }
 
 // delay draws the link's one-way delay for a message of size bytes that
 // starts now, and books the link's bandwidth for it.
 func (l *link) delay(now Time, size int) (d, added time.Duration) {
-	if l.cfg.Latency != nil {
-		d = Seconds(l.cfg.Latency.Sample(l.rng))
+	switch lat := l.cfg.Latency.(type) {
+	case nil:
+	case *constDist:
+		d = Seconds(lat.v)
+	default:
+		d = Seconds(lat.Sample(l.random()))
 	}
 	if j := l.cfg.Jitter; j > 0 {
-		d += time.Duration(l.rng.Int64N(2*int64(j)+1)) - j
+		d += time.Duration(l.random().Int64N(2*int64(j)+1)) - j
 		d = max(d, 0)
 	}
 	bw := l.cfg.Bandwidth
@@ -281,7 +377,7 @@ func (l *link) delay(now Time, size int) (d, added time.Duration) {
 		f := &l.faults[i].f
 		d += f.Latency
 		if f.Jitter > 0 {
-			d = max(d+time.Duration(l.rng.Int64N(2*int64(f.Jitter)+1))-f.Jitter, 0)
+			d = max(d+time.Duration(l.random().Int64N(2*int64(f.Jitter)+1))-f.Jitter, 0)
 		}
 		if f.Bandwidth > 0 && (bw == 0 || f.Bandwidth < bw) {
 			bw = f.Bandwidth
@@ -331,11 +427,11 @@ func (l *link) overLimit(size int) bool {
 
 // lost draws the link's own loss and every fault's.
 func (l *link) lost() bool {
-	if l.cfg.Loss > 0 && l.rng.Float64() < l.cfg.Loss {
+	if l.cfg.Loss > 0 && l.random().Float64() < l.cfg.Loss {
 		return true
 	}
 	for i := range l.faults {
-		if p := l.faults[i].f.Loss; p > 0 && l.rng.Float64() < p {
+		if p := l.faults[i].f.Loss; p > 0 && l.random().Float64() < p {
 			return true
 		}
 	}
@@ -366,7 +462,7 @@ func (n *Network) Send(m Message) {
 		n.reject(m, mode)
 		return
 	}
-	l := n.link(m.From, m.To)
+	l := n.sending(m.From, m.To)
 	if f := l.blocked(); f != nil {
 		n.faulted(m, f)
 		return
@@ -424,8 +520,8 @@ func (n *Network) reject(m Message, mode CutMode) {
 		return
 	}
 	n.stats.Refused++
-	there, _ := n.link(m.From, m.To).delay(n.k.now, 0)
-	back, _ := n.link(m.To, m.From).delay(n.k.now, 0)
+	there, _ := n.sending(m.From, m.To).delay(n.k.now, 0)
+	back, _ := n.sending(m.To, m.From).delay(n.k.now, 0)
 	rtt := there + back
 	n.k.ScheduleTarget(n.k.now.Add(rtt), m.Refused)
 }
@@ -452,15 +548,15 @@ func (n *Network) AddLinkFault(from, to NodeID, f LinkFault) (LinkFaultID, error
 		return 0, fmt.Errorf("link fault %s->%s: %w", n.names[from], n.names[to], err)
 	}
 	n.faultIDs++
-	l := n.link(from, to)
+	l := n.own(from, to)
 	l.faults = append(l.faults, activeFault{id: n.faultIDs, f: f})
 	return n.faultIDs, nil
 }
 
 // RemoveLinkFault removes a link fault; it reports whether it was active.
 func (n *Network) RemoveLinkFault(from, to NodeID, id LinkFaultID) bool {
-	l, ok := n.links[linkKey(from, to)]
-	if !ok {
+	l := n.routed(from, to)
+	if l.shared {
 		return false
 	}
 	for i := range l.faults {

@@ -20,19 +20,14 @@ func buildLinks(e *env, svcs *services) error {
 		if err != nil {
 			return fmt.Errorf("topology.links[%d].latency: %w", i, err)
 		}
-		for _, a := range e.nodes.resolve(l.From) {
-			for _, b := range e.nodes.resolve(l.To) {
-				if a == b {
-					continue
-				}
-				if err := e.net.SetLink(a, b, cfg); err != nil {
-					return fmt.Errorf("topology.links[%d]: %w", i, err)
-				}
-				if !l.OneWay {
-					if err := e.net.SetLink(b, a, cfg); err != nil {
-						return fmt.Errorf("topology.links[%d]: %w", i, err)
-					}
-				}
+		// One rule a direction: its pairs share a link until one needs its own.
+		from, to := e.nodes.resolve(l.From), e.nodes.resolve(l.To)
+		if err := e.net.SetLinks(from, to, cfg); err != nil {
+			return fmt.Errorf("topology.links[%d]: %w", i, err)
+		}
+		if !l.OneWay {
+			if err := e.net.SetLinks(to, from, cfg); err != nil {
+				return fmt.Errorf("topology.links[%d]: %w", i, err)
 			}
 		}
 	}
@@ -66,32 +61,19 @@ func addInstance(e *env, svc *service.Service, j int) {
 			panic(err) // built once already: a broken invariant
 		}
 		from, to := e.nodes.resolve(l.From), e.nodes.resolve(l.To)
-		for _, pair := range linkPairs(node, from, to, l.OneWay) {
-			if pair[0] != pair[1] {
-				_ = e.net.SetLink(pair[0], pair[1], cfg) // both nodes exist
+		self := []sim.NodeID{node}
+		// Every node exists and cfg was validated when the world was built.
+		if slices.Contains(from, node) {
+			_ = e.net.SetLinks(self, to, cfg)
+			if !l.OneWay {
+				_ = e.net.SetLinks(to, self, cfg)
+			}
+		}
+		if slices.Contains(to, node) {
+			_ = e.net.SetLinks(from, self, cfg)
+			if !l.OneWay {
+				_ = e.net.SetLinks(self, from, cfg)
 			}
 		}
 	}
-}
-
-// linkPairs lists the directed links of a topology link that touch node.
-func linkPairs(node sim.NodeID, from, to []sim.NodeID, oneWay bool) [][2]sim.NodeID {
-	var out [][2]sim.NodeID
-	if slices.Contains(from, node) {
-		for _, b := range to {
-			out = append(out, [2]sim.NodeID{node, b})
-			if !oneWay {
-				out = append(out, [2]sim.NodeID{b, node})
-			}
-		}
-	}
-	if slices.Contains(to, node) {
-		for _, a := range from {
-			out = append(out, [2]sim.NodeID{a, node})
-			if !oneWay {
-				out = append(out, [2]sim.NodeID{node, a})
-			}
-		}
-	}
-	return out
 }
