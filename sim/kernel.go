@@ -83,6 +83,7 @@ func New(seed uint64) *Kernel {
 	k := &Kernel{seed: seed, hash: hashInit, streams: map[string]*streamEntry{}}
 	k.handlers = []handlerEntry{{name: "none"}, {name: "func", h: &k.funcs}}
 	k.q.items = make([]entry, 0, 64)
+	k.q.window = farWindow
 	return k
 }
 
@@ -134,7 +135,13 @@ func (k *Kernel) ScheduleTarget(at Time, t Target) {
 // ScheduleTimer is Schedule, returning a Timer that Cancel can revoke.
 func (k *Kernel) ScheduleTimer(at Time, h HandlerID, kind uint32, a, b int64) Timer {
 	slot := k.q.timers.Alloc()
-	k.push(at, h, kind, a, b, uint32(slot)+1)
+	if at >= k.q.horizon {
+		k.check(at, h)
+		k.seq++
+		k.q.pushFar(at, k.seq<<handlerBits|uint64(h), kind, a, b, uint32(slot)+1)
+	} else {
+		k.push(at, h, kind, a, b, uint32(slot)+1)
+	}
 	return Timer{h: k.q.timers.Handle(slot)}
 }
 
@@ -161,11 +168,11 @@ func (k *Kernel) Cancel(t Timer) bool {
 	if !ok {
 		return false
 	}
-	i := int(*k.q.timers.At(slot))
-	if e := &k.q.items[i]; e.handler() == funcHandler {
+	pos := *k.q.timers.At(slot)
+	if e := k.q.entryAt(pos); e.handler() == funcHandler {
 		k.funcs.take(int(e.a)) // release the closure
 	}
-	k.q.remove(i)
+	k.q.removeAt(pos)
 	k.q.timers.Free(slot)
 	return true
 }
@@ -182,23 +189,40 @@ func (k *Kernel) Len() int { return k.q.len() }
 
 // push schedules an event; timer is its armed timer slot, or 0.
 func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64, timer uint32) {
-	if at < k.now {
-		panic(fmt.Sprintf("sim: event for %s scheduled at %v, before now %v", k.HandlerName(h), at, k.now))
-	}
-	if int(h) >= len(k.handlers) || h == noHandler {
-		panic(fmt.Sprintf("sim: schedule for unregistered handler %d", h))
-	}
+	k.check(at, h)
 	k.seq++
+	if at == k.now && timer == 0 {
+		k.q.pushNow(at, k.seq<<handlerBits|uint64(h), kind, a, b)
+		return
+	}
 	k.q.push(at, k.seq<<handlerBits|uint64(h), kind, a, b, timer)
 }
 
+// check panics on an event scheduled in the past or for no handler.
+func (k *Kernel) check(at Time, h HandlerID) {
+	if at < k.now || int(h) >= len(k.handlers) || h == noHandler {
+		k.badEvent(at, h)
+	}
+}
+
+func (k *Kernel) badEvent(at Time, h HandlerID) {
+	if int(h) >= len(k.handlers) || h == noHandler {
+		panic(fmt.Sprintf("sim: schedule for unregistered handler %d", h))
+	}
+	panic(fmt.Sprintf("sim: event for %s scheduled at %v, before now %v", k.HandlerName(h), at, k.now))
+}
+
 // Step runs the next event, if any, and reports whether one ran.
-func (k *Kernel) Step() bool {
-	if k.q.len() == 0 {
+func (k *Kernel) Step() bool { return k.step(MaxTime) }
+
+// step runs the next event if it is due at or before t.
+func (k *Kernel) step(t Time) bool {
+	next, fromNow := k.q.next()
+	if next == nil || next.at > t {
 		return false
 	}
 	e := &k.cur
-	k.q.popInto(e)
+	k.q.take(e, fromNow)
 	if e.timer != 0 {
 		k.q.timers.Free(int32(e.timer - 1)) // it fires: no longer pending
 	}
@@ -231,12 +255,25 @@ func (k *Kernel) Run() {
 // (unless Stop was called first). Later events stay scheduled.
 func (k *Kernel) RunUntil(t Time) {
 	k.stopped = false
-	for !k.stopped && k.q.len() > 0 && k.q.peek().at <= t {
-		k.Step()
+	for !k.stopped && k.step(t) {
 	}
 	if !k.stopped && t > k.now {
 		k.now = t
 	}
+}
+
+// RunBatch runs the events due at or before t, at most n of them, and
+// returns how many ran (fewer than n when none is left before t or Stop
+// was called). Unlike RunUntil it leaves the clock at the last event run,
+// and unlike RunWhile it asks nothing of the caller per event: a run that
+// must be cancellable checks between batches.
+func (k *Kernel) RunBatch(t Time, n int) int {
+	k.stopped = false
+	i := 0
+	for i < n && !k.stopped && k.step(t) {
+		i++
+	}
+	return i
 }
 
 // RunWhile runs events while cond() holds (checked before each event) and
@@ -250,10 +287,10 @@ func (k *Kernel) RunWhile(cond func() bool) {
 // NextAt returns the time of the earliest scheduled event, and false when
 // none is scheduled.
 func (k *Kernel) NextAt() (Time, bool) {
-	if k.q.len() == 0 {
-		return 0, false
+	if e, _ := k.q.next(); e != nil {
+		return e.at, true
 	}
-	return k.q.peek().at, true
+	return 0, false
 }
 
 // Dispatched returns the number of events run so far.

@@ -254,3 +254,17 @@ func TestNextAt(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, Time(30), at)
 }
+
+func TestRunBatch(t *testing.T) {
+	k := New(1)
+	r, id := newRecorder(k)
+	for i := range 5 {
+		k.Schedule(Time(10*(i+1)), id, uint32(i), 0, 0)
+	}
+	assert.Equal(t, 2, k.RunBatch(100, 2), "at most n")
+	assert.Equal(t, 2, k.RunBatch(45, 10), "only those due at or before t")
+	assert.Equal(t, []uint32{0, 1, 2, 3}, r.kinds())
+	assert.Equal(t, Time(40), k.Now(), "the clock stays at the last event run")
+	assert.Equal(t, 1, k.RunBatch(MaxTime, 10))
+	assert.Equal(t, 0, k.RunBatch(MaxTime, 10), "none left")
+}

@@ -1,5 +1,7 @@
 package sim
 
+import "time"
+
 // entry is one scheduled event as stored in the heap: plain values, so the
 // heap never boxes or allocates once its backing array has grown.
 //
@@ -35,25 +37,142 @@ func (e *entry) before(f *entry) bool {
 // matters when the heap holds thousands of events.
 //
 // It is indexed: every cancellable entry has a slot in timers that holds
-// its position in the heap, kept up to date as entries move, so a timer is
-// cancelled by removing its entry at once (O(log n)). The heap then holds
-// only events that will run: a request that completes long before its
-// timeout leaves nothing behind to sift past. (It used to hold cancelled
-// entries until their time came, often tens of times more than the live
-// ones.) Because (at, seq) orders entries totally, removing one never
-// changes the order in which the others pop.
+// its position, kept up to date as entries move, so a timer is cancelled
+// by removing its entry at once. The queue then holds only events that
+// will run: a request that completes long before its timeout leaves
+// nothing behind to sift past. (It used to hold cancelled entries until
+// their time came, often tens of times more than the live ones.)
+//
+// Events scheduled for the current instant (a message handed on, a zero
+// delay) skip the heap: they queue in now, first in first out, which is
+// their (at, seq) order, and cost an append instead of a sift up to the
+// root and back down.
+//
+// Timers due at or after the horizon wait outside the heap, unordered in
+// far: a timeout that is almost always cancelled costs an append and a
+// swap-remove, and the heap's depth is that of the events due soon. When
+// the heap has nothing due before the horizon, the horizon moves on by
+// farWindow past the earliest event and the far timers due before it join
+// the heap. Because (at, seq) orders entries totally and the heap always
+// holds the earliest entry when one is popped, neither removing an entry
+// nor where it waited changes the order in which the others pop.
 type eventQueue struct {
-	items  []entry
-	timers Slab[int32] // per armed timer: its entry's index in items
+	items   []entry     // the heap
+	now     []entry     // events due now, from now[head] on, in order of scheduling
+	head    int         // the first of now not yet run
+	far     []entry     // timers due at or after horizon, in no order
+	horizon Time        // every entry in far is due at or after it
+	window  Time        // farWindow; tests make it shorter
+	timers  Slab[int32] // per armed timer: its index in items, or -1-index in far
 }
 
-func (q *eventQueue) len() int { return len(q.items) }
+// farWindow is how far past the earliest event the horizon is set: timers
+// due later wait in far. Scanning far once per window is cheap beside the
+// sifts it saves; a timeout shorter than the window goes to the heap.
+const farWindow = Time(time.Second)
+
+func (q *eventQueue) len() int { return len(q.items) + len(q.far) + len(q.now) - q.head }
 
 // moved records that the entry at items[i] now sits at i, if it is a timer.
 func (q *eventQueue) moved(items []entry, i int) {
 	if t := items[i].timer; t != 0 {
 		*q.timers.At(int32(t - 1)) = int32(i)
 	}
+}
+
+// next returns the earliest entry, and whether it is now's first (else it
+// is the heap's root); nil when the queue is empty.
+func (q *eventQueue) next() (*entry, bool) {
+	if len(q.far) > 0 && (len(q.items) == 0 || q.items[0].at >= q.horizon) {
+		q.advance()
+	}
+	if q.head < len(q.now) {
+		if f := &q.now[q.head]; len(q.items) == 0 || f.before(&q.items[0]) {
+			return f, true
+		}
+	}
+	if len(q.items) == 0 {
+		return nil, false
+	}
+	return &q.items[0], false
+}
+
+// take moves the entry next returned into dst.
+func (q *eventQueue) take(dst *entry, fromNow bool) {
+	if !fromNow {
+		q.popInto(dst)
+		return
+	}
+	*dst = q.now[q.head]
+	switch q.head++; {
+	case q.head == len(q.now):
+		q.now, q.head = q.now[:0], 0
+	case q.head >= 1024 && 2*q.head >= len(q.now): // a long burst at one instant
+		q.now = q.now[:copy(q.now, q.now[q.head:])]
+		q.head = 0
+	}
+}
+
+// pushNow adds an event due at the current instant, which no other event
+// scheduled from now on can precede.
+func (q *eventQueue) pushNow(at Time, sh uint64, kind uint32, a, b int64) {
+	q.now = append(q.now, entry{at: at, sh: sh, kind: kind, a: a, b: b})
+}
+
+// advance moves the horizon past the earliest entry of the heap and far,
+// and the far timers due before it into the heap. far must not be empty.
+func (q *eventQueue) advance() {
+	var base Time
+	if len(q.items) > 0 {
+		base = q.items[0].at
+	} else {
+		base = q.far[0].at
+		for i := range q.far {
+			base = min(base, q.far[i].at)
+		}
+	}
+	q.horizon = base + q.window
+	for i := 0; i < len(q.far); {
+		if e := &q.far[i]; e.at < q.horizon {
+			q.push(e.at, e.sh, e.kind, e.a, e.b, e.timer)
+			q.removeFar(i)
+			continue
+		}
+		i++
+	}
+}
+
+// removeFar deletes far[i], moving the last far timer into its place.
+func (q *eventQueue) removeFar(i int) {
+	n := len(q.far) - 1
+	if i < n {
+		q.far[i] = q.far[n]
+		*q.timers.At(int32(q.far[i].timer - 1)) = int32(-1 - i)
+	}
+	q.far = q.far[:n]
+}
+
+// pushFar adds a timer due at or after the horizon to far.
+func (q *eventQueue) pushFar(at Time, sh uint64, kind uint32, a, b int64, timer uint32) {
+	q.far = append(q.far, entry{at: at, sh: sh, kind: kind, a: a, b: b, timer: timer})
+	*q.timers.At(int32(timer - 1)) = int32(-len(q.far))
+}
+
+// entryAt returns the entry at pos, a timer's position.
+func (q *eventQueue) entryAt(pos int32) *entry {
+	if pos < 0 {
+		return &q.far[-1-pos]
+	}
+	return &q.items[pos]
+}
+
+// removeAt deletes the entry at pos, a timer's position.
+func (q *eventQueue) removeAt(pos int32) {
+	if pos < 0 {
+		q.removeFar(int(-1 - pos))
+		return
+	}
+	q.remove(int(pos))
 }
 
 // push adds an event. Entries are never passed by value between
@@ -86,7 +205,7 @@ func (q *eventQueue) push(at Time, sh uint64, kind uint32, a, b int64, timer uin
 	}
 }
 
-// popInto moves the earliest entry into dst. The queue must not be empty.
+// popInto moves the heap's root into dst. The heap must not be empty.
 func (q *eventQueue) popInto(dst *entry) {
 	items := q.items
 	*dst = items[0]
@@ -154,6 +273,3 @@ func (q *eventQueue) siftUp(items []entry, i, n int) {
 	items[i] = *x
 	q.moved(items, i)
 }
-
-// peek returns the earliest entry without removing it.
-func (q *eventQueue) peek() *entry { return &q.items[0] }

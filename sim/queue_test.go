@@ -10,13 +10,15 @@ import (
 )
 
 // TestCancelRemovesFromTheQueueProperty drives the kernel with random
-// schedules, timers and cancels (some at the same instant, some from
-// inside handlers) and checks it against a plain list: the events that
+// schedules, timers and cancels (many at the same instant) between the
+// events it runs, and checks it against a plain list: the events that
 // run are exactly the ones never cancelled, in (time, scheduling order);
-// Len and NextAt count only live events; the heap holds nothing else.
+// Len and NextAt count only live events; the heap holds nothing else,
+// whether timers wait in the heap or outside it (a drawn window).
 func TestCancelRemovesFromTheQueueProperty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		k := New(1)
+		k.q.window = Time(rapid.IntRange(1, 40).Draw(rt, "window")) // timers wait in far, or not
 		r, id := newRecorder(k)
 		type ref struct {
 			at  Time
@@ -120,5 +122,47 @@ func TestCancelledTimersLeaveNothingInTheQueue(t *testing.T) {
 		k.Step()
 	}
 	assert.Equal(t, 2, k.Len(), "one timer and one next event")
-	assert.Equal(t, 2, len(k.q.items))
+	assert.Equal(t, 1, len(k.q.items), "the next event in the heap")
+	assert.Equal(t, 1, len(k.q.far), "the timeout, a second away, outside it")
+}
+
+// burst schedules, for each of its first n events, one more at the same
+// instant.
+type burst struct {
+	k    *Kernel
+	id   HandlerID
+	n    int64
+	seen []int64
+}
+
+func (b *burst) HandleEvent(ev Event) {
+	b.seen = append(b.seen, ev.A)
+	if ev.A >= 0 && ev.A < b.n {
+		b.k.Schedule(b.k.Now(), b.id, 0, ev.A+10000, 0)
+	}
+}
+
+// TestBurstAtOneInstantRunsInOrder: thousands of events due at the same
+// instant, many scheduled while others of that instant run, run in the
+// order they were scheduled, before a later event and after an earlier
+// timer of the same instant.
+func TestBurstAtOneInstantRunsInOrder(t *testing.T) {
+	k := New(1)
+	b := &burst{k: k, n: 2500}
+	b.id = k.Register("burst", b)
+	k.ScheduleTimer(0, b.id, 0, -1, 0)
+	var want []int64
+	want = append(want, -1)
+	for i := range int64(3000) {
+		k.Schedule(0, b.id, 0, i, 0)
+		want = append(want, i)
+	}
+	k.Schedule(1, b.id, 0, 99999, 0)
+	for i := range int64(2500) {
+		want = append(want, i+10000)
+	}
+	want = append(want, 99999)
+	k.Run()
+	assert.True(t, slices.Equal(want, b.seen), "ran %d events in another order", len(b.seen))
+	assert.Zero(t, k.Len())
 }
