@@ -191,18 +191,18 @@ func (w *World) Run(ctx context.Context) (results.Run, error) {
 func (w *World) runKernel(ctx context.Context, end sim.Time) error {
 	k := w.env.k
 	limit := end.Add(w.stores.settle() + w.clients.maxTimeout())
-	var steps int
-	var err error
-	k.RunWhile(func() bool {
-		steps++
-		if steps&0xffff == 0 && ctx.Err() != nil {
-			err = ctx.Err()
-			return false
+	if w.stores.empty() {
+		limit = sim.MaxTime
+	}
+	const batch = 1 << 16 // events between two looks at ctx
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		next, ok := k.NextAt()
-		return ok && (w.stores.empty() || next <= limit)
-	})
-	return err
+		if k.RunBatch(limit, batch) < batch {
+			return nil
+		}
+	}
 }
 
 // Kernel exposes the world's kernel (for traces and tests).
