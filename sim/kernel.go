@@ -117,30 +117,30 @@ func (k *Kernel) HandlerName(id HandlerID) string {
 // Schedule arranges for handler h to receive an event at time at. Scheduling
 // in the past is a broken invariant and panics.
 func (k *Kernel) Schedule(at Time, h HandlerID, kind uint32, a, b int64) {
-	k.push(at, h, kind, a, b, 0)
+	k.push(at, h, kind, a, b)
 }
 
 // After is Schedule at Now()+d.
 func (k *Kernel) After(d time.Duration, h HandlerID, kind uint32, a, b int64) {
-	k.push(k.now.Add(d), h, kind, a, b, 0)
+	k.push(k.now.Add(d), h, kind, a, b)
 }
 
 // ScheduleTarget schedules a Target at time at; an invalid Target is ignored.
 func (k *Kernel) ScheduleTarget(at Time, t Target) {
 	if t.Valid() {
-		k.push(at, t.H, t.Kind, t.A, t.B, 0)
+		k.push(at, t.H, t.Kind, t.A, t.B)
 	}
 }
 
 // ScheduleTimer is Schedule, returning a Timer that Cancel can revoke.
 func (k *Kernel) ScheduleTimer(at Time, h HandlerID, kind uint32, a, b int64) Timer {
+	k.check(at, h)
 	slot := k.q.timers.Alloc()
+	k.seq++
 	if at >= k.q.horizon {
-		k.check(at, h)
-		k.seq++
 		k.q.pushFar(at, k.seq<<handlerBits|uint64(h), kind, a, b, uint32(slot)+1)
 	} else {
-		k.push(at, h, kind, a, b, uint32(slot)+1)
+		k.q.push(at, k.seq<<handlerBits|uint64(h), kind, a, b, uint32(slot)+1)
 	}
 	return Timer{h: k.q.timers.Handle(slot)}
 }
@@ -187,15 +187,15 @@ func (k *Kernel) Pending(t Timer) bool {
 // Len returns the number of scheduled events.
 func (k *Kernel) Len() int { return k.q.len() }
 
-// push schedules an event; timer is its armed timer slot, or 0.
-func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64, timer uint32) {
+// push schedules an event that cannot be cancelled.
+func (k *Kernel) push(at Time, h HandlerID, kind uint32, a, b int64) {
 	k.check(at, h)
 	k.seq++
-	if at == k.now && timer == 0 {
+	if at == k.now {
 		k.q.pushNow(at, k.seq<<handlerBits|uint64(h), kind, a, b)
 		return
 	}
-	k.q.push(at, k.seq<<handlerBits|uint64(h), kind, a, b, timer)
+	k.q.push(at, k.seq<<handlerBits|uint64(h), kind, a, b, 0)
 }
 
 // check panics on an event scheduled in the past or for no handler.
@@ -217,12 +217,22 @@ func (k *Kernel) Step() bool { return k.step(MaxTime) }
 
 // step runs the next event if it is due at or before t.
 func (k *Kernel) step(t Time) bool {
-	next, fromNow := k.q.next()
-	if next == nil || next.at > t {
-		return false
+	q, e := &k.q, &k.cur
+	if len(q.far) > 0 && (len(q.items) == 0 || q.items[0].at >= q.horizon) {
+		q.advance()
 	}
-	e := &k.cur
-	k.q.take(e, fromNow)
+	// next and take, written out: this runs for every event.
+	switch {
+	case q.head < len(q.now) && (len(q.items) == 0 || q.now[q.head].before(&q.items[0])):
+		if q.now[q.head].at > t {
+			return false
+		}
+		q.takeNow(e)
+	case len(q.items) == 0 || q.items[0].at > t:
+		return false
+	default:
+		q.popInto(e)
+	}
 	if e.timer != 0 {
 		k.q.timers.Free(int32(e.timer - 1)) // it fires: no longer pending
 	}

@@ -97,12 +97,8 @@ func (q *eventQueue) next() (*entry, bool) {
 	return &q.items[0], false
 }
 
-// take moves the entry next returned into dst.
-func (q *eventQueue) take(dst *entry, fromNow bool) {
-	if !fromNow {
-		q.popInto(dst)
-		return
-	}
+// takeNow moves now's first entry into dst.
+func (q *eventQueue) takeNow(dst *entry) {
 	*dst = q.now[q.head]
 	switch q.head++; {
 	case q.head == len(q.now):
