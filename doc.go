@@ -2,6 +2,9 @@
 // (layers_test.go) keeps the packages in their layers. From the ground up,
 // each layer imports only what is below it:
 //
+//	field              the one validation error (a field path and a message);
+//	                   imports nothing of the project, and every layer that
+//	                   validates (all below but sim) may import it
 //	sim, sim/stat      the deterministic kernel; imports nothing of the project
 //	                   (sim/station, the kernel's validation against queueing
 //	                   theory, imports sim and sim/stat)

@@ -19,16 +19,17 @@ type layer struct {
 }
 
 var layers = []layer{
+	{"field", nil, "the field error is the ground floor every layer that validates imports"},
 	{"sim", nil, "the kernel imports nothing of the project"},
 	{"sim/stat", []string{"sim"}, "statistics over the kernel's output"},
 	{"sim/station", []string{"sim", "sim/stat"}, "the queueing station that validates the kernel against the formulas"},
-	{"results", []string{"sim", "sim/stat"}, "the result schema is the ground floor above the kernel"},
-	{"models/", []string{"sim", "sim/stat", "results", "models/"}, "models import the kernel, the schema and other models"},
-	{"scenarios", []string{"sim", "sim/stat", "results", "models/"}, "the language imports models' settings, never an engine"},
-	{"world", []string{"sim", "sim/stat", "results", "models/", "scenarios"}, "the simulated engine"},
-	{"search", []string{"sim", "sim/stat", "results", "models/", "scenarios", "world"}, "the search runs the simulated engine"},
-	{"chaos/", []string{"sim", "sim/stat", "results", "models/", "scenarios", "chaos/"}, "the real engine and its systems"},
-	{"chaos", []string{"sim", "sim/stat", "results", "models/", "scenarios", "chaos/"}, "the real engine's timeline"},
+	{"results", []string{"field", "sim", "sim/stat"}, "the result schema is the ground floor above the kernel"},
+	{"models/", []string{"field", "sim", "sim/stat", "results", "models/"}, "models import the kernel, the schema and other models"},
+	{"scenarios", []string{"field", "sim", "sim/stat", "results", "models/"}, "the language imports models' settings, never an engine"},
+	{"world", []string{"field", "sim", "sim/stat", "results", "models/", "scenarios"}, "the simulated engine"},
+	{"search", []string{"field", "sim", "sim/stat", "results", "models/", "scenarios", "world"}, "the search runs the simulated engine"},
+	{"chaos/", []string{"field", "sim", "sim/stat", "results", "models/", "scenarios", "chaos/"}, "the real engine and its systems"},
+	{"chaos", []string{"field", "sim", "sim/stat", "results", "models/", "scenarios", "chaos/"}, "the real engine's timeline"},
 	{"reports", []string{"sim/stat", "results", "scenarios"}, "the report reads results and the language's types, never an engine or a model"},
 	{"cmd/", []string{""}, "the CLI wires everything"},
 	{"tools/", nil, "development tools (the mutation runner) import nothing of the project"},
@@ -120,6 +121,10 @@ func TestLayerRules(t *testing.T) {
 		ok       bool
 	}{
 		{"sim", "results", false},
+		{"sim", "field", false},
+		{"models/service", "field", true},
+		{"scenarios", "field", true},
+		{"reports", "field", false},
 		{"sim/stat", "sim", true},
 		{"results", "models/service", false},
 		{"models/service", "models/resilience", true},

@@ -1,9 +1,10 @@
 package results
 
 import (
-	"fmt"
 	"math"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Window is a stretch of a run, [Start, End) in time since the run's
@@ -48,9 +49,9 @@ func PhasesOf(load time.Duration, faults []Window) PhaseWindows {
 func (w PhaseWindows) Validate() error {
 	switch {
 	case w.Load <= 0:
-		return fmt.Errorf("load must be > 0, got %v", w.Load)
+		return field.Errorf("load", "must be > 0, got %v", w.Load)
 	case w.During.Start < 0 || w.During.Start > w.During.End || w.During.End > w.Load:
-		return fmt.Errorf("fault window [%v, %v] must lie in [0, load %v] with start <= end", w.During.Start, w.During.End, w.Load)
+		return field.Errorf("during", "[%v, %v] must lie in [0, load %v] with start <= end", w.During.Start, w.During.End, w.Load)
 	}
 	return nil
 }

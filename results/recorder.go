@@ -1,11 +1,12 @@
 package results
 
 import (
-	"fmt"
 	"math"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Histogram range: 1 µs to 1 hour, 3 significant digits.
@@ -26,9 +27,9 @@ type RecorderConfig struct {
 // Validate reports the first field out of range.
 func (c RecorderConfig) Validate() error {
 	if c.Interval < 0 {
-		return fmt.Errorf("interval must be >= 0 (0 = 1s), got %v", c.Interval)
+		return field.Errorf("interval", "must be >= 0 (0 = 1s), got %v", c.Interval)
 	}
-	return c.Phases.Validate()
+	return field.Under("phases", c.Phases.Validate())
 }
 
 type phaseAgg struct {

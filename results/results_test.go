@@ -124,11 +124,11 @@ func TestRecorderSeries(t *testing.T) {
 
 func TestRecorderRejectsBadConfig(t *testing.T) {
 	_, err := NewRecorder(RecorderConfig{})
-	assert.EqualError(t, err, "load must be > 0, got 0s")
+	assert.EqualError(t, err, "phases.load: must be > 0, got 0s")
 	_, err = NewRecorder(RecorderConfig{Phases: PhaseWindows{Load: s, During: Window{2 * s, 3 * s}}})
-	assert.EqualError(t, err, "fault window [2s, 3s] must lie in [0, load 1s] with start <= end")
+	assert.EqualError(t, err, "phases.during: [2s, 3s] must lie in [0, load 1s] with start <= end")
 	_, err = NewRecorder(RecorderConfig{Phases: PhasesOf(s, nil), Interval: -s})
-	assert.EqualError(t, err, "interval must be >= 0 (0 = 1s), got -1s")
+	assert.EqualError(t, err, "interval: must be >= 0 (0 = 1s), got -1s")
 }
 
 func TestAggregateGivesMeanAndStudentTInterval(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/results"
 )
 
@@ -296,7 +297,7 @@ func (s *Scenario) checkHypotheses() error {
 	for i, e := range s.Expect {
 		h, err := ParseHypothesis(e.Check)
 		if err != nil {
-			return &FieldError{fmt.Sprintf("expect[%d]", i), err.Error()}
+			return &field.Error{Path: fmt.Sprintf("expect[%d]", i), Msg: err.Error()}
 		}
 		if _, ok := known[h.Metric]; !ok && !resolved {
 			all, err := s.VariantMetrics()
@@ -306,7 +307,7 @@ func (s *Scenario) checkHypotheses() error {
 			known, resolved = all, true
 		}
 		if err := s.checkMetric(h, known); err != nil {
-			return &FieldError{fmt.Sprintf("expect[%d].check", i), err.Error()}
+			return &field.Error{Path: fmt.Sprintf("expect[%d].check", i), Msg: err.Error()}
 		}
 	}
 	return nil

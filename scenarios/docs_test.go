@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated parts of docs/scenarios.md")
@@ -33,7 +35,7 @@ func schemaPaths(t reflect.Type, prefix string, out *[]string) {
 		}
 	case reflect.Struct:
 		for name, ft := range yamlFields(t) {
-			p := join(prefix, name)
+			p := field.Join(prefix, name)
 			*out = append(*out, p)
 			schemaPaths(ft, p, out)
 		}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -30,11 +31,11 @@ func (e *Expectation) UnmarshalYAML(n *yaml.Node) error {
 	type plain Expectation
 	var p plain
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: an expectation is a string or {variant, check}", n.Line)
+		return errors.New("an expectation is a string or {variant, check}")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i].Value; k != "variant" && k != "check" {
-			return fmt.Errorf("line %d: expectation field %q unknown (known: check, variant)", n.Content[i].Line, k)
+			return fmt.Errorf("expectation field %q unknown (known: check, variant)", k)
 		}
 	}
 	if err := n.Decode(&p); err != nil {

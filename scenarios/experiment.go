@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/results"
 
 	"go.yaml.in/yaml/v3"
@@ -347,7 +348,7 @@ func (s *Scenario) judge(cases []Case, vs []results.VariantSummary) ([]results.V
 	for i, e := range s.Expect {
 		h, err := ParseHypothesis(e.Check)
 		if err != nil {
-			return nil, &FieldError{fmt.Sprintf("expect[%d]", i), err.Error()}
+			return nil, &field.Error{Path: fmt.Sprintf("expect[%d]", i), Msg: err.Error()}
 		}
 		for j := range vs {
 			if e.Variant == "" || e.Variant == cases[j].Variant {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // FaultType names a kind of fault, as a scenario writes it in `type:`.
@@ -77,7 +79,7 @@ type FaultSpec struct {
 	defaults func(f *Fault)
 	// check validates the fields it reads (beyond at/for and the node
 	// selectors, which the scenario checks against its topology). Its
-	// errors are *FieldError with the field's name as the path.
+	// errors are *field.Error with the field's name as the path.
 	check func(f *Fault) error
 	// label describes one fault for the report, e.g. "latency +200ms api-1".
 	label func(f *Fault) string
@@ -202,26 +204,26 @@ func (f *Fault) setFields() []string {
 func (f *Fault) validate(duration time.Duration) error {
 	s := f.Type.Spec()
 	if s == nil {
-		return &FieldError{"type", fmt.Sprintf("must be one of %s, got %q", faultTypeNames(), f.Type)}
+		return field.Errorf("type", "must be one of %s, got %q", faultTypeNames(), f.Type)
 	}
 	switch {
 	case f.At < 0:
-		return &FieldError{"at", fmt.Sprintf("must be >= 0, got %v", f.At)}
+		return field.Errorf("at", "must be >= 0, got %v", f.At)
 	case f.For <= 0:
-		return &FieldError{"for", fmt.Sprintf("must be > 0 (every fault has a bounded duration), got %v", f.For)}
+		return field.Errorf("for", "must be > 0 (every fault has a bounded duration), got %v", f.For)
 	case f.End() > duration:
-		return &FieldError{"for", fmt.Sprintf("fault ends at %v, after the scenario's duration %v", f.End(), duration)}
+		return field.Errorf("for", "fault ends at %v, after the scenario's duration %v", f.End(), duration)
 	}
 	reads := s.Fields()
 	for _, name := range f.setFields() {
 		if !slices.Contains(reads, name) {
-			return &FieldError{name, fmt.Sprintf("not read by fault type %s (it reads: %s)", s.Type, strings.Join(reads, ", "))}
+			return field.Errorf(name, "not read by fault type %s (it reads: %s)", s.Type, strings.Join(reads, ", "))
 		}
 	}
 	return s.check(f)
 }
 
 // mustBe is a parameter's error: the field and the rule it breaks.
-func mustBe(field, format string, args ...any) error {
-	return &FieldError{field, "must " + fmt.Sprintf(format, args...)}
+func mustBe(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: "must " + fmt.Sprintf(format, args...)}
 }

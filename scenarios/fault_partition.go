@@ -3,6 +3,8 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // FaultPartition cuts nodes apart.
@@ -49,9 +51,9 @@ func checkPartition(f *Fault) error {
 	case f.Mode != PartitionBlackHole && f.Mode != PartitionRefuse:
 		return mustBe("mode", "be %s or %s, got %q", PartitionBlackHole, PartitionRefuse, f.Mode)
 	case f.Isolate != "" && (len(f.Groups) > 0 || f.OneWay):
-		return &FieldError{"isolate", "excludes groups and one_way"}
+		return &field.Error{Path: "isolate", Msg: "excludes groups and one_way"}
 	case f.Isolate == "" && len(f.Groups) < 2:
-		return &FieldError{"groups", fmt.Sprintf("a partition needs isolate or at least 2 groups, got %d", len(f.Groups))}
+		return field.Errorf("groups", "a partition needs isolate or at least 2 groups, got %d", len(f.Groups))
 	}
 	for i, g := range f.Groups {
 		if len(g) == 0 {

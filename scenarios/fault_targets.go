@@ -1,6 +1,10 @@
 package scenarios
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/faultline-sim/faultline/field"
+)
 
 // The targets fault types share: a link fault acts on the messages from
 // `from` to `to` (and back with two_way) for its window; a process fault
@@ -14,7 +18,7 @@ var processTarget = []string{"target"}
 
 func checkLinkTargets(f *Fault) error {
 	if f.From == "" && f.To == "" {
-		return &FieldError{"to", "a link fault needs from and/or to (node selectors; * for any)"}
+		return &field.Error{Path: "to", Msg: "a link fault needs from and/or to (node selectors; * for any)"}
 	}
 	return nil
 }
@@ -38,7 +42,7 @@ func or(s, def string) string {
 
 func checkTarget(f *Fault) error {
 	if f.Target == "" {
-		return &FieldError{"target", "must name a service or an instance (e.g. api or api-2)"}
+		return &field.Error{Path: "target", Msg: "must name a service or an instance (e.g. api or api-2)"}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // TestFaultSpecsAreComplete: every registered type documents both
@@ -80,7 +82,7 @@ func TestFaultValidation(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Equal(t, c.want, err.Error())
-			var fe *FieldError
+			var fe *field.Error
 			assert.ErrorAs(t, err, &fe, "a field error, so the scenario places it under the fault's path")
 		})
 	}

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 
 	"go.yaml.in/yaml/v3"
@@ -131,7 +131,9 @@ func decode(file string, root *yaml.Node, top bool) (*Scenario, error) {
 	}
 	var sc Scenario
 	if err := root.Decode(&sc); err != nil {
-		return nil, w.typeError(err)
+		// The walk has checked every field's type, so this is not the
+		// user's mistake that a field can be named for.
+		return nil, fmt.Errorf("%s: %w", w.file, err)
 	}
 	sc.file = file
 	sc.SetDefaults()
@@ -162,8 +164,10 @@ var (
 	unmarshaler  = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 )
 
+// errorf returns the error of the field at path, written at n: a
+// *field.Error behind the file and line, "file:line: path: message".
 func (w *walker) errorf(n *yaml.Node, path, format string, args ...any) error {
-	return fmt.Errorf("%s: %s: %s", w.at(n.Line), path, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%s: %w", w.at(n.Line), field.Errorf(path, format, args...))
 }
 
 // at is "file:line", or "file" when the line is unknown (nodes built in Go).
@@ -174,22 +178,23 @@ func (w *walker) at(line int) string {
 	return w.file + ":" + strconv.Itoa(line)
 }
 
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}
-
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 	w.lines[path] = n.Line
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(unmarshaler) {
-		// Decode it here too, so that its error names the field.
+		// A mapping for a struct is checked field by field first, so that an
+		// unknown key is named with its own line.
+		if t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode && len(yamlFields(t)) > 0 {
+			if err := w.structure(n, t, path); err != nil {
+				return err
+			}
+		}
+		// Decode it here too, so that its error names the field; its
+		// errors say what is wrong with the value, not where it is.
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			return w.errorf(n, path, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", n.Line)))
+			return w.errorf(n, path, "%v", err)
 		}
 		return nil
 	}
@@ -201,9 +206,17 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) error {
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return w.integer(n, path)
+		if err := w.integer(n, path); err != nil {
+			return err
+		}
+		return w.scalar(n, t, path)
 	case reflect.Float32, reflect.Float64:
+		if err := w.scalar(n, t, path); err != nil {
+			return err
+		}
 		return w.float(n, path)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Bool, reflect.String:
+		return w.scalar(n, t, path)
 	case reflect.Struct:
 		return w.structure(n, t, path)
 	case reflect.Slice:
@@ -268,6 +281,33 @@ func (w *walker) integer(n *yaml.Node, path string) error {
 	return nil
 }
 
+// scalarKinds says what a field of each kind must be written as.
+var scalarKinds = map[reflect.Kind]string{
+	reflect.Bool: "true or false", reflect.String: "a string",
+	reflect.Int: "a whole number", reflect.Int8: "a whole number", reflect.Int16: "a whole number",
+	reflect.Int32: "a whole number", reflect.Int64: "a whole number",
+	reflect.Uint: "a whole number >= 0", reflect.Uint8: "a whole number >= 0", reflect.Uint16: "a whole number >= 0",
+	reflect.Uint32: "a whole number >= 0", reflect.Uint64: "a whole number >= 0",
+	reflect.Float32: "a number", reflect.Float64: "a number",
+}
+
+// scalar checks that a single-valued field holds a value of its Go type
+// (t's kind is in scalarKinds), so that decoding the document cannot fail
+// on it later with a message that does not name the field.
+func (w *walker) scalar(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Tag == "!!null" {
+		return nil
+	}
+	want := scalarKinds[t.Kind()]
+	if n.Kind != yaml.ScalarNode {
+		return w.errorf(n, path, "must be %s, got %s", want, describe(n))
+	}
+	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		return w.errorf(n, path, "must be %s, got %q", want, n.Value)
+	}
+	return nil
+}
+
 // float checks a number field: finite, and not absurdly large.
 func (w *walker) float(n *yaml.Node, path string) error {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
@@ -300,9 +340,9 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) error {
 		key, val := n.Content[i], n.Content[i+1]
 		ft, ok := fields[key.Value]
 		if !ok {
-			return w.errorf(key, join(path, key.Value), "unknown field (known: %s)", strings.Join(sortedKeys(fields), ", "))
+			return w.errorf(key, field.Join(path, key.Value), "unknown field (known: %s)", strings.Join(sortedKeys(fields), ", "))
 		}
-		if err := w.walk(val, ft, join(path, key.Value)); err != nil {
+		if err := w.walk(val, ft, field.Join(path, key.Value)); err != nil {
 			return err
 		}
 	}
@@ -397,23 +437,17 @@ func (w *walker) dist(n *yaml.Node, path string) error {
 		}}
 		return nil
 	}
-	if err := w.structure(n, distType, path); err != nil {
-		return err
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i].Value, n.Content[i+1]
-		switch {
-		case key == "of" && val.Kind == yaml.SequenceNode:
-			for j, el := range val.Content {
-				if err := w.dist(el, fmt.Sprintf("%s.of[%d]", path, j)); err != nil {
-					return err
-				}
-			}
-		case timeFields[key]:
-			if err := w.timeValues(val, join(path, key)); err != nil {
+	// Times become seconds first, so that the walk of the spec's fields
+	// (which also normalises the components in of) sees numbers.
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		if key, val := n.Content[i].Value, n.Content[i+1]; timeFields[key] {
+			if err := w.timeValues(val, field.Join(path, key)); err != nil {
 				return err
 			}
 		}
+	}
+	if err := w.structure(n, distType, path); err != nil {
+		return err
 	}
 	return nil
 }
@@ -468,55 +502,17 @@ func seconds(s string) (string, error) {
 	return s, nil
 }
 
-var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
-
-// typeError rewrites yaml's "line 12: cannot unmarshal ..." into
-// "file:12: path: cannot unmarshal ...".
-func (w *walker) typeError(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return fmt.Errorf("%s: %w", w.file, err)
-	}
-	m := lineRE.FindStringSubmatch(te.Errors[0])
-	if m == nil {
-		return fmt.Errorf("%s: %s", w.file, te.Errors[0])
-	}
-	line, _ := strconv.Atoi(m[1])
-	if line <= 0 {
-		return fmt.Errorf("%s: %s", w.file, m[2])
-	}
-	return fmt.Errorf("%s: %s: %s", w.at(line), w.pathAt(line), m[2])
-}
-
-// pathAt returns the deepest path that starts on line.
-func (w *walker) pathAt(line int) string {
-	best := ""
-	for p, l := range w.lines {
-		if l == line && (len(p) > len(best) || (len(p) == len(best) && p < best)) {
-			best = p
-		}
-	}
-	return best
-}
-
 // locate prefixes a validation error with the file and the line of its
 // field path (or of the nearest parent the file has).
 func (w *walker) locate(err error) error {
-	var fe *FieldError
+	var fe *field.Error
 	if !errors.As(err, &fe) {
 		return fmt.Errorf("%s: %w", w.file, err)
 	}
-	for p := fe.Path; p != ""; p = parent(p) {
+	for p := fe.Path; p != ""; p = field.Parent(p) {
 		if line, ok := w.lines[p]; ok && line > 0 {
 			return fmt.Errorf("%s: %w", w.at(line), err)
 		}
 	}
 	return fmt.Errorf("%s: %w", w.file, err)
-}
-
-func parent(p string) string {
-	if i := strings.LastIndexAny(p, ".["); i > 0 {
-		return p[:i]
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ type Overrides []Override
 // UnmarshalYAML keeps the order of the mapping.
 func (o *Overrides) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: set must be a mapping from field path to value", n.Line)
+		return errors.New("set must be a mapping from field path to value")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		*o = append(*o, Override{Path: n.Content[i].Value, Value: *n.Content[i+1]})

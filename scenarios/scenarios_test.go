@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/scenarios"
 	"github.com/faultline-sim/faultline/world"
@@ -130,14 +131,14 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"unknown field", "      workers: 1", "      wokers: 1", "bad.yaml:25: topology.services[0].wokers: unknown field (known: autoscale, call_mode, call_quorum, calls, discipline, discovery_delay, endpoints, error_rate, health_check, honor_deadlines, instances, max_instances, name, overflow, publish, queue_limit, rate_limit, rate_limit_per_client, request_bytes, response_bytes, restart, rollout, service_time, startup, workers)"},
-		{"wrong type", "      workers: 1", "      workers: many", "bad.yaml:25: topology.services[0].workers: cannot unmarshal !!str `many` into int"},
+		{"wrong type", "      workers: 1", "      workers: many", `bad.yaml:25: topology.services[0].workers: must be a whole number, got "many"`},
 		{"out of range", "      workers: 1", "      workers: -2", "bad.yaml:25: topology.services[0].workers: must be >= 1, got -2"},
 		{"duration without unit", "duration: 120s", "duration: 120", `bad.yaml:19: duration: must be a duration with a unit, like 250ms or 1m30s (units: ns, us, ms, s, m, h), got "120"`},
 		{"fractional count", "      workers: 1", "      workers: 2.5", "bad.yaml:25: topology.services[0].workers: must be a whole number, got 2.5"},
 		{"huge count", "      workers: 1", "      workers: 1e9", "bad.yaml:25: topology.services[0].workers: must be at most 1000000, got 1e9"},
 		{"explicit zero count", "      workers: 1", "      workers: 0", "bad.yaml:25: topology.services[0].workers: must be >= 1, got 0 (leave it out for the default, 1)"},
 		{"not a finite number", "      workers: 1", "      workers: 1\n      error_rate: .nan", "bad.yaml:26: topology.services[0].error_rate: must be a finite number of magnitude at most 1e+12, got .nan"},
-		{"time beyond 30 days", "{kind: exponential, mean: 10ms}", "{kind: constant, value: 1e300}", "bad.yaml:27: topology.services[0].service_time.value: must be a finite number of magnitude at most 1e+12, got 1e300"},
+		{"time beyond 30 days", "{kind: exponential, mean: 10ms}", "{kind: constant, value: 1e300}", "bad.yaml:27: topology.services[0].service_time.value: must be a time of at most 30 days (720h, 2.592e+06 s), got 1e300"},
 		{"time beyond 30 days in a unit", "{kind: exponential, mean: 10ms}", "100000h", "bad.yaml:27: topology.services[0].service_time: must be a time of at most 30 days (720h, 2.592e+06 s), got 100000h"},
 		{"duration missing", "duration: 120s\n", "", "bad.yaml: duration: required (how long the scenario runs, e.g. duration: 5m)"},
 		{"bare number as a fixed time", "{kind: exponential, mean: 10ms}", "500", "bad.yaml:27: topology.services[0].service_time: a fixed time needs a unit, like 500ms or 500s (or a distribution {kind: exponential, mean: 20ms}), got the bare number 500"},
@@ -150,6 +151,12 @@ func TestBadInputNamesFileLineAndField(t *testing.T) {
 		{"unknown variant in expect", "variant: least-outstanding\n    check", "variant: fastest\n    check", `bad.yaml:68: expect[2].variant: "fastest" is not a variant of this scenario`},
 		{"not a mapping", "load:\n  target: api\n  balancer: random\n  timeout: 1s\n  open:\n    shape: constant\n    rps: 320\n", "load: 3\n", `bad.yaml:32: load: must be a load generator (a mapping) or a list of them, got "3"`},
 		{"yaml syntax", "seeds: 3", "seeds: [3", "bad.yaml: line 19: did not find expected ',' or ']'"},
+		{"flag of the wrong type", "    two_way: true", "    two_way: sometimes", `bad.yaml:44: faults[0].two_way: must be true or false, got "sometimes"`},
+		{"number of the wrong type", "    rps: 320", "    rps: lots", `bad.yaml:38: load[0].open.rps: must be a number, got "lots"`},
+		{"list for a number", "      workers: 1", "      workers: [1, 2]", `bad.yaml:25: topology.services[0].workers: must be a whole number, got a list`},
+		{"list for a string", "  balancer: random", "  balancer: [random]", `bad.yaml:34: load[0].balancer: must be a string, got a list`},
+		{"unknown key of an expectation", "    check: availability >= 0.98 during", "    check: availability >= 0.98 during\n    varient: x", `bad.yaml:70: expect[2].varient: unknown field (known: check, variant)`},
+		{"retry deep in a call", "      workers: 1", "      workers: 1\n      calls: [{service: db, retry: {backoff: {base: -1s}}}]", `bad.yaml:26: topology.services[0].calls[0].retry.backoff.base: must be > 0, got -1s`},
 		{"bad count or percentage", "      workers: 1", "      workers: 1\n      rollout: {at: 5s, max_surge: 150%x}", `bad.yaml:26: topology.services[0].rollout.max_surge: "150%x" is neither a count nor a percentage like "25%"`},
 		{"call to no service", "      workers: 1", "      workers: 1\n      calls: [{service: db}]", `bad.yaml:26: topology.services[0].calls[0].service: "db" is not a service of the topology`},
 		{"duplicate endpoint", "      workers: 1", "      workers: 1\n      endpoints: [{name: home}, {name: home}]", `bad.yaml:26: topology.services[0].endpoints[1].name: "home" is already the name of endpoints[0]`},
@@ -276,4 +283,24 @@ func TestPhaseWindows(t *testing.T) {
 	assert.Equal(t, results.After, w.Of(70*time.Second))
 	sc.Faults = nil
 	assert.Equal(t, results.Before, sc.PhaseWindows().Of(89*time.Second), "no faults: the whole run is before")
+}
+
+// TestValidationErrorsCarryTheirPath: behind the file and line, a bad
+// field is a *field.Error with its full path from the scenario's root, so
+// a program (or the loader itself) never reads the path back from text.
+func TestValidationErrorsCarryTheirPath(t *testing.T) {
+	base, err := os.ReadFile("balancer.yaml")
+	require.NoError(t, err)
+	for _, c := range []struct{ old, new, path, msg string }{
+		{"      workers: 1", "      workers: -2", "topology.services[0].workers", "must be >= 1, got -2"},
+		{"{kind: exponential, mean: 10ms}", "{kind: exponential, mean: -10ms}", "topology.services[0].service_time.mean", "must be in (0, +Inf), got -0.01"},
+		{"  timeout: 1s", "  timeout: 1s\n  retry: {budget: {budget_percent: 150}}", "load[0].retry.budget.budget_percent", "must be in (0, 100] (percent of active requests), got 150"},
+		{"    two_way: true", "    two_way: nope", "faults[0].two_way", `must be true or false, got "nope"`},
+	} {
+		_, err := scenarios.Parse("bad.yaml", []byte(strings.Replace(string(base), c.old, c.new, 1)))
+		var fe *field.Error
+		require.ErrorAs(t, err, &fe, "%v", err)
+		assert.Equal(t, c.path, fe.Path)
+		assert.Equal(t, c.msg, fe.Msg)
+	}
 }

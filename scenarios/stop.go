@@ -1,8 +1,9 @@
 package scenarios
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Stop is a real run's stop condition, the guard a chaos run keeps on the
@@ -48,11 +49,11 @@ func (st *Stop) setDefaults() {
 func (st *Stop) validate(duration time.Duration) error {
 	switch {
 	case !(st.ErrorRate > 0 && st.ErrorRate <= 1):
-		return &FieldError{"stop.error_rate", fmt.Sprintf("must be in (0, 1], got %v", st.ErrorRate)}
+		return field.Errorf("stop.error_rate", "must be in (0, 1], got %v", st.ErrorRate)
 	case st.Over < 100*time.Millisecond || st.Over > duration:
-		return &FieldError{"stop.over", fmt.Sprintf("must be in [100ms, duration (%v)], got %v", duration, st.Over)}
+		return field.Errorf("stop.over", "must be in [100ms, duration (%v)], got %v", duration, st.Over)
 	case st.MinRequests < 1:
-		return &FieldError{"stop.min_requests", fmt.Sprintf("must be >= 1, got %d", st.MinRequests)}
+		return field.Errorf("stop.min_requests", "must be >= 1, got %d", st.MinRequests)
 	}
 	return nil
 }

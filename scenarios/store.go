@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // DefaultSettle is how long a run with stores goes on after the load stops.
@@ -28,23 +30,23 @@ func (st *Store) setDefaults() {
 func (st *Store) validate() error {
 	switch {
 	case !nameRE.MatchString(st.Name):
-		return fmt.Errorf("name: must be lower-case letters, digits and dashes, got %q", st.Name)
+		return field.Errorf("name", "must be lower-case letters, digits and dashes, got %q", st.Name)
 	case st.Replicas < 1 || st.Replicas > 15:
-		return fmt.Errorf("replicas: must be in [1, 15], got %d", st.Replicas)
+		return field.Errorf("replicas", "must be in [1, 15], got %d", st.Replicas)
 	case st.Settle < 0:
-		return fmt.Errorf("settle: must be >= 0, got %v", st.Settle)
+		return field.Errorf("settle", "must be >= 0, got %v", st.Settle)
 	case st.FirstLeader != "" && st.FirstLeaderIndex() < 0:
-		return fmt.Errorf("first_leader: must be one of %s-0 .. %s-%d, got %q", st.Name, st.Name, st.Replicas-1, st.FirstLeader)
+		return field.Errorf("first_leader", "must be one of %s-0 .. %s-%d, got %q", st.Name, st.Name, st.Replicas-1, st.FirstLeader)
 	}
 	switch st.Design {
 	case DesignRaft:
-		return fieldErr("raft", st.Raft.Validate())
+		return field.Under("raft", st.Raft.Validate())
 	case DesignQuorum:
-		return fieldErr("quorum", st.Quorum.Validate(st.Replicas))
+		return field.Under("quorum", st.Quorum.Validate(st.Replicas))
 	case DesignAsync:
-		return fieldErr("async", st.Async.Validate())
+		return field.Under("async", st.Async.Validate())
 	}
-	return fmt.Errorf("design: must be raft, quorum or async, got %q", st.Design)
+	return field.Errorf("design", "must be raft, quorum or async, got %q", st.Design)
 }
 
 // store returns the store with that name, or nil.
@@ -81,23 +83,23 @@ func (s *Scenario) validateStoreClient(i int) error {
 	path := fmt.Sprintf("load[%d]", i)
 	switch {
 	case c.Open == nil:
-		return &FieldError{path + ".open", "a store client needs an open-loop rate (closed loops are for services)"}
+		return &field.Error{Path: path + ".open", Msg: "a store client needs an open-loop rate (closed loops are for services)"}
 	case c.Ops == nil:
-		return &FieldError{path + ".ops", "a store client needs its operation mix (read, write, cas, keys)"}
+		return &field.Error{Path: path + ".ops", Msg: "a store client needs its operation mix (read, write, cas, keys)"}
 	}
 	if err := c.Ops.Validate(); err != nil {
-		return fieldErr(path+".ops", err)
+		return field.Under(path+".ops", err)
 	}
 	if err := c.Open.Validate(); err != nil {
-		return fieldErr(path+".open", err)
+		return field.Under(path+".open", err)
 	}
 	if c.Timeout <= 0 {
-		return &FieldError{path + ".timeout", fmt.Sprintf("must be > 0, got %v", c.Timeout)}
+		return field.Errorf(path+".timeout", "must be > 0, got %v", c.Timeout)
 	}
 	if c.Via != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(c.Via, st.Name+"-"))
 		if !strings.HasPrefix(c.Via, st.Name+"-") || err != nil || n < 0 || n >= st.Replicas {
-			return &FieldError{path + ".via", fmt.Sprintf("must be a replica of %s (%s-0 .. %s-%d), got %q", st.Name, st.Name, st.Name, st.Replicas-1, c.Via)}
+			return field.Errorf(path+".via", "must be a replica of %s (%s-0 .. %s-%d), got %q", st.Name, st.Name, st.Name, st.Replicas-1, c.Via)
 		}
 	}
 	return nil

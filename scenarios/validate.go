@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -9,68 +8,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/service"
 )
-
-// FieldError is a validation error at a field path, e.g.
-// "topology.services[2].workers: must be >= 1, got 0".
-type FieldError struct {
-	Path string
-	Msg  string
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
-
-var leadingField = regexp.MustCompile(`^([a-z_][a-z0-9_]*(?:\[\d+\])*(?:\.[a-z_][a-z0-9_]*(?:\[\d+\])*)*)(?:: | (must .*))`)
-
-// fieldErr places err, whose message may start with a field name ("workers:
-// must be..." or "mean must be..."), under path.
-func fieldErr(path string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return &FieldError{Path: join(path, fe.Path), Msg: fe.Msg}
-	}
-	msg := err.Error()
-	if m := leadingField.FindStringSubmatch(msg); m != nil {
-		rest := m[2]
-		if rest == "" {
-			rest = msg[len(m[0]):]
-		}
-		sep := "."
-		if strings.HasPrefix(m[1], "[") {
-			sep = ""
-		}
-		if path == "" {
-			sep = ""
-		}
-		return &FieldError{Path: path + sep + m[1], Msg: rest}
-	}
-	return &FieldError{Path: path, Msg: msg}
-}
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // Validate checks the scenario after defaults: every error is a
-// *FieldError naming the field and the allowed range.
+// *field.Error whose path is the field's from the scenario's root, naming
+// the allowed range.
 func (s *Scenario) Validate() error {
 	switch {
 	case !nameRE.MatchString(s.Name):
-		return &FieldError{"name", fmt.Sprintf("must be lower-case letters, digits and dashes, got %q", s.Name)}
+		return field.Errorf("name", "must be lower-case letters, digits and dashes, got %q", s.Name)
 	case s.Duration <= 0:
-		return &FieldError{"duration", fmt.Sprintf("must be > 0, got %v", s.Duration)}
+		return field.Errorf("duration", "must be > 0, got %v", s.Duration)
 	case s.Duration > 24*time.Hour:
-		return &FieldError{"duration", fmt.Sprintf("must be <= 24h, got %v", s.Duration)}
+		return field.Errorf("duration", "must be <= 24h, got %v", s.Duration)
 	case s.Seeds < 1 || s.Seeds > 1000:
-		return &FieldError{"seeds", fmt.Sprintf("must be in [1, 1000], got %d", s.Seeds)}
+		return field.Errorf("seeds", "must be in [1, 1000], got %d", s.Seeds)
 	case s.Interval < time.Millisecond || s.Interval > s.Duration:
-		return &FieldError{"interval", fmt.Sprintf("must be in [1ms, duration (%v)], got %v", s.Duration, s.Interval)}
+		return field.Errorf("interval", "must be in [1ms, duration (%v)], got %v", s.Duration, s.Interval)
 	case s.TraceSample != nil && !(*s.TraceSample >= 0 && *s.TraceSample <= 1):
-		return &FieldError{"trace_sample", fmt.Sprintf("must be in [0, 1] (a share of requests), got %v", *s.TraceSample)}
+		return field.Errorf("trace_sample", "must be in [0, 1] (a share of requests), got %v", *s.TraceSample)
 	case s.Mesh != nil && s.Mesh.Validate() != nil:
-		return fieldErr("", s.Mesh.Validate())
+		return field.Under("", s.Mesh.Validate())
 	case s.Stop != nil && s.Stop.validate(s.Duration) != nil:
 		return s.Stop.validate(s.Duration)
 	}
@@ -100,18 +62,18 @@ type nodeSet map[string]bool
 func (s *Scenario) validateTopology() (nodeSet, error) {
 	nodes := nodeSet{"*": true}
 	if len(s.Topology.Services) == 0 && len(s.Topology.Stores) == 0 {
-		return nil, &FieldError{"topology.services", "must list at least one service or store"}
+		return nil, &field.Error{Path: "topology.services", Msg: "must list at least one service or store"}
 	}
 	for i, svc := range s.Topology.Services {
 		path := fmt.Sprintf("topology.services[%d]", i)
 		if err := svc.Validate(); err != nil {
-			return nil, fieldErr(path, err)
+			return nil, field.Under(path, err)
 		}
 		if svc.Rollout != nil && svc.Rollout.At >= s.Duration {
-			return nil, &FieldError{path + ".rollout.at", fmt.Sprintf("must be before the end of the run (%v), got %v", s.Duration, svc.Rollout.At)}
+			return nil, field.Errorf(path+".rollout.at", "must be before the end of the run (%v), got %v", s.Duration, svc.Rollout.At)
 		}
 		if nodes[svc.Name] {
-			return nil, &FieldError{path + ".name", fmt.Sprintf("%q is already used by another service or instance", svc.Name)}
+			return nil, field.Errorf(path+".name", "%q is already used by another service or instance", svc.Name)
 		}
 		nodes[svc.Name] = true
 		for j := range svc.Instances {
@@ -128,10 +90,10 @@ func (s *Scenario) validateTopology() (nodeSet, error) {
 		st := &s.Topology.Stores[i]
 		path := fmt.Sprintf("topology.stores[%d]", i)
 		if err := st.validate(); err != nil {
-			return nil, fieldErr(path, err)
+			return nil, field.Under(path, err)
 		}
 		if nodes[st.Name] {
-			return nil, &FieldError{path + ".name", fmt.Sprintf("%q is already used by a service, store or instance", st.Name)}
+			return nil, field.Errorf(path+".name", "%q is already used by a service, store or instance", st.Name)
 		}
 		nodes[st.Name] = true
 		for j := range st.Replicas {
@@ -140,13 +102,13 @@ func (s *Scenario) validateTopology() (nodeSet, error) {
 	}
 	for i, l := range s.Load {
 		if nodes[l.Name] {
-			return nil, &FieldError{fmt.Sprintf("load[%d].name", i), fmt.Sprintf("%q is already used by a service, instance or other load", l.Name)}
+			return nil, field.Errorf(fmt.Sprintf("load[%d].name", i), "%q is already used by a service, instance or other load", l.Name)
 		}
 		nodes[l.Name] = true
 	}
 	for i, l := range s.Topology.Links {
 		if err := l.validate(nodes); err != nil {
-			return nil, fieldErr(fmt.Sprintf("topology.links[%d]", i), err)
+			return nil, field.Under(fmt.Sprintf("topology.links[%d]", i), err)
 		}
 	}
 	return nodes, nil
@@ -161,26 +123,26 @@ func (l *Link) validate(nodes nodeSet) error {
 	}
 	if l.Latency.Kind != "" {
 		if _, err := l.Latency.Build(); err != nil {
-			return fieldErr("latency", err)
+			return field.Under("latency", err)
 		}
 	}
 	switch {
 	case l.Jitter < 0:
-		return fmt.Errorf("jitter: must be >= 0, got %v", l.Jitter)
+		return field.Errorf("jitter", "must be >= 0, got %v", l.Jitter)
 	case !(l.Loss >= 0 && l.Loss <= 1):
-		return fmt.Errorf("loss: must be in [0, 1], got %v", l.Loss)
+		return field.Errorf("loss", "must be in [0, 1], got %v", l.Loss)
 	case !(l.Bandwidth >= 0):
-		return fmt.Errorf("bytes_per_s: must be >= 0 (0 = unlimited), got %v", l.Bandwidth)
+		return field.Errorf("bytes_per_s", "must be >= 0 (0 = unlimited), got %v", l.Bandwidth)
 	}
 	return nil
 }
 
-func (n nodeSet) check(field, sel string) error {
+func (n nodeSet) check(name, sel string) error {
 	if sel == "" {
-		return fmt.Errorf("%s: must name a node, service or load (or *)", field)
+		return field.Errorf(name, "must name a node, service or load (or *)")
 	}
 	if !n[sel] {
-		return fmt.Errorf("%s: %q is not a service, instance or load of this scenario (known: %s)", field, sel, n.names())
+		return field.Errorf(name, "%q is not a service, instance or load of this scenario (known: %s)", sel, n.names())
 	}
 	return nil
 }
@@ -196,7 +158,7 @@ func (n nodeSet) names() string {
 
 func (s *Scenario) validateLoad(nodes nodeSet) error {
 	if len(s.Load) == 0 {
-		return &FieldError{"load", "must describe at least one load generator"}
+		return &field.Error{Path: "load", Msg: "must describe at least one load generator"}
 	}
 	for i, l := range s.Load {
 		path := fmt.Sprintf("load[%d]", i)
@@ -207,13 +169,13 @@ func (s *Scenario) validateLoad(nodes nodeSet) error {
 			continue
 		}
 		if l.Via != "" || l.Ops != nil {
-			return &FieldError{path + ".ops", "via and ops are read only for clients of a store"}
+			return &field.Error{Path: path + ".ops", Msg: "via and ops are read only for clients of a store"}
 		}
 		if err := l.Config.Validate(); err != nil {
-			return fieldErr(path, err)
+			return field.Under(path, err)
 		}
 		if !s.isService(l.Target) {
-			return &FieldError{path + ".target", fmt.Sprintf("%q is not a service or store of this scenario", l.Target)}
+			return field.Errorf(path+".target", "%q is not a service or store of this scenario", l.Target)
 		}
 	}
 	return nil
@@ -233,30 +195,30 @@ func (s *Scenario) validateFaults(nodes nodeSet) error {
 		f := &s.Faults[i]
 		path := fmt.Sprintf("faults[%d]", i)
 		if err := f.validate(s.Duration); err != nil {
-			return fieldErr(path, err)
+			return field.Under(path, err)
 		}
 		for _, sel := range []struct{ field, v string }{{"from", f.From}, {"to", f.To}, {"isolate", f.Isolate}, {"target", f.Target}} {
 			if st, ok := strings.CutSuffix(sel.v, LeaderSuffix); ok && sel.field == "isolate" {
 				if s.store(st) == nil {
-					return &FieldError{path + ".isolate", fmt.Sprintf("%q: %s is not a store of this scenario", sel.v, st)}
+					return field.Errorf(path+".isolate", "%q: %s is not a store of this scenario", sel.v, st)
 				}
 				continue
 			}
 			if sel.v != "" {
 				if err := nodes.check(sel.field, sel.v); err != nil {
-					return fieldErr(path, err)
+					return field.Under(path, err)
 				}
 			}
 		}
 		for g, group := range f.Groups {
 			for j, sel := range group {
 				if err := nodes.check(fmt.Sprintf("groups[%d][%d]", g, j), sel); err != nil {
-					return fieldErr(path, err)
+					return field.Under(path, err)
 				}
 			}
 		}
 		if f.Target != "" && !s.isProcess(f.Target) {
-			return &FieldError{path + ".target", fmt.Sprintf("%q is not a service or instance (load generators cannot crash or pause)", f.Target)}
+			return field.Errorf(path+".target", "%q is not a service or instance (load generators cannot crash or pause)", f.Target)
 		}
 	}
 	return nil
@@ -281,39 +243,39 @@ func (s *Scenario) validateExperiment() error {
 	for i, v := range s.Variants {
 		path := fmt.Sprintf("variants[%d]", i)
 		if !nameRE.MatchString(v.Name) {
-			return &FieldError{path + ".name", fmt.Sprintf("must be lower-case letters, digits and dashes, got %q", v.Name)}
+			return field.Errorf(path+".name", "must be lower-case letters, digits and dashes, got %q", v.Name)
 		}
 		if seen[v.Name] {
-			return &FieldError{path + ".name", fmt.Sprintf("%q is used by another variant", v.Name)}
+			return field.Errorf(path+".name", "%q is used by another variant", v.Name)
 		}
 		seen[v.Name] = true
 		for _, o := range v.Set {
 			if strings.HasPrefix(o.Path, "variants") || strings.HasPrefix(o.Path, "sweep") {
-				return &FieldError{path + ".set", fmt.Sprintf("%s: a variant cannot change variants or sweep", o.Path)}
+				return field.Errorf(path+".set", "%s: a variant cannot change variants or sweep", o.Path)
 			}
 		}
 	}
 	if len(s.Sweep) > 2 {
-		return &FieldError{"sweep", fmt.Sprintf("sweeps one or two parameters, got %d", len(s.Sweep))}
+		return field.Errorf("sweep", "sweeps one or two parameters, got %d", len(s.Sweep))
 	}
 	for i, p := range s.Sweep {
 		if len(p.Values) == 0 {
-			return &FieldError{fmt.Sprintf("sweep[%d].values", i), "must list at least one value"}
+			return &field.Error{Path: fmt.Sprintf("sweep[%d].values", i), Msg: "must list at least one value"}
 		}
 		if p.Param == "" {
-			return &FieldError{fmt.Sprintf("sweep[%d].param", i), "must be a field path, e.g. topology.services.api.instances"}
+			return &field.Error{Path: fmt.Sprintf("sweep[%d].param", i), Msg: "must be a field path, e.g. topology.services.api.instances"}
 		}
 	}
 	for i, e := range s.Expect {
 		if _, err := ParseHypothesis(e.Check); err != nil {
-			return &FieldError{fmt.Sprintf("expect[%d]", i), err.Error()}
+			return &field.Error{Path: fmt.Sprintf("expect[%d]", i), Msg: err.Error()}
 		}
 		if e.Variant != "" && !seen[e.Variant] && !(len(s.Variants) == 0 && e.Variant == BaseVariant) {
-			return &FieldError{fmt.Sprintf("expect[%d].variant", i), fmt.Sprintf("%q is not a variant of this scenario", e.Variant)}
+			return field.Errorf(fmt.Sprintf("expect[%d].variant", i), "%q is not a variant of this scenario", e.Variant)
 		}
 	}
 	if len(s.Compare) != 0 && len(s.Compare) != 2 {
-		return &FieldError{"compare", fmt.Sprintf("must name exactly two metrics, got %d", len(s.Compare))}
+		return field.Errorf("compare", "must name exactly two metrics, got %d", len(s.Compare))
 	}
 	return nil
 }
@@ -367,8 +329,7 @@ func (s *Scenario) validateCalls() error {
 				}
 				k := index[to.name]
 				if state[k] == 1 {
-					return &FieldError{cp.path + "." + to.field,
-						fmt.Sprintf("calling %q closes a cycle: calls must form a graph without cycles", to.name)}
+					return field.Errorf(cp.path+"."+to.field, "calling %q closes a cycle: calls must form a graph without cycles", to.name)
 				}
 				if state[k] == 0 {
 					if err := visit(k); err != nil {
@@ -396,7 +357,7 @@ func (s *Scenario) checkCallTargets(index map[string]int, cp callPath) error {
 	c := cp.call
 	for _, to := range []struct{ field, name string }{{"service", c.Service}, {"fallback_to", c.FallbackTo}, {"compensate", c.Compensate}} {
 		if _, ok := index[to.name]; to.name != "" && !ok {
-			return &FieldError{cp.path + "." + to.field, fmt.Sprintf("%q is not a service of the topology", to.name)}
+			return field.Errorf(cp.path+"."+to.field, "%q is not a service of the topology", to.name)
 		}
 	}
 	if c.Endpoint == "" {
@@ -412,7 +373,7 @@ func (s *Scenario) checkCallTargets(index map[string]int, cp callPath) error {
 		if len(names) > 0 {
 			known = "endpoints: " + strings.Join(names, ", ")
 		}
-		return &FieldError{cp.path + ".endpoint", fmt.Sprintf("%q is not an endpoint of service %s (%s)", c.Endpoint, c.Service, known)}
+		return field.Errorf(cp.path+".endpoint", "%q is not an endpoint of service %s (%s)", c.Endpoint, c.Service, known)
 	}
 	return nil
 }
@@ -425,28 +386,28 @@ func (s *Scenario) validateBrokers(nodes nodeSet) error {
 		b := &s.Topology.Brokers[i]
 		path := fmt.Sprintf("topology.brokers[%d]", i)
 		if err := b.Config.Validate(); err != nil {
-			return fieldErr(path, err)
+			return field.Under(path, err)
 		}
 		if nodes[b.Name] {
-			return &FieldError{path + ".name", fmt.Sprintf("%q is already used by a service or instance", b.Name)}
+			return field.Errorf(path+".name", "%q is already used by a service or instance", b.Name)
 		}
 		if a := b.Autoscale; a != nil {
 			ap := path + ".autoscale."
 			switch {
 			case !(a.LagThreshold > 0):
-				return &FieldError{ap + "lag_threshold", fmt.Sprintf("must be > 0, got %v", a.LagThreshold)}
+				return field.Errorf(ap+"lag_threshold", "must be > 0, got %v", a.LagThreshold)
 			case a.MinConsumers < 1:
-				return &FieldError{ap + "min_consumers", fmt.Sprintf("must be >= 1, got %d", a.MinConsumers)}
+				return field.Errorf(ap+"min_consumers", "must be >= 1, got %d", a.MinConsumers)
 			case a.MaxConsumers < a.MinConsumers:
-				return &FieldError{ap + "max_consumers", fmt.Sprintf("must be >= min_consumers (%d), got %d", a.MinConsumers, a.MaxConsumers)}
+				return field.Errorf(ap+"max_consumers", "must be >= min_consumers (%d), got %d", a.MinConsumers, a.MaxConsumers)
 			case a.Period <= 0:
-				return &FieldError{ap + "period", fmt.Sprintf("must be > 0, got %v", a.Period)}
+				return field.Errorf(ap+"period", "must be > 0, got %v", a.Period)
 			case a.ScaleDownWindow < 0:
-				return &FieldError{ap + "scale_down_window", fmt.Sprintf("must be >= 0, got %v", a.ScaleDownWindow)}
+				return field.Errorf(ap+"scale_down_window", "must be >= 0, got %v", a.ScaleDownWindow)
 			}
 		}
 		if b.Downstream != "" && !s.hasService(b.Downstream) {
-			return &FieldError{path + ".downstream", fmt.Sprintf("%q is not a service of the topology", b.Downstream)}
+			return field.Errorf(path+".downstream", "%q is not a service of the topology", b.Downstream)
 		}
 		names[b.Name] = true
 		nodes[b.Name] = true
@@ -459,7 +420,7 @@ func (s *Scenario) validateBrokers(nodes nodeSet) error {
 	}
 	for i, svc := range s.Topology.Services {
 		if svc.Publish != "" && !names[svc.Publish] {
-			return &FieldError{fmt.Sprintf("topology.services[%d].publish", i), fmt.Sprintf("%q is not a broker of the topology", svc.Publish)}
+			return field.Errorf(fmt.Sprintf("topology.services[%d].publish", i), "%q is not a broker of the topology", svc.Publish)
 		}
 	}
 	return nil

@@ -42,11 +42,7 @@ type paramError struct {
 }
 
 func (e *paramError) Error() string {
-	s := e.path + e.name
-	if e.index >= 0 {
-		s += "[" + strconv.Itoa(e.index) + "]"
-	}
-	s += " " + e.rule
+	s := e.Field() + " " + e.rule
 	if e.dist != "" {
 		s = e.dist + ": " + s
 	}
@@ -55,6 +51,20 @@ func (e *paramError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrParam) true.
 func (e *paramError) Unwrap() error { return ErrParam }
+
+// Field is the parameter's path in the spec, e.g. "of[1].mean", so that a
+// caller can place the error under its own field path without reading the
+// message (field.Fielder).
+func (e *paramError) Field() string {
+	s := e.path + e.name
+	if e.index >= 0 {
+		s += "[" + strconv.Itoa(e.index) + "]"
+	}
+	return s
+}
+
+// Rule says what is wrong with the parameter: "must be in (0, +Inf), got 0".
+func (e *paramError) Rule() string { return e.rule }
 
 // distName names the distribution whose constructor is checking its
 // arguments, so that every message starts with it.

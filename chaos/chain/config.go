@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
@@ -39,25 +40,18 @@ const (
 	PowerOfTwo       = "p2c" // the less loaded of two random picks
 )
 
-var balancers = []string{RoundRobin, Random, LeastOutstanding, PowerOfTwo}
-
 // ErrConfig is wrapped by every error Validate returns.
 var ErrConfig = errors.New("invalid chain config")
 
-// configErr is a config error whose text is "path: rule" and which
-// matches ErrConfig under errors.Is.
-type configErr struct{ msg string }
-
-func (e *configErr) Error() string { return e.msg }
-
-func (e *configErr) Unwrap() error { return ErrConfig }
-
-func invalid(format string, args ...any) error {
-	return &configErr{msg: fmt.Sprintf(format, args...)}
+// invalid returns a config error at path (a *field.Error) that matches
+// ErrConfig under errors.Is.
+func invalid(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }
 
-// under puts a config error under a path prefix, e.g. "calls[0].".
-func under(prefix string, err error) error { return &configErr{msg: prefix + err.Error()} }
+// under places err, the error of the part at path (e.g. "calls[0]"),
+// under path; it matches ErrConfig and what err matched.
+func under(path string, err error) error { return field.UnderAs(ErrConfig, path, err) }
 
 // Config is a chain of services.
 type Config struct {
@@ -87,27 +81,27 @@ func (c *Config) SetDefaults() {
 // "services[1].calls[0].timeout: must be > 0, got 0s".
 func (c *Config) Validate() error {
 	if len(c.Services) == 0 {
-		return invalid("services: at least one is required")
+		return invalid("services", "at least one is required")
 	}
 	names := map[string]bool{}
 	for i := range c.Services {
 		s := &c.Services[i]
-		p := fmt.Sprintf("services[%d].", i)
+		p := field.Index("services", i)
 		if err := s.Validate(); err != nil {
 			return under(p, err)
 		}
 		if names[s.Name] {
-			return invalid("%sname: %q is used twice", p, s.Name)
+			return invalid(p+".name", "%q is used twice", s.Name)
 		}
 		names[s.Name] = true
 	}
 	for i, s := range c.Services {
 		for j, call := range s.Calls {
 			if !names[call.Target] {
-				return invalid("services[%d].calls[%d].target: no service named %q", i, j, call.Target)
+				return invalid(fmt.Sprintf("services[%d].calls[%d].target", i, j), "no service named %q", call.Target)
 			}
 			if call.Target == s.Name {
-				return invalid("services[%d].calls[%d].target: a service may not call itself", i, j)
+				return invalid(fmt.Sprintf("services[%d].calls[%d].target", i, j), "a service may not call itself")
 			}
 		}
 	}
@@ -303,39 +297,39 @@ func (c *CallConfig) SetDefaults() {
 func (c *ServiceConfig) Validate() error {
 	switch {
 	case !namePattern.MatchString(c.Name):
-		return invalid("name: must match %s, got %q", namePattern, c.Name)
+		return invalid("name", "must match %s, got %q", namePattern, c.Name)
 	case c.Listen != "" && !loopback(c.Listen):
-		return invalid("listen: must be 127.0.0.1:port, got %q", c.Listen)
+		return invalid("listen", "must be 127.0.0.1:port, got %q", c.Listen)
 	case c.Instances < 1 || c.Instances > MaxInstances:
-		return invalid("instances: must be in [1, %d], got %d", MaxInstances, c.Instances)
+		return invalid("instances", "must be in [1, %d], got %d", MaxInstances, c.Instances)
 	case c.Instance < 0 || c.Instance >= c.Instances:
-		return invalid("instance: must be in [0, instances %d), got %d", c.Instances, c.Instance)
+		return invalid("instance", "must be in [0, instances %d), got %d", c.Instances, c.Instance)
 	case c.Workers < 1:
-		return invalid("workers: must be >= 1, got %d", c.Workers)
+		return invalid("workers", "must be >= 1, got %d", c.Workers)
 	case c.QueueLimit < 0:
-		return invalid("queue_limit: must be >= 0 (0: no queue), got %d", c.QueueLimit)
+		return invalid("queue_limit", "must be >= 0 (0: no queue), got %d", c.QueueLimit)
 	case !(c.ErrorRate >= 0 && c.ErrorRate <= 1):
-		return invalid("error_rate: must be in [0, 1], got %v", c.ErrorRate)
+		return invalid("error_rate", "must be in [0, 1], got %v", c.ErrorRate)
 	case c.Mode != Sequential && c.Mode != Parallel:
-		return invalid("mode: must be sequential or parallel, got %q", c.Mode)
+		return invalid("mode", "must be sequential or parallel, got %q", c.Mode)
 	case c.CallQuorum < 0 || c.CallQuorum > len(c.Calls):
-		return invalid("call_quorum: must be in [0, %d] (0 waits for every call), got %d", len(c.Calls), c.CallQuorum)
+		return invalid("call_quorum", "must be in [0, %d] (0 waits for every call), got %d", len(c.Calls), c.CallQuorum)
 	case c.CallQuorum > 0 && c.Mode != Parallel:
-		return invalid("call_quorum: needs mode parallel, got %d with mode %s", c.CallQuorum, c.Mode)
+		return invalid("call_quorum", "needs mode parallel, got %d with mode %s", c.CallQuorum, c.Mode)
 	}
 	if c.ServiceTime.Kind != "" {
 		if _, err := c.ServiceTime.Build(); err != nil {
-			return invalid("service_time: %v", err)
+			return under("service_time", err)
 		}
 	}
 	if c.RateLimit != nil {
 		if err := c.RateLimit.Validate(); err != nil {
-			return invalid("rate_limit.%v", err)
+			return under("rate_limit", err)
 		}
 	}
 	for i := range c.Calls {
 		if err := c.Calls[i].Validate(); err != nil {
-			return under(fmt.Sprintf("calls[%d].", i), err)
+			return under(field.Index("calls", i), err)
 		}
 	}
 	return nil
@@ -345,13 +339,13 @@ func (c *ServiceConfig) Validate() error {
 func (c *CallConfig) Validate() error {
 	switch {
 	case !namePattern.MatchString(c.Target):
-		return invalid("target: must name a service, got %q", c.Target)
+		return invalid("target", "must name a service, got %q", c.Target)
 	case slices.ContainsFunc(c.Addrs, func(a string) bool { return !loopback(a) }):
-		return invalid("addrs: must all be 127.0.0.1:port, got %q", c.Addrs)
-	case !slices.Contains(balancers, c.Balancer):
-		return invalid("balancer: must be one of %v, got %q", balancers, c.Balancer)
+		return invalid("addrs", "must all be 127.0.0.1:port, got %q", c.Addrs)
+	case balance.CheckPolicy(c.Balancer) != nil:
+		return under("balancer", balance.CheckPolicy(c.Balancer))
 	case c.Timeout <= 0:
-		return invalid("timeout: must be > 0, got %v", c.Timeout)
+		return invalid("timeout", "must be > 0, got %v", c.Timeout)
 	}
 	type part struct {
 		name string
@@ -370,7 +364,7 @@ func (c *CallConfig) Validate() error {
 			continue
 		}
 		if err := p.v.Validate(); err != nil {
-			return invalid("%s.%v", p.name, err)
+			return under(p.name, err)
 		}
 	}
 	return nil

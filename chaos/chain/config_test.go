@@ -2,6 +2,7 @@ package chain
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -34,7 +36,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"mode", ServiceConfig{Name: "a", Mode: "fanout"}, "mode:"},
 		{"quorum", ServiceConfig{Name: "a", CallQuorum: 1, Calls: []CallConfig{{Target: "b"}}}, "call_quorum: needs mode parallel"},
 		{"quorum range", ServiceConfig{Name: "a", Mode: Parallel, CallQuorum: 1}, "call_quorum: must be in [0, 0]"},
-		{"service time", ServiceConfig{Name: "a", ServiceTime: sim.DistSpec{Kind: "exponential"}}, "service_time:"},
+		{"service time", ServiceConfig{Name: "a", ServiceTime: sim.DistSpec{Kind: "exponential"}}, "service_time.mean: must be in (0, +Inf), got 0"},
 		{"rate limit", ServiceConfig{Name: "a", RateLimit: &resilience.RateLimitConfig{}}, "rate_limit.rate:"},
 		{"call target", call(func(c *CallConfig) { c.Target = "" }), "calls[0].target:"},
 		{"call timeout", call(func(c *CallConfig) { c.Timeout = -time.Second }), "calls[0].timeout:"},
@@ -44,6 +46,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		}), "calls[0].window_breaker.sliding_window_type:"},
 		{"bulkhead", call(func(c *CallConfig) { c.Bulkhead = &resilience.BulkheadConfig{MaxWaiting: -1} }), "calls[0].bulkhead.max_waiting:"},
 		{"call rate limit", call(func(c *CallConfig) { c.RateLimit = &resilience.RateLimitConfig{Rate: -1} }), "calls[0].rate_limit.rate:"},
+		{"call balancer", call(func(c *CallConfig) { c.Balancer = "fastest" }), `calls[0].balancer: must be one of round_robin, random, least_outstanding, p2c, got "fastest"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +55,9 @@ func TestValidateNamesTheField(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.True(t, errors.Is(err, ErrConfig), "%v does not match ErrConfig", err)
+			var fe *field.Error
+			require.ErrorAs(t, err, &fe)
+			assert.True(t, strings.HasPrefix(tc.want, fe.Path+":"), "path %q, want %q", fe.Path, tc.want)
 		})
 	}
 }

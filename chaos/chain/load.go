@@ -105,26 +105,26 @@ func (c *LoadConfig) SetDefaults() {
 func (c *LoadConfig) Validate() error {
 	switch {
 	case !(c.Rate > 0 && c.Rate <= MaxLoadRate):
-		return invalid("rate: must be in (0, %v] requests/s, got %v", MaxLoadRate, c.Rate)
+		return invalid("rate", "must be in (0, %v] requests/s, got %v", MaxLoadRate, c.Rate)
 	case c.Duration <= 0 || c.Duration > MaxLoadDuration:
-		return invalid("duration: must be in (0, %v], got %v", MaxLoadDuration, c.Duration)
+		return invalid("duration", "must be in (0, %v], got %v", MaxLoadDuration, c.Duration)
 	case c.MaxRequests < 0:
-		return invalid("max_requests: must be >= 0 (0: bounded by duration only), got %d", c.MaxRequests)
+		return invalid("max_requests", "must be >= 0 (0: bounded by duration only), got %d", c.MaxRequests)
 	case c.Timeout <= 0:
-		return invalid("timeout: must be > 0, got %v", c.Timeout)
+		return invalid("timeout", "must be > 0, got %v", c.Timeout)
 	case c.MaxInflight < 1:
-		return invalid("max_inflight: must be >= 1, got %d", c.MaxInflight)
-	case !slices.Contains(balancers, c.Balancer):
-		return invalid("balancer: must be one of %v, got %q", balancers, c.Balancer)
+		return invalid("max_inflight", "must be >= 1, got %d", c.MaxInflight)
+	case balance.CheckPolicy(c.Balancer) != nil:
+		return under("balancer", balance.CheckPolicy(c.Balancer))
 	}
 	if c.Retry != nil {
 		if err := c.Retry.Validate(); err != nil {
-			return invalid("retry.%v", err)
+			return under("retry", err)
 		}
 	}
 	if c.OutlierDetection != nil {
 		if err := c.OutlierDetection.Validate(); err != nil {
-			return invalid("outlier_detection.%v", err)
+			return under("outlier_detection", err)
 		}
 	}
 	return nil
@@ -165,7 +165,7 @@ func Generate(ctx context.Context, addrs []string, cfg LoadConfig, t0 time.Time,
 		return LoadStats{}, err
 	}
 	if len(addrs) == 0 || slices.ContainsFunc(addrs, func(a string) bool { return !loopback(a) }) {
-		return LoadStats{}, invalid("load targets: must be one or more 127.0.0.1:port, got %q", addrs)
+		return LoadStats{}, invalid("", "load targets: must be one or more 127.0.0.1:port, got %q", addrs)
 	}
 	g, err := newGenerator(addrs, cfg, t0)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/results"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -120,11 +121,11 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	origin := time.Now()
 	for i, cc := range cfg.Calls {
 		if len(cc.Addrs) == 0 {
-			return nil, invalid("calls[%d].addrs: required (127.0.0.1:port, one per instance)", i)
+			return nil, invalid(field.Index("calls", i)+".addrs", "required (127.0.0.1:port, one per instance)")
 		}
 		c, err := newCaller(cc, stream(i+1), stream(1<<16|(i+1)), origin, cfg.Workers+cfg.QueueLimit)
 		if err != nil {
-			return nil, under(fmt.Sprintf("calls[%d].", i), err)
+			return nil, under(field.Index("calls", i), err)
 		}
 		s.calls = append(s.calls, c)
 	}
@@ -387,7 +388,7 @@ func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 // the config is invalid or the address cannot be bound.
 func Serve(ctx context.Context, cfg ServiceConfig) error {
 	if cfg.Listen == "" {
-		return invalid("listen: required (127.0.0.1:port)")
+		return invalid("listen", "required (127.0.0.1:port)")
 	}
 	s, err := NewService(cfg)
 	if err != nil {

@@ -1,9 +1,9 @@
 package kv
 
 import (
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Read modes, the values of NodeConfig.ReadMode (as in the simulator's
@@ -91,21 +91,25 @@ func (c *NodeConfig) SetDefaults() {
 	}
 }
 
-// Validate names the first field out of range.
+// Validate names the first field out of range (a *field.Error).
 func (c *NodeConfig) Validate() error {
 	switch {
 	case c.ID == "":
-		return errors.New("id: must not be empty")
-	case c.RaftBind == "" || c.HTTPBind == "":
-		return errors.New("raft_bind, http_bind: must be set")
+		return field.Errorf("id", "must not be empty")
+	case c.RaftBind == "":
+		return field.Errorf("raft_bind", "must be set")
+	case c.HTTPBind == "":
+		return field.Errorf("http_bind", "must be set")
 	case c.peer(c.ID) == nil:
-		return fmt.Errorf("peers: must include this node %q", c.ID)
-	case c.HeartbeatTimeout < 5*time.Millisecond || c.ElectionTimeout < 5*time.Millisecond:
-		return fmt.Errorf("heartbeat_timeout, election_timeout: must be >= 5ms (raft's minimum), got %v, %v", c.HeartbeatTimeout, c.ElectionTimeout)
+		return field.Errorf("peers", "must include this node %q", c.ID)
+	case c.HeartbeatTimeout < 5*time.Millisecond:
+		return field.Errorf("heartbeat_timeout", "must be >= 5ms (raft's minimum), got %v", c.HeartbeatTimeout)
+	case c.ElectionTimeout < 5*time.Millisecond:
+		return field.Errorf("election_timeout", "must be >= 5ms (raft's minimum), got %v", c.ElectionTimeout)
 	case c.LeaderLeaseTimeout < 5*time.Millisecond || c.LeaderLeaseTimeout > c.HeartbeatTimeout:
-		return fmt.Errorf("leader_lease_timeout: must be in [5ms, heartbeat_timeout %v], got %v", c.HeartbeatTimeout, c.LeaderLeaseTimeout)
+		return field.Errorf("leader_lease_timeout", "must be in [5ms, heartbeat_timeout %v], got %v", c.HeartbeatTimeout, c.LeaderLeaseTimeout)
 	case c.ReadMode != ReadLog && c.ReadMode != ReadLease && c.ReadMode != ReadLocal && c.ReadMode != ReadStale:
-		return fmt.Errorf("read_mode: must be log, lease, local or stale, got %q", c.ReadMode)
+		return field.Errorf("read_mode", "must be log, lease, local or stale, got %q", c.ReadMode)
 	}
 	return nil
 }

@@ -47,17 +47,17 @@ func (c *ClusterConfig) SetDefaults() {
 func (c ClusterConfig) Validate() error {
 	switch {
 	case c.Nodes < 0:
-		return invalid("nodes: must be >= 0 (0 = unbounded), got %d", c.Nodes)
+		return invalid("nodes", "must be >= 0 (0 = unbounded), got %d", c.Nodes)
 	case c.Nodes == 0 && (c.PodsPerNode != 0 || c.MaxNodes != 0 || c.NodeStartup != 0):
-		return invalid("nodes: must be >= 1 when pods_per_node, max_nodes or node_startup is set, got 0")
+		return invalid("nodes", "must be >= 1 when pods_per_node, max_nodes or node_startup is set, got 0")
 	case c.Nodes == 0:
 		return nil
 	case c.PodsPerNode < 1:
-		return invalid("pods_per_node: must be >= 1, got %d", c.PodsPerNode)
+		return invalid("pods_per_node", "must be >= 1, got %d", c.PodsPerNode)
 	case c.MaxNodes < c.Nodes:
-		return invalid("max_nodes: must be >= nodes (%d), got %d", c.Nodes, c.MaxNodes)
+		return invalid("max_nodes", "must be >= nodes (%d), got %d", c.Nodes, c.MaxNodes)
 	case c.NodeStartup < 0:
-		return invalid("node_startup: must be >= 0, got %v", c.NodeStartup)
+		return invalid("node_startup", "must be >= 0, got %v", c.NodeStartup)
 	}
 	return nil
 }

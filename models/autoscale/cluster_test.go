@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -67,7 +68,9 @@ func TestClusterConfigValidate(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, ErrConfig))
-			assert.Contains(t, err.Error(), ": "+tt.field+": ")
+			var fe *field.Error
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Path, "the error names the field: %v", err)
 		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Defaults of the HPA, as documented for kube-controller-manager and the
@@ -34,8 +36,10 @@ const (
 // return.
 var ErrConfig = errors.New("invalid autoscaler config")
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+// invalid returns a config error at path that matches ErrConfig under
+// errors.Is.
+func invalid(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }
 
 // HPAConfig is a HorizontalPodAutoscaler: its spec (replica bounds and
@@ -161,22 +165,22 @@ func completeRules(r, def *ScalingRules) *ScalingRules {
 	return &out
 }
 
-// Validate reports the first field out of range, as "field: rule" with
+// Validate reports the first field out of range, a *field.Error with
 // the field's yaml path. Call SetDefaults first.
 func (c HPAConfig) Validate() error {
 	switch {
 	case c.MinReplicas < 1:
-		return invalid("min_replicas: must be >= 1, got %d", c.MinReplicas)
+		return invalid("min_replicas", "must be >= 1, got %d", c.MinReplicas)
 	case c.MaxReplicas < c.MinReplicas:
-		return invalid("max_replicas: must be >= min_replicas (%d), got %d", c.MinReplicas, c.MaxReplicas)
+		return invalid("max_replicas", "must be >= min_replicas (%d), got %d", c.MinReplicas, c.MaxReplicas)
 	case c.SyncPeriod <= 0:
-		return invalid("sync_period: must be > 0, got %v", c.SyncPeriod)
+		return invalid("sync_period", "must be > 0, got %v", c.SyncPeriod)
 	case c.Tolerance == nil || !(*c.Tolerance >= 0 && *c.Tolerance < 1):
-		return invalid("tolerance: must be in [0, 1), got %v", fmtPtr(c.Tolerance))
+		return invalid("tolerance", "must be in [0, 1), got %v", fmtPtr(c.Tolerance))
 	case c.CPUInitializationPeriod < 0:
-		return invalid("cpu_initialization_period: must be >= 0, got %v", c.CPUInitializationPeriod)
+		return invalid("cpu_initialization_period", "must be >= 0, got %v", c.CPUInitializationPeriod)
 	case c.InitialReadinessDelay < 0:
-		return invalid("initial_readiness_delay: must be >= 0, got %v", c.InitialReadinessDelay)
+		return invalid("initial_readiness_delay", "must be >= 0, got %v", c.InitialReadinessDelay)
 	}
 	if err := c.Behavior.ScaleUp.validate("behavior.scale_up"); err != nil {
 		return err
@@ -193,20 +197,20 @@ func fmtPtr(p *float64) string {
 
 func (r *ScalingRules) validate(path string) error {
 	if r == nil {
-		return invalid("%s: is required (call SetDefaults)", path)
+		return invalid(path, "is required (call SetDefaults)")
 	}
 	w := r.StabilizationWindowSeconds
 	switch {
 	case w == nil || *w < 0 || *w > maxWindowSeconds:
-		return invalid("%s.stabilization_window_seconds: must be in [0, %d]", path, maxWindowSeconds)
+		return invalid(path+".stabilization_window_seconds", "must be in [0, %d]", maxWindowSeconds)
 	case r.SelectPolicy != SelectMax && r.SelectPolicy != SelectMin && r.SelectPolicy != SelectDisabled:
-		return invalid("%s.select_policy: must be Max, Min or Disabled, got %q", path, r.SelectPolicy)
+		return invalid(path+".select_policy", "must be Max, Min or Disabled, got %q", r.SelectPolicy)
 	case len(r.Policies) == 0:
-		return invalid("%s.policies: must hold at least one policy", path)
+		return invalid(path+".policies", "must hold at least one policy")
 	}
 	for i, p := range r.Policies {
 		if err := p.validate(); err != nil {
-			return invalid("%s.policies[%d].%s", path, i, err)
+			return field.Under(field.Index(path+".policies", i), err)
 		}
 	}
 	return nil
@@ -215,11 +219,11 @@ func (r *ScalingRules) validate(path string) error {
 func (p ScalingPolicy) validate() error {
 	switch {
 	case p.Type != PolicyPods && p.Type != PolicyPercent:
-		return fmt.Errorf("type: must be Pods or Percent, got %q", p.Type)
+		return invalid("type", "must be Pods or Percent, got %q", p.Type)
 	case p.Value <= 0:
-		return fmt.Errorf("value: must be > 0, got %d", p.Value)
+		return invalid("value", "must be > 0, got %d", p.Value)
 	case p.PeriodSeconds <= 0 || p.PeriodSeconds > maxPolicyPeriodSeconds:
-		return fmt.Errorf("period_seconds: must be in (0, %d], got %d", maxPolicyPeriodSeconds, p.PeriodSeconds)
+		return invalid("period_seconds", "must be in (0, %d], got %d", maxPolicyPeriodSeconds, p.PeriodSeconds)
 	}
 	return nil
 }

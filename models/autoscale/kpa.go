@@ -74,23 +74,23 @@ func (c *KPAConfig) SetDefaults() {
 func (c KPAConfig) Validate() error {
 	switch {
 	case !(c.ContainerConcurrencyTarget > 0) || math.IsInf(c.ContainerConcurrencyTarget, 0):
-		return invalid("container_concurrency_target: must be > 0 and finite, got %v", c.ContainerConcurrencyTarget)
+		return invalid("container_concurrency_target", "must be > 0 and finite, got %v", c.ContainerConcurrencyTarget)
 	case !(c.TargetUtilizationPercentage > 0 && c.TargetUtilizationPercentage <= 100):
-		return invalid("target_utilization_percentage: must be in (0, 100], got %v", c.TargetUtilizationPercentage)
+		return invalid("target_utilization_percentage", "must be in (0, 100], got %v", c.TargetUtilizationPercentage)
 	case c.StableWindow < 6*time.Second || c.StableWindow > time.Hour || c.StableWindow%time.Second != 0:
-		return invalid("stable_window: must be whole seconds in [6s, 1h], got %v", c.StableWindow)
+		return invalid("stable_window", "must be whole seconds in [6s, 1h], got %v", c.StableWindow)
 	case !(c.PanicWindowPercentage >= 1 && c.PanicWindowPercentage <= 100) || c.panicWindowSeconds() < 1:
-		return invalid("panic_window_percentage: must be in [1, 100] and give a panic window of at least 1s, got %v", c.PanicWindowPercentage)
+		return invalid("panic_window_percentage", "must be in [1, 100] and give a panic window of at least 1s, got %v", c.PanicWindowPercentage)
 	case !(c.PanicThresholdPercentage >= 110 && c.PanicThresholdPercentage <= 1000):
-		return invalid("panic_threshold_percentage: must be in [110, 1000], got %v", c.PanicThresholdPercentage)
+		return invalid("panic_threshold_percentage", "must be in [110, 1000], got %v", c.PanicThresholdPercentage)
 	case !(c.MaxScaleUpRate > 1) || math.IsInf(c.MaxScaleUpRate, 0):
-		return invalid("max_scale_up_rate: must be > 1 and finite, got %v", c.MaxScaleUpRate)
+		return invalid("max_scale_up_rate", "must be > 1 and finite, got %v", c.MaxScaleUpRate)
 	case !(c.MaxScaleDownRate > 1) || math.IsInf(c.MaxScaleDownRate, 0):
-		return invalid("max_scale_down_rate: must be > 1 and finite, got %v", c.MaxScaleDownRate)
+		return invalid("max_scale_down_rate", "must be > 1 and finite, got %v", c.MaxScaleDownRate)
 	case c.MinScale < 0:
-		return invalid("min_scale: must be >= 0, got %d", c.MinScale)
+		return invalid("min_scale", "must be >= 0, got %d", c.MinScale)
 	case c.MaxScale < 0 || (c.MaxScale > 0 && c.MaxScale < c.MinScale):
-		return invalid("max_scale: must be 0 (unbounded) or >= min_scale (%d), got %d", c.MinScale, c.MaxScale)
+		return invalid("max_scale", "must be 0 (unbounded) or >= min_scale (%d), got %d", c.MinScale, c.MaxScale)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -72,15 +73,15 @@ func (c *StepConfig) SetDefaults() {
 func (c StepConfig) Validate() error {
 	switch {
 	case c.MinReplicas < 1:
-		return invalid("min_replicas: must be >= 1, got %d", c.MinReplicas)
+		return invalid("min_replicas", "must be >= 1, got %d", c.MinReplicas)
 	case c.MaxReplicas < c.MinReplicas:
-		return invalid("max_replicas: must be >= min_replicas (%d), got %d", c.MinReplicas, c.MaxReplicas)
+		return invalid("max_replicas", "must be >= min_replicas (%d), got %d", c.MinReplicas, c.MaxReplicas)
 	case !(c.LowThreshold < c.HighThreshold):
-		return invalid("low_threshold: must be < high_threshold (%v), got %v", c.HighThreshold, c.LowThreshold)
+		return invalid("low_threshold", "must be < high_threshold (%v), got %v", c.HighThreshold, c.LowThreshold)
 	case c.BreachPeriods < 1:
-		return invalid("breach_periods: must be >= 1, got %d", c.BreachPeriods)
+		return invalid("breach_periods", "must be >= 1, got %d", c.BreachPeriods)
 	case c.Cooldown < 0:
-		return invalid("cooldown: must be >= 0, got %v", c.Cooldown)
+		return invalid("cooldown", "must be >= 0, got %v", c.Cooldown)
 	}
 	if err := validateSteps("scale_out", c.ScaleOut); err != nil {
 		return err
@@ -91,7 +92,7 @@ func (c StepConfig) Validate() error {
 func validateSteps(name string, steps []Step) error {
 	for i, s := range steps {
 		if !(s.Beyond >= 0) || s.Change <= 0 {
-			return invalid("%s[%d]: beyond must be >= 0 and change > 0, got %+v", name, i, s)
+			return invalid(field.Index(name, i), "beyond must be >= 0 and change > 0, got %+v", s)
 		}
 	}
 	return nil

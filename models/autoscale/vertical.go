@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -57,17 +58,17 @@ func (c *VerticalConfig) SetDefaults() {
 func (c VerticalConfig) Validate() error {
 	switch {
 	case len(c.Sizes) == 0:
-		return invalid("sizes: must list at least one size in workers per instance, e.g. [1, 2, 4, 8]")
+		return invalid("sizes", "must list at least one size in workers per instance, e.g. [1, 2, 4, 8]")
 	case !(c.TargetUtilization > 0 && c.TargetUtilization <= 100):
-		return invalid("target_utilization: must be in (0, 100] percent, got %v", c.TargetUtilization)
+		return invalid("target_utilization", "must be in (0, 100] percent, got %v", c.TargetUtilization)
 	case c.SyncPeriod <= 0:
-		return invalid("sync_period: must be > 0, got %v", c.SyncPeriod)
+		return invalid("sync_period", "must be > 0, got %v", c.SyncPeriod)
 	case c.DownWindow < 0 || c.DownWindow > maxVerticalDownWindow:
-		return invalid("down_window: must be in [0, %v], got %v", maxVerticalDownWindow, c.DownWindow)
+		return invalid("down_window", "must be in [0, %v], got %v", maxVerticalDownWindow, c.DownWindow)
 	}
 	for i, s := range c.Sizes {
 		if s < 1 || (i > 0 && s <= c.Sizes[i-1]) {
-			return invalid("sizes[%d]: must be >= 1 and above sizes[%d], got %d", i, max(i-1, 0), s)
+			return invalid(field.Index("sizes", i), "must be >= 1 and above sizes[%d], got %d", max(i-1, 0), s)
 		}
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // TestVerticalRecommend: one row per sync, each from the size the
@@ -82,7 +84,9 @@ func TestVerticalConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := NewVertical(tt.cfg)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), ": "+tt.field+": ")
+			var fe *field.Error
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.field, fe.Path, "the error names the field: %v", err)
 		})
 	}
 }

@@ -12,6 +12,6 @@
 // owns a clock or a goroutine: time is passed in as a sim.Time, randomness
 // as a *rand.Rand the caller owns.
 //
-// It imports only sim (the layer rule for models: sim, sim/stat, results
-// and other models).
+// It imports only sim and field (the layer rule for models: field, sim,
+// sim/stat, results and other models).
 package balance

@@ -1,9 +1,9 @@
 package balance
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -57,19 +57,19 @@ func (c *OutlierConfig) SetDefaults() {
 	}
 }
 
-// Validate names the first field out of range.
+// Validate names the first field out of range (a *field.Error).
 func (c OutlierConfig) Validate() error {
 	switch {
 	case c.ConsecutiveErrors < 1:
-		return fmt.Errorf("consecutive_errors: must be >= 1, got %d", c.ConsecutiveErrors)
+		return field.Errorf("consecutive_errors", "must be >= 1, got %d", c.ConsecutiveErrors)
 	case c.Interval <= 0:
-		return fmt.Errorf("interval: must be > 0, got %v", c.Interval)
+		return field.Errorf("interval", "must be > 0, got %v", c.Interval)
 	case c.BaseEjectionTime <= 0:
-		return fmt.Errorf("base_ejection_time: must be > 0, got %v", c.BaseEjectionTime)
+		return field.Errorf("base_ejection_time", "must be > 0, got %v", c.BaseEjectionTime)
 	case c.MaxEjectionTime < c.BaseEjectionTime:
-		return fmt.Errorf("max_ejection_time: must be >= base_ejection_time (%v), got %v", c.BaseEjectionTime, c.MaxEjectionTime)
+		return field.Errorf("max_ejection_time", "must be >= base_ejection_time (%v), got %v", c.BaseEjectionTime, c.MaxEjectionTime)
 	case !(c.MaxEjectionPercent >= 0 && c.MaxEjectionPercent <= 100):
-		return fmt.Errorf("max_ejection_percent: must be in [0, 100], got %v", c.MaxEjectionPercent)
+		return field.Errorf("max_ejection_percent", "must be in [0, 100], got %v", c.MaxEjectionPercent)
 	}
 	return nil
 }

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -192,27 +192,11 @@ type ConsumerConfig struct {
 // ErrConfig is wrapped by every error Validate returns.
 var ErrConfig = errors.New("invalid broker config")
 
-// FieldError says which field of a Config is wrong, by its yaml path,
-// e.g. "group.session_timeout: must be > 0, got 0s".
-type FieldError struct {
-	Field string
-	Rule  string
-	cause error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Rule }
-
-// Unwrap makes errors.Is(err, ErrConfig) true, and errors.Is(err,
-// sim.ErrParam) for a bad service_time.
-func (e *FieldError) Unwrap() []error {
-	if e.cause != nil {
-		return []error{ErrConfig, e.cause}
-	}
-	return []error{ErrConfig}
-}
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Rule: fmt.Sprintf(format, args...)}
+// fieldErr returns a *field.Error at path, by its yaml path (e.g.
+// "group.session_timeout: must be > 0, got 0s"), that matches ErrConfig
+// under errors.Is.
+func fieldErr(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }
 
 func setDefault[T comparable](p *T, v T) {
@@ -275,7 +259,8 @@ func (c *ConsumerConfig) setDefaults() {
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
-// Validate reports the first field out of range. Call SetDefaults first.
+// Validate reports the first field out of range, a *field.Error. Call
+// SetDefaults first.
 func (c Config) Validate() error {
 	switch {
 	case !nameRE.MatchString(c.Name):
@@ -362,20 +347,19 @@ func (c ConsumerConfig) validate() error {
 // serviceTime builds the service-time distribution, or explains why not
 // under the field path consumer.service_time.
 func (c ConsumerConfig) serviceTime() (sim.Dist, error) {
-	const field = "consumer.service_time"
+	const path = "consumer.service_time"
 	if c.ServiceTime.Kind == "" {
-		return nil, fieldErr(field, "is required: a distribution in seconds, e.g. {kind: exponential, mean: 0.01}")
+		return nil, fieldErr(path, "is required: a distribution in seconds, e.g. {kind: exponential, mean: 0.01}")
 	}
 	d, err := c.ServiceTime.Build()
 	if err != nil {
-		path, rule, ok := strings.Cut(err.Error(), " ")
-		if !ok {
-			return nil, &FieldError{Field: field, Rule: err.Error(), cause: err}
-		}
-		return nil, &FieldError{Field: field + "." + path, Rule: rule, cause: err}
+		// errors.Is sees ErrConfig and sim.ErrParam.
+		fe := field.Under(path, err).(*field.Error)
+		fe.Err = errors.Join(ErrConfig, err)
+		return nil, fe
 	}
 	if !(d.Mean() >= 0) {
-		return nil, fieldErr(field, "must have a mean >= 0 s, got %s", d)
+		return nil, fieldErr(path, "must have a mean >= 0 s, got %s", d)
 	}
 	return d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/sim"
 )
 
@@ -80,9 +81,9 @@ func TestConfigValidateNamesField(t *testing.T) {
 			c.SetDefaults()
 			err := c.Validate()
 			require.Error(t, err)
-			var fe *FieldError
+			var fe *field.Error
 			require.True(t, errors.As(err, &fe), "%v", err)
-			assert.Equal(t, tt.field, fe.Field, "%v", err)
+			assert.Equal(t, tt.field, fe.Path, "%v", err)
 			assert.ErrorIs(t, err, ErrConfig)
 			k := sim.New(1)
 			net, _ := sim.NewNetwork(k, sim.LinkConfig{})

@@ -106,7 +106,7 @@ func NewClient(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, cf
 		return nil, err
 	}
 	if target == nil || target.Name() != cfg.Target {
-		return nil, invalid("target: the client is configured for %q but was given %s", cfg.Target, describe(target))
+		return nil, invalid("target", "the client is configured for %q but was given %s", cfg.Target, describe(target))
 	}
 	prefix := "load/" + name
 	bal, err := balance.New(cfg.Balancer, target.Len(), k.Stream(prefix+"/balancer"))

@@ -3,9 +3,9 @@ package load
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
@@ -60,25 +60,19 @@ type Closed struct {
 // ErrConfig is wrapped by every error Validate returns.
 var ErrConfig = errors.New("invalid load config")
 
-// configErr is a config error whose text is "field: rule"; cause is the
-// error it rephrases, if any (for errors.Is(err, sim.ErrParam)).
-type configErr struct {
-	msg   string
-	cause error
+// invalid returns a config error at path that matches ErrConfig under
+// errors.Is.
+func invalid(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }
 
-func (e *configErr) Error() string { return e.msg }
-
-// Unwrap makes errors.Is(err, ErrConfig) true, and reaches the cause.
-func (e *configErr) Unwrap() []error {
-	if e.cause != nil {
-		return []error{ErrConfig, e.cause}
-	}
-	return []error{ErrConfig}
-}
-
-func invalid(format string, args ...any) error {
-	return &configErr{msg: fmt.Sprintf(format, args...)}
+// under places err, the error of the part at path, under path; the result
+// matches ErrConfig as well as what err matched (sim.ErrParam for a bad
+// distribution).
+func under(path string, err error) error {
+	fe := field.Under(path, err).(*field.Error)
+	fe.Err = errors.Join(ErrConfig, err)
+	return fe
 }
 
 // SetDefaults fills every zero field that has a default.
@@ -103,34 +97,34 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate reports the first field out of range, as "field: rule" with
+// Validate reports the first field out of range as a *field.Error with
 // the field's yaml path, e.g. "open.rps: must be > 0 and finite
 // (requests/s), got 0". Call SetDefaults first.
 func (c Config) Validate() error {
 	switch {
 	case c.Target == "":
-		return invalid("target: is required (the name of a service)")
+		return invalid("target", "is required (the name of a service)")
 	case c.Timeout <= 0:
-		return invalid("timeout: must be > 0, got %v", c.Timeout)
+		return invalid("timeout", "must be > 0, got %v", c.Timeout)
 	case (c.Open == nil) == (c.Closed == nil):
-		return invalid("open: exactly one of open and closed must be set, got %s", bothOrNeither(c.Open != nil))
+		return invalid("open", "exactly one of open and closed must be set, got %s", bothOrNeither(c.Open != nil))
 	}
 	if err := balance.CheckPolicy(c.Balancer); err != nil {
-		return invalid("balancer: %v", err)
+		return under("balancer", err)
 	}
 	if c.Retry != nil {
 		if err := c.Retry.Validate(); err != nil {
-			return &configErr{msg: "retry." + err.Error(), cause: err}
+			return under("retry", err)
 		}
 	}
 	if c.OutlierDetection != nil {
 		if err := c.OutlierDetection.Validate(); err != nil {
-			return &configErr{msg: "outlier_detection." + err.Error(), cause: err}
+			return under("outlier_detection", err)
 		}
 	}
 	if c.Open != nil {
 		if err := c.Open.Validate(); err != nil {
-			return invalid("open.%v", err)
+			return field.Under("open", err)
 		}
 		return nil
 	}
@@ -148,7 +142,7 @@ func bothOrNeither(both bool) string {
 // build validates a closed loop and returns its think-time distribution.
 func (c *Closed) build() (sim.Dist, error) {
 	if c.Users < 1 {
-		return nil, invalid("closed.users: must be >= 1, got %d", c.Users)
+		return nil, invalid("closed.users", "must be >= 1, got %d", c.Users)
 	}
 	spec := c.ThinkTime
 	if spec.Kind == "" {
@@ -156,14 +150,12 @@ func (c *Closed) build() (sim.Dist, error) {
 	}
 	d, err := spec.Build()
 	if err != nil {
-		// "mean must be ..." becomes "closed.think_time.mean: must be ...".
-		path, rule, _ := strings.Cut(err.Error(), " ")
-		return nil, &configErr{msg: "closed.think_time." + path + ": " + rule, cause: err}
+		return nil, under("closed.think_time", err)
 	}
 	// A mean of 0 would let a user whose requests end at once (ideal
 	// links, a crashed instance) resend forever at one instant.
 	if !(d.Mean() > 0) {
-		return nil, invalid("closed.think_time: must have a mean > 0 s, got %s", d)
+		return nil, invalid("closed.think_time", "must have a mean > 0 s, got %s", d)
 	}
 	return d, nil
 }

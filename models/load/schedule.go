@@ -1,7 +1,6 @@
 package load
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -59,17 +58,17 @@ func (s *Schedule) SetDefaults() {
 	}
 }
 
-// Validate reports the first field out of range, as "field: rule". An
+// Validate reports the first field out of range, a *field.Error. An
 // empty Shape means DefaultShape.
 func (s Schedule) Validate() error {
 	s.SetDefaults()
 	reads, ok := shapeFields[s.Shape]
 	if !ok {
-		return fmt.Errorf("shape: must be one of %s, got %q", strings.Join(shapes, ", "), s.Shape)
+		return invalid("shape", "must be one of %s, got %q", strings.Join(shapes, ", "), s.Shape)
 	}
 	for _, f := range s.setFields() {
 		if !slices.Contains(reads, f) {
-			return fmt.Errorf("%s: not read by shape %s (it reads: %s)", f, s.Shape, strings.Join(reads, ", "))
+			return invalid(f, "not read by shape %s (it reads: %s)", s.Shape, strings.Join(reads, ", "))
 		}
 	}
 	switch s.Shape {
@@ -83,7 +82,7 @@ func (s Schedule) Validate() error {
 			return err
 		}
 		if !(s.Amplitude >= 0 && s.Amplitude <= 1) {
-			return fmt.Errorf("amplitude: must be in [0, 1], got %v", s.Amplitude)
+			return invalid("amplitude", "must be in [0, 1], got %v", s.Amplitude)
 		}
 		return nil
 	}
@@ -98,7 +97,7 @@ func (s Schedule) validateChange() error {
 		err = positive("over", s.Over)
 	}
 	if err == nil && s.RPS == 0 && s.To == 0 {
-		err = fmt.Errorf("to: must be > 0 when rps is 0 (a %s from 0 to 0 sends nothing), got 0", s.Shape)
+		err = invalid("to", "must be > 0 when rps is 0 (a %s from 0 to 0 sends nothing), got 0", s.Shape)
 	}
 	return err
 }
@@ -120,30 +119,30 @@ func (s Schedule) setFields() []string {
 	return set
 }
 
-func positiveRate(field string, v float64) error {
+func positiveRate(name string, v float64) error {
 	if !(v > 0 && v < math.Inf(1)) {
-		return fmt.Errorf("%s: must be > 0 and finite (requests/s), got %v", field, v)
+		return invalid(name, "must be > 0 and finite (requests/s), got %v", v)
 	}
 	return nil
 }
 
-func nonNegativeRate(field string, v float64) error {
+func nonNegativeRate(name string, v float64) error {
 	if !(v >= 0 && v < math.Inf(1)) {
-		return fmt.Errorf("%s: must be >= 0 and finite (requests/s), got %v", field, v)
+		return invalid(name, "must be >= 0 and finite (requests/s), got %v", v)
 	}
 	return nil
 }
 
-func positive(field string, d time.Duration) error {
+func positive(name string, d time.Duration) error {
 	if d <= 0 {
-		return fmt.Errorf("%s: must be > 0, got %v", field, d)
+		return invalid(name, "must be > 0, got %v", d)
 	}
 	return nil
 }
 
-func nonNegative(field string, d time.Duration) error {
+func nonNegative(name string, d time.Duration) error {
 	if d < 0 {
-		return fmt.Errorf("%s: must be >= 0, got %v", field, d)
+		return invalid(name, "must be >= 0, got %v", d)
 	}
 	return nil
 }

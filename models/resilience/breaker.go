@@ -75,10 +75,10 @@ func (c *BreakerConfig) SetDefaults() {
 // silently replaces a negative Interval or Timeout, it rejects them.
 func (c *BreakerConfig) Validate() error {
 	if c.Interval < 0 {
-		return invalid("interval: must be >= 0 (0 never clears the counts), got %v", c.Interval)
+		return invalid("interval", "must be >= 0 (0 never clears the counts), got %v", c.Interval)
 	}
 	if c.Timeout < 0 {
-		return invalid("timeout: must be >= 0 (0 means %v), got %v", DefaultBreakerTimeout, c.Timeout)
+		return invalid("timeout", "must be >= 0 (0 means %v), got %v", DefaultBreakerTimeout, c.Timeout)
 	}
 	return nil
 }

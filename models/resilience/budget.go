@@ -29,10 +29,10 @@ func (c *BudgetConfig) SetDefaults() {
 // Validate reports the first invalid field; run it after SetDefaults.
 func (c *BudgetConfig) Validate() error {
 	if !inPercent(c.BudgetPercent) {
-		return invalid("budget_percent: must be in (0, 100] (percent of active requests), got %v", c.BudgetPercent)
+		return invalid("budget_percent", "must be in (0, 100] (percent of active requests), got %v", c.BudgetPercent)
 	}
 	if c.MinRetryConcurrency < 1 {
-		return invalid("min_retry_concurrency: must be >= 1, got %d", c.MinRetryConcurrency)
+		return invalid("min_retry_concurrency", "must be >= 1, got %d", c.MinRetryConcurrency)
 	}
 	return nil
 }

@@ -23,10 +23,10 @@ func (c *BulkheadConfig) SetDefaults() { setDefault(&c.MaxConcurrent, DefaultMax
 // Validate reports the first invalid field; run it after SetDefaults.
 func (c *BulkheadConfig) Validate() error {
 	if c.MaxConcurrent < 1 {
-		return invalid("max_concurrent: must be >= 1, got %d", c.MaxConcurrent)
+		return invalid("max_concurrent", "must be >= 1, got %d", c.MaxConcurrent)
 	}
 	if c.MaxWaiting < 0 {
-		return invalid("max_waiting: must be >= 0 (0 rejects instead of waiting), got %d", c.MaxWaiting)
+		return invalid("max_waiting", "must be >= 0 (0 rejects instead of waiting), got %d", c.MaxWaiting)
 	}
 	return nil
 }

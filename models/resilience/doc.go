@@ -18,6 +18,7 @@
 // whose errors name the yaml field and the allowed range; New* constructors
 // apply the defaults and reject invalid settings.
 //
-// It imports sim and results (a retry's outcomes are results.Outcome), as
-// the layer rule for models allows (sim, sim/stat, results, other models).
+// It imports sim, results (a retry's outcomes are results.Outcome) and
+// field (every Validate error is a *field.Error), as the layer rule for
+// models allows (field, sim, sim/stat, results, other models).
 package resilience

@@ -3,10 +3,13 @@ package resilience
 import (
 	"errors"
 	"fmt"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Sentinel errors. The breaker rejections are the values gobreaker uses for
-// the same conditions; ErrConfig is wrapped by every Validate error.
+// the same conditions; ErrConfig is wrapped by every Validate error, a
+// *field.Error naming the field.
 var (
 	// ErrOpenState rejects a call because the breaker is open.
 	ErrOpenState = errors.New("circuit breaker is open")
@@ -17,20 +20,8 @@ var (
 	ErrConfig = errors.New("invalid resilience config")
 )
 
-// configErr is a config error whose text is "field: rule" and which
-// matches ErrConfig under errors.Is.
-type configErr struct{ msg string }
-
-func (e *configErr) Error() string { return e.msg }
-
-func (e *configErr) Unwrap() error { return ErrConfig }
-
-func invalid(format string, args ...any) error {
-	return &configErr{msg: fmt.Sprintf(format, args...)}
-}
-
-// prefixed puts prefix in front of the field a config error names
-// ("max_tokens: ..." under "throttle." reads "throttle.max_tokens: ...").
-func prefixed(prefix string, err error) error {
-	return &configErr{msg: prefix + err.Error()}
+// invalid returns a config error at path that matches ErrConfig under
+// errors.Is.
+func invalid(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }

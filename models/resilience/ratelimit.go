@@ -27,10 +27,10 @@ func (c *RateLimitConfig) SetDefaults() { setDefault(&c.Burst, DefaultBurst) }
 // Validate reports the first invalid field; run it after SetDefaults.
 func (c *RateLimitConfig) Validate() error {
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 1) {
-		return invalid("rate: must be > 0 and finite (tokens/s), got %v", c.Rate)
+		return invalid("rate", "must be > 0 and finite (tokens/s), got %v", c.Rate)
 	}
 	if c.Burst < 1 {
-		return invalid("burst: must be >= 1 (tokens), got %d", c.Burst)
+		return invalid("burst", "must be >= 1 (tokens), got %d", c.Burst)
 	}
 	return nil
 }

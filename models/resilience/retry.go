@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Back-off kinds: the ceiling of the nth retry's delay before jitter.
@@ -131,24 +133,24 @@ func (b *Backoff) SetDefaults() {
 // Validate reports the first invalid field; run it after SetDefaults.
 func (c *RetryConfig) Validate() error {
 	if c.MaxAttempts < 1 {
-		return invalid("max_attempts: must be >= 1 (attempts including the first), got %d", c.MaxAttempts)
+		return invalid("max_attempts", "must be >= 1 (attempts including the first), got %d", c.MaxAttempts)
 	}
 	if err := c.Backoff.Validate(); err != nil {
-		return prefixed("backoff.", err)
+		return field.Under("backoff", err)
 	}
 	for i, o := range c.On {
 		if _, ok := retryable[o]; !ok {
-			return invalid("on[%d]: must be one of timeout, error, rejected, got %q", i, o)
+			return invalid(field.Index("on", i), "must be one of timeout, error, rejected, got %q", o)
 		}
 	}
 	if c.Budget != nil {
 		if err := c.Budget.Validate(); err != nil {
-			return prefixed("budget.", err)
+			return field.Under("budget", err)
 		}
 	}
 	if c.Throttle != nil {
 		if err := c.Throttle.Validate(); err != nil {
-			return prefixed("throttle.", err)
+			return field.Under("throttle", err)
 		}
 	}
 	return nil
@@ -158,13 +160,13 @@ func (c *RetryConfig) Validate() error {
 func (b *Backoff) Validate() error {
 	switch {
 	case b.Kind != BackoffConstant && b.Kind != BackoffExponential && b.Kind != BackoffEnvoy:
-		return invalid("kind: must be one of constant, exponential, envoy, got %q", b.Kind)
+		return invalid("kind", "must be one of constant, exponential, envoy, got %q", b.Kind)
 	case b.Base <= 0:
-		return invalid("base: must be > 0, got %v", b.Base)
+		return invalid("base", "must be > 0, got %v", b.Base)
 	case b.Cap < b.Base:
-		return invalid("cap: must be >= base (%v), got %v", b.Base, b.Cap)
+		return invalid("cap", "must be >= base (%v), got %v", b.Base, b.Cap)
 	case b.Jitter != JitterNone && b.Jitter != JitterFull && b.Jitter != JitterEqual && b.Jitter != JitterDecorrelated:
-		return invalid("jitter: must be one of none, full, equal, decorrelated, got %q", b.Jitter)
+		return invalid("jitter", "must be one of none, full, equal, decorrelated, got %q", b.Jitter)
 	}
 	return nil
 }

@@ -23,10 +23,10 @@ func (c *ThrottleConfig) SetDefaults() {}
 // Validate reports the first invalid field.
 func (c *ThrottleConfig) Validate() error {
 	if !(c.MaxTokens > 0 && c.MaxTokens <= 1000) || milli(c.MaxTokens) == 0 {
-		return invalid("max_tokens: must be in (0, 1000] with at most 3 decimals, got %v", c.MaxTokens)
+		return invalid("max_tokens", "must be in (0, 1000] with at most 3 decimals, got %v", c.MaxTokens)
 	}
 	if !(c.TokenRatio > 0 && c.TokenRatio <= c.MaxTokens) || milli(c.TokenRatio) == 0 {
-		return invalid("token_ratio: must be in (0, max_tokens] with at most 3 decimals, got %v", c.TokenRatio)
+		return invalid("token_ratio", "must be in (0, max_tokens] with at most 3 decimals, got %v", c.TokenRatio)
 	}
 	return nil
 }

@@ -87,21 +87,21 @@ func setDefault[T comparable](p *T, def T) {
 func (c *WindowBreakerConfig) Validate() error {
 	switch {
 	case c.SlidingWindowType != CountBased && c.SlidingWindowType != TimeBased:
-		return invalid("sliding_window_type: must be one of count_based, time_based, got %q", c.SlidingWindowType)
+		return invalid("sliding_window_type", "must be one of count_based, time_based, got %q", c.SlidingWindowType)
 	case c.SlidingWindowSize < 1:
-		return invalid("sliding_window_size: must be >= 1 (calls or seconds), got %d", c.SlidingWindowSize)
+		return invalid("sliding_window_size", "must be >= 1 (calls or seconds), got %d", c.SlidingWindowSize)
 	case !inPercent(c.FailureRateThreshold):
-		return invalid("failure_rate_threshold: must be in (0, 100] (percent), got %v", c.FailureRateThreshold)
+		return invalid("failure_rate_threshold", "must be in (0, 100] (percent), got %v", c.FailureRateThreshold)
 	case !inPercent(c.SlowCallRateThreshold):
-		return invalid("slow_call_rate_threshold: must be in (0, 100] (percent), got %v", c.SlowCallRateThreshold)
+		return invalid("slow_call_rate_threshold", "must be in (0, 100] (percent), got %v", c.SlowCallRateThreshold)
 	case c.SlowCallDurationThreshold <= 0:
-		return invalid("slow_call_duration_threshold: must be > 0, got %v", c.SlowCallDurationThreshold)
+		return invalid("slow_call_duration_threshold", "must be > 0, got %v", c.SlowCallDurationThreshold)
 	case c.MinimumNumberOfCalls < 1:
-		return invalid("minimum_number_of_calls: must be >= 1, got %d", c.MinimumNumberOfCalls)
+		return invalid("minimum_number_of_calls", "must be >= 1, got %d", c.MinimumNumberOfCalls)
 	case c.WaitDurationInOpenState <= 0:
-		return invalid("wait_duration_in_open_state: must be > 0, got %v", c.WaitDurationInOpenState)
+		return invalid("wait_duration_in_open_state", "must be > 0, got %v", c.WaitDurationInOpenState)
 	case c.PermittedNumberOfCallsInHalfOpenState < 1:
-		return invalid("permitted_number_of_calls_in_half_open_state: must be >= 1, got %d", c.PermittedNumberOfCallsInHalfOpenState)
+		return invalid("permitted_number_of_calls_in_half_open_state", "must be >= 1, got %d", c.PermittedNumberOfCallsInHalfOpenState)
 	}
 	return nil
 }

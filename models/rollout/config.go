@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Defaults applied by SetDefaults, the Deployment's.
@@ -85,25 +87,26 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate reports the first invalid field, by its yaml name.
+// Validate reports the first invalid field, a *field.Error with its yaml
+// path.
 func (c *Config) Validate() error {
 	switch {
 	case c.MaxSurge.Value() < 0:
-		return invalid("max_surge: must be >= 0, got %v", c.MaxSurge)
+		return invalid("max_surge", "must be >= 0, got %v", c.MaxSurge)
 	case c.MaxUnavailable.Value() < 0:
-		return invalid("max_unavailable: must be >= 0, got %v", c.MaxUnavailable)
+		return invalid("max_unavailable", "must be >= 0, got %v", c.MaxUnavailable)
 	case c.MaxUnavailable.IsPercent() && c.MaxUnavailable.Value() > 100:
-		return invalid("max_unavailable: a percentage must be at most 100%%, got %v", c.MaxUnavailable)
+		return invalid("max_unavailable", "a percentage must be at most 100%%, got %v", c.MaxUnavailable)
 	case c.MaxSurge.Value() == 0 && c.MaxUnavailable.Value() == 0:
-		return invalid("max_unavailable: may not be 0 when max_surge is 0 (the rollout could never start)")
+		return invalid("max_unavailable", "may not be 0 when max_surge is 0 (the rollout could never start)")
 	case c.MinReady < 0:
-		return invalid("min_ready: must be >= 0, got %v", c.MinReady)
+		return invalid("min_ready", "must be >= 0, got %v", c.MinReady)
 	case c.ProgressDeadline <= c.MinReady:
-		return invalid("progress_deadline: must be > min_ready (%v), got %v", c.MinReady, c.ProgressDeadline)
+		return invalid("progress_deadline", "must be > min_ready (%v), got %v", c.MinReady, c.ProgressDeadline)
 	}
 	if c.Rollback != nil {
 		if err := c.Rollback.validate(); err != nil {
-			return invalid("rollback.%v", err)
+			return field.Under("rollback", err)
 		}
 	}
 	return nil
@@ -112,11 +115,11 @@ func (c *Config) Validate() error {
 func (r *RollbackConfig) validate() error {
 	switch {
 	case !(r.ErrorRate >= 0 && r.ErrorRate < 1):
-		return fmt.Errorf("error_rate: must be in [0, 1), got %v", r.ErrorRate)
+		return invalid("error_rate", "must be in [0, 1), got %v", r.ErrorRate)
 	case r.Window <= 0:
-		return fmt.Errorf("window: must be > 0, got %v", r.Window)
+		return invalid("window", "must be > 0, got %v", r.Window)
 	case r.MinRequests < 0:
-		return fmt.Errorf("min_requests: must be >= 0, got %d", r.MinRequests)
+		return invalid("min_requests", "must be >= 0, got %d", r.MinRequests)
 	}
 	return nil
 }
@@ -136,14 +139,8 @@ func (c *Config) Bounds(desired int) (surge, unavailable int) {
 	return surge, min(unavailable, desired)
 }
 
-// configErr is a config error whose text is "field: rule" and which
-// matches ErrConfig under errors.Is.
-type configErr struct{ msg string }
-
-func (e *configErr) Error() string { return e.msg }
-
-func (e *configErr) Unwrap() error { return ErrConfig }
-
-func invalid(format string, args ...any) error {
-	return &configErr{msg: fmt.Sprintf(format, args...)}
+// invalid returns a config error at path that matches ErrConfig under
+// errors.Is.
+func invalid(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,13 +71,15 @@ func (v IntOrPercent) Scaled(total int, roundUp bool) int {
 
 // UnmarshalYAML accepts an integer or a string "N%" with an integer N.
 // Kubernetes also accepts a digit string ("3") for a count; so does this.
+// Its errors say what is wrong with the value, not where it is: the
+// caller names the field and the line.
 func (v *IntOrPercent) UnmarshalYAML(node *yaml.Node) error {
 	if node.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a count or a percentage like \"25%%\"", node.Line)
+		return errors.New("want a count or a percentage like \"25%\"")
 	}
 	parsed, err := ParseIntOrPercent(node.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", node.Line, err)
+		return err
 	}
 	*v = parsed
 	return nil

@@ -1,9 +1,10 @@
 package rollout
 
 import (
-	"github.com/faultline-sim/faultline/sim"
 	"testing"
 	"time"
+
+	"github.com/faultline-sim/faultline/sim"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -2,7 +2,6 @@ package service
 
 import (
 	"math"
-	"strings"
 	"time"
 
 	"github.com/faultline-sim/faultline/models/autoscale"
@@ -99,7 +98,7 @@ func (a *AutoscaleConfig) validate() error {
 	case !(a.PricePerHour >= 0 && a.PricePerHour < math.Inf(1)):
 		return fieldErr("autoscale.price_per_hour", "must be >= 0 and finite, got %v", a.PricePerHour)
 	}
-	if err := firstErr(autoscaleErr("autoscale.cluster", a.Cluster.Validate()),
+	if err := firstErr(under("autoscale.cluster", a.Cluster.Validate()),
 		a.ColdStart.validate(), a.SLO.validate()); err != nil {
 		return err
 	}
@@ -108,14 +107,14 @@ func (a *AutoscaleConfig) validate() error {
 		if a.Vertical.SyncPeriod > 0 && a.MetricLag >= a.Vertical.SyncPeriod {
 			return fieldErr("autoscale.metric_lag", "must be below the sync period (%v), got %v", a.Vertical.SyncPeriod, a.MetricLag)
 		}
-		return autoscaleErr("autoscale.vertical", a.Vertical.Validate())
+		return under("autoscale.vertical", a.Vertical.Validate())
 	case PolicyHPA:
 		return a.validateHPA()
 	case PolicyKPA:
 		if a.MetricLag >= time.Second {
 			return fieldErr("autoscale.metric_lag", "must be below 1s (the KPA's scrape period), got %v", a.MetricLag)
 		}
-		return autoscaleErr("autoscale.kpa", a.KPA.Validate())
+		return under("autoscale.kpa", a.KPA.Validate())
 	}
 	return nil
 }
@@ -129,21 +128,7 @@ func (a *AutoscaleConfig) validateHPA() error {
 	case a.HPA.SyncPeriod > 0 && a.MetricLag >= a.HPA.SyncPeriod:
 		return fieldErr("autoscale.metric_lag", "must be below the sync period (%v), got %v", a.HPA.SyncPeriod, a.MetricLag)
 	}
-	return autoscaleErr("autoscale.hpa", a.HPA.Validate())
-}
-
-// autoscaleErr places an autoscale package error ("invalid autoscaler
-// config: min_replicas: must be ...") under path.
-func autoscaleErr(path string, err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := strings.TrimPrefix(err.Error(), autoscale.ErrConfig.Error()+": ")
-	field, rule, ok := strings.Cut(msg, ": ")
-	if !ok {
-		return &FieldError{Field: path, Rule: msg, cause: err}
-	}
-	return &FieldError{Field: path + "." + field, Rule: rule, cause: err}
+	return under("autoscale.hpa", a.HPA.Validate())
 }
 
 // firstErr returns the first non-nil error.

@@ -228,9 +228,9 @@ func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*calle
 		}
 		// The fallback call is plain: the failed call's timeout, no policies.
 		fb := Call{Service: p.call.FallbackTo, Balancer: p.call.Balancer, Timeout: p.call.Timeout}
-		d, err := newDependency(in.k, p.stream+"/fallback", p.field, fb, targets(p.call.FallbackTo))
+		d, err := newDependency(in.k, p.stream+"/fallback", p.field+".fallback_to", fb, targets(p.call.FallbackTo))
 		if err != nil {
-			return nil, prefixErr(p.field+".fallback_to: ", err)
+			return nil, err
 		}
 		c.deps[i].reroute = int32(len(c.deps))
 		c.deps = append(c.deps, d)
@@ -241,9 +241,9 @@ func newCaller(in *Instance, cfg *Config, targets func(string) *Service) (*calle
 		}
 		// The compensation retries as the step does.
 		comp := Call{Service: p.call.Compensate, Balancer: p.call.Balancer, Timeout: p.call.Timeout, Retry: p.call.Retry.Clone()}
-		d, err := newDependency(in.k, p.stream+"/compensate", p.field, comp, targets(p.call.Compensate))
+		d, err := newDependency(in.k, p.stream+"/compensate", p.field+".compensate", comp, targets(p.call.Compensate))
 		if err != nil {
-			return nil, prefixErr(p.field+".compensate: ", err)
+			return nil, err
 		}
 		c.deps[i].compensation = int32(len(c.deps))
 		c.deps = append(c.deps, d)
@@ -298,26 +298,26 @@ func newDependency(k *sim.Kernel, prefix, field string, call Call, target *Servi
 		d.outlier = balance.NewOutlier(*call.OutlierDetection, k.Now())
 	}
 	if d.retry, err = resilience.NewRetrier(call.Retry, k.Stream(stream+"/retry")); err != nil {
-		return nil, prefixErr(field+".retry.", err)
+		return nil, under(field+".retry", err)
 	}
 	if call.Breaker != nil {
 		if d.breaker, err = resilience.NewBreaker(*call.Breaker, k.Now()); err != nil {
-			return nil, prefixErr(field+".breaker.", err)
+			return nil, under(field+".breaker", err)
 		}
 	}
 	if call.WindowBreaker != nil {
 		if d.window, err = resilience.NewWindowBreaker(*call.WindowBreaker); err != nil {
-			return nil, prefixErr(field+".window_breaker.", err)
+			return nil, under(field+".window_breaker", err)
 		}
 	}
 	if call.Bulkhead != nil {
 		if d.bulkhead, err = resilience.NewBulkhead(*call.Bulkhead); err != nil {
-			return nil, prefixErr(field+".bulkhead.", err)
+			return nil, under(field+".bulkhead", err)
 		}
 	}
 	if call.RateLimit != nil {
 		if d.limiter, err = resilience.NewRateLimiter(*call.RateLimit); err != nil {
-			return nil, prefixErr(field+".rate_limit.", err)
+			return nil, under(field+".rate_limit", err)
 		}
 	}
 	return d, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/balance"
 	"github.com/faultline-sim/faultline/models/resilience"
 )
@@ -192,26 +193,26 @@ func (c *Call) validate(i int) error {
 		}
 	}
 	if err := balance.CheckPolicy(c.Balancer); err != nil {
-		return fieldErr(at("balancer"), "%v", err)
+		return under(at("balancer"), err)
 	}
 	checks := []struct {
 		field string
 		on    bool
 		check func() error
 	}{
-		{"retry.", c.Retry != nil, func() error { return c.Retry.Validate() }},
-		{"breaker.", c.Breaker != nil, func() error { return c.Breaker.Validate() }},
-		{"window_breaker.", c.WindowBreaker != nil, func() error { return c.WindowBreaker.Validate() }},
-		{"bulkhead.", c.Bulkhead != nil, func() error { return c.Bulkhead.Validate() }},
-		{"rate_limit.", c.RateLimit != nil, func() error { return c.RateLimit.Validate() }},
-		{"outlier_detection.", c.OutlierDetection != nil, func() error { return c.OutlierDetection.Validate() }},
+		{"retry", c.Retry != nil, func() error { return c.Retry.Validate() }},
+		{"breaker", c.Breaker != nil, func() error { return c.Breaker.Validate() }},
+		{"window_breaker", c.WindowBreaker != nil, func() error { return c.WindowBreaker.Validate() }},
+		{"bulkhead", c.Bulkhead != nil, func() error { return c.Bulkhead.Validate() }},
+		{"rate_limit", c.RateLimit != nil, func() error { return c.RateLimit.Validate() }},
+		{"outlier_detection", c.OutlierDetection != nil, func() error { return c.OutlierDetection.Validate() }},
 	}
 	for _, ch := range checks {
 		if !ch.on {
 			continue
 		}
 		if err := ch.check(); err != nil {
-			return prefixErr(at(ch.field), err)
+			return under(at(ch.field), err)
 		}
 	}
 	return nil
@@ -230,9 +231,9 @@ func (c Config) validateCalls() error {
 		if e.Calls == nil {
 			continue
 		}
-		prefix := fmt.Sprintf("endpoints[%d].", i)
+		prefix := field.Index("endpoints", i)
 		if c.CallMode == Saga && len(e.Calls) > 0 {
-			return fieldErr(prefix+"calls", "call_mode saga runs the service's calls only: an endpoint's own calls need another call_mode")
+			return fieldErr(prefix+".calls", "call_mode saga runs the service's calls only: an endpoint's own calls need another call_mode")
 		}
 		if err := c.validateCallList(prefix, e.Calls); err != nil {
 			return err
@@ -242,25 +243,22 @@ func (c Config) validateCalls() error {
 }
 
 // validateCallList checks one list of calls (the service's, or an
-// endpoint's under prefix) against the service's call settings.
+// endpoint's at path prefix) against the service's call settings.
 func (c Config) validateCallList(prefix string, calls []Call) error {
 	switch {
 	case prefix == "" && (c.CallQuorum < 0 || c.CallQuorum > len(calls) && (len(calls) > 0 || !c.hasOwnCalls())):
 		return fieldErr("call_quorum", "must be in [0, %d] (0 waits for every call), got %d", len(calls), c.CallQuorum)
 	case prefix != "" && len(calls) > 0 && c.CallQuorum > len(calls):
-		return fieldErr(prefix+"calls", "must list at least call_quorum (%d) calls, got %d", c.CallQuorum, len(calls))
+		return fieldErr(prefix+".calls", "must list at least call_quorum (%d) calls, got %d", c.CallQuorum, len(calls))
 	case c.CallQuorum > 0 && c.CallMode != Parallel:
 		return fieldErr("call_quorum", "needs call_mode parallel, got call_mode %s", c.CallMode)
 	}
 	if c.CallMode == Route && len(calls) > 0 && !anyWeight(calls) {
-		return fieldErr(prefix+"calls", "call_mode route needs a call with a weight > 0 at some time")
+		return fieldErr(field.Join(prefix, "calls"), "call_mode route needs a call with a weight > 0 at some time")
 	}
 	for i := range calls {
 		if err := c.validateCall(i, calls[i]); err != nil {
-			if prefix != "" {
-				return prefixErr(prefix, err)
-			}
-			return err
+			return field.Under(prefix, err)
 		}
 	}
 	return nil

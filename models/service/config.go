@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/resilience"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -132,42 +132,20 @@ const (
 	OverflowDropOldest = "drop_oldest"
 )
 
-// ErrConfig is wrapped by every error Validate returns.
+// ErrConfig is wrapped by every error Validate returns, a *field.Error
+// whose path is the field's yaml path in a service, e.g. "workers: must
+// be >= 1, got 0" or "service_time.mean: must be in (0, +Inf), got 0".
 var ErrConfig = errors.New("invalid service config")
 
-// FieldError says which field of a Config is wrong. Its text is
-// "field: rule", e.g. "workers: must be >= 1, got 0"; Field is the yaml
-// name, with a dotted path inside service_time.
-type FieldError struct {
-	Field string
-	Rule  string
-	cause error // the distribution's error, for errors.Is(err, sim.ErrParam)
+// fieldErr returns a config error at path.
+func fieldErr(path, format string, args ...any) error {
+	return &field.Error{Path: path, Msg: fmt.Sprintf(format, args...), Err: ErrConfig}
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Rule }
-
-// Unwrap makes errors.Is(err, ErrConfig) true, and errors.Is(err,
-// sim.ErrParam) for a bad service_time.
-func (e *FieldError) Unwrap() []error {
-	if e.cause != nil {
-		return []error{ErrConfig, e.cause}
-	}
-	return []error{ErrConfig}
-}
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Rule: fmt.Sprintf(format, args...)}
-}
-
-// prefixErr puts prefix in front of the field a settings error names
-// ("max_tokens: ..." under "throttle." reads "throttle.max_tokens: ...").
-func prefixErr(prefix string, err error) error {
-	field, rule, ok := strings.Cut(err.Error(), ": ")
-	if !ok {
-		return &FieldError{Field: strings.TrimSuffix(prefix, "."), Rule: err.Error(), cause: err}
-	}
-	return &FieldError{Field: prefix + field, Rule: rule, cause: err}
-}
+// under places err, the error of the part at path (a resilience setting,
+// a distribution), under path; it matches ErrConfig and what err matched
+// (sim.ErrParam for a bad distribution).
+func under(path string, err error) error { return field.UnderAs(ErrConfig, path, err) }
 
 // SetDefaults fills every zero field that has a default. It is the one
 // place defaults live. Zero cannot be told apart from "not written", so a
@@ -292,7 +270,7 @@ func (c Config) Validate() error {
 	}
 	if c.RateLimit != nil {
 		if err := c.RateLimit.Validate(); err != nil {
-			return prefixErr("rate_limit.", err)
+			return under("rate_limit", err)
 		}
 	}
 	if err := c.validateEndpoints(); err != nil {
@@ -312,21 +290,10 @@ func (c Config) serviceTime() (sim.Dist, error) {
 	}
 	d, err := c.ServiceTime.Build()
 	if err != nil {
-		return nil, distFieldErr("service_time", err)
+		return nil, under("service_time", err)
 	}
 	if !(d.Mean() >= 0) {
 		return nil, fieldErr("service_time", "must have a mean >= 0 s, got %s", d)
 	}
 	return d, nil
-}
-
-// distFieldErr places a DistSpec.Build error ("mean must be in (0, +Inf),
-// got 0", whose first word is the field path inside the spec) under field:
-// "service_time.mean: must be in (0, +Inf), got 0".
-func distFieldErr(field string, err error) error {
-	path, rule, ok := strings.Cut(err.Error(), " ")
-	if !ok {
-		return &FieldError{Field: field, Rule: err.Error(), cause: err}
-	}
-	return &FieldError{Field: field + "." + path, Rule: rule, cause: err}
 }

@@ -138,7 +138,7 @@ func (e Endpoint) dist(field string) (sim.Dist, error) {
 	}
 	d, err := e.ServiceTime.Build()
 	if err != nil {
-		return nil, distFieldErr(field, err)
+		return nil, under(field, err)
 	}
 	if !(d.Mean() >= 0) {
 		return nil, fieldErr(field, "must have a mean >= 0 s, got %s", d)

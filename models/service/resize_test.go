@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/autoscale"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -102,9 +103,9 @@ func TestAutoscaleConfigValidateNewFields(t *testing.T) {
 			cfg.Autoscale = &tt.a
 			cfg.SetDefaults()
 			err := cfg.Validate()
-			var fe *FieldError
+			var fe *field.Error
 			require.ErrorAs(t, err, &fe)
-			assert.Equal(t, tt.field, fe.Field, err.Error())
+			assert.Equal(t, tt.field, fe.Path, err.Error())
 		})
 	}
 }

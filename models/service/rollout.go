@@ -27,7 +27,7 @@ type RolloutConfig struct {
 
 func (c *RolloutConfig) validate() error {
 	if err := c.Config.Validate(); err != nil {
-		return prefixErr("rollout.", err)
+		return under("rollout", err)
 	}
 	switch {
 	case c.At < 0:
@@ -37,7 +37,7 @@ func (c *RolloutConfig) validate() error {
 	}
 	if c.ServiceTime.Kind != "" {
 		if _, err := c.ServiceTime.Build(); err != nil {
-			return distFieldErr("rollout.service_time", err)
+			return under("rollout.service_time", err)
 		}
 	}
 	return nil
@@ -78,12 +78,12 @@ func (s *Service) newRollout() error {
 	}
 	p, err := rollout.New(rc.Config)
 	if err != nil {
-		return prefixErr("rollout.", err)
+		return under("rollout", err)
 	}
 	r := &rolloutRun{s: s, cfg: rc, planner: p, newDist: s.dist}
 	if rc.ServiceTime.Kind != "" {
 		if r.newDist, err = rc.ServiceTime.Build(); err != nil {
-			return distFieldErr("rollout.service_time", err)
+			return under("rollout.service_time", err)
 		}
 	}
 	s.rollout = r

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/faultline-sim/faultline/field"
 	"github.com/faultline-sim/faultline/models/load"
 	"github.com/faultline-sim/faultline/sim"
 )
@@ -36,19 +37,19 @@ func (m *Mix) SetDefaults() {
 	}
 }
 
-// Validate names the first field out of range.
+// Validate names the first field out of range (a *field.Error).
 func (m Mix) Validate() error {
 	switch {
 	case m.Read < 0 || m.Write < 0 || m.CAS < 0 || !(m.Read+m.Write+m.CAS > 0):
-		return fmt.Errorf("read: read, write and cas must be >= 0 with a positive sum, got %v, %v, %v", m.Read, m.Write, m.CAS)
+		return field.Errorf("read", "read, write and cas must be >= 0 with a positive sum, got %v, %v, %v", m.Read, m.Write, m.CAS)
 	case m.Keys < 1:
-		return fmt.Errorf("keys: must be >= 1, got %d", m.Keys)
+		return field.Errorf("keys", "must be >= 1, got %d", m.Keys)
 	case m.Distribution != "uniform" && m.Distribution != "zipf":
-		return fmt.Errorf("distribution: must be uniform or zipf, got %q", m.Distribution)
+		return field.Errorf("distribution", "must be uniform or zipf, got %q", m.Distribution)
 	case m.Distribution == "zipf" && !(m.ZipfS > 1):
-		return fmt.Errorf("zipf_s: must be > 1, got %v", m.ZipfS)
+		return field.Errorf("zipf_s", "must be > 1, got %v", m.ZipfS)
 	case m.Distribution == "uniform" && m.ZipfS != 0:
-		return fmt.Errorf("zipf_s: only read with distribution zipf")
+		return field.Errorf("zipf_s", "only read with distribution zipf")
 	}
 	return nil
 }
@@ -112,7 +113,7 @@ func NewWorkload(k *sim.Kernel, net *sim.Network, node sim.NodeID, name string, 
 	}
 	switch {
 	case cfg.Timeout <= 0:
-		return nil, fmt.Errorf("timeout: must be > 0, got %v", cfg.Timeout)
+		return nil, field.Errorf("timeout", "must be > 0, got %v", cfg.Timeout)
 	case cfg.Replica < 0 || cfg.Replica >= len(cluster.Nodes()):
 		return nil, fmt.Errorf("replica %d: must be in [0, %d)", cfg.Replica, len(cluster.Nodes()))
 	}

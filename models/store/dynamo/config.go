@@ -1,8 +1,9 @@
 package dynamo
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Config is a quorum store's settings. Zero fields take their defaults in
@@ -86,22 +87,22 @@ func (c *Config) SetDefaults() {
 // Bool returns a pointer to v, for Config.ReadRepair.
 func Bool(v bool) *bool { return &v }
 
-// Validate names the first field out of range for a store of replicas
-// replicas.
+// Validate names the first field out of range (a *field.Error) for a
+// store of replicas replicas.
 func (c Config) Validate(replicas int) error {
 	switch {
 	case c.N < 1 || c.N > replicas:
-		return fmt.Errorf("n: must be in [1, replicas (%d)], got %d", replicas, c.N)
+		return field.Errorf("n", "must be in [1, replicas (%d)], got %d", replicas, c.N)
 	case c.R < 1 || c.R > c.N:
-		return fmt.Errorf("r: must be in [1, n (%d)], got %d", c.N, c.R)
+		return field.Errorf("r", "must be in [1, n (%d)], got %d", c.N, c.R)
 	case c.W < 1 || c.W > c.N:
-		return fmt.Errorf("w: must be in [1, n (%d)], got %d", c.N, c.W)
+		return field.Errorf("w", "must be in [1, n (%d)], got %d", c.N, c.W)
 	case c.HandoffInterval <= 0:
-		return fmt.Errorf("handoff_interval: must be > 0, got %v", c.HandoffInterval)
+		return field.Errorf("handoff_interval", "must be > 0, got %v", c.HandoffInterval)
 	case c.AntiEntropy < 0:
-		return fmt.Errorf("anti_entropy: must be >= 0 (0 = off), got %v", c.AntiEntropy)
+		return field.Errorf("anti_entropy", "must be >= 0 (0 = off), got %v", c.AntiEntropy)
 	case c.RequestTimeout <= 0:
-		return fmt.Errorf("request_timeout: must be > 0, got %v", c.RequestTimeout)
+		return field.Errorf("request_timeout", "must be > 0, got %v", c.RequestTimeout)
 	}
 	return nil
 }
@@ -139,15 +140,15 @@ func (c *AsyncConfig) SetDefaults() {
 	}
 }
 
-// Validate names the first field out of range.
+// Validate names the first field out of range (a *field.Error).
 func (c AsyncConfig) Validate() error {
 	switch {
 	case c.ReplicationDelay < 0:
-		return fmt.Errorf("replication_delay: must be >= 0, got %v", c.ReplicationDelay)
+		return field.Errorf("replication_delay", "must be >= 0, got %v", c.ReplicationDelay)
 	case c.ReadFrom != ReadAny && c.ReadFrom != ReadPrimary:
-		return fmt.Errorf("read_from: must be any or primary, got %q", c.ReadFrom)
+		return field.Errorf("read_from", "must be any or primary, got %q", c.ReadFrom)
 	case c.RequestTimeout <= 0:
-		return fmt.Errorf("request_timeout: must be > 0, got %v", c.RequestTimeout)
+		return field.Errorf("request_timeout", "must be > 0, got %v", c.RequestTimeout)
 	}
 	return nil
 }

@@ -1,8 +1,9 @@
 package raft
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/faultline-sim/faultline/field"
 )
 
 // Read modes, the values of Config.ReadMode.
@@ -79,20 +80,20 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate names the first field out of range.
+// Validate names the first field out of range (a *field.Error).
 func (c Config) Validate() error {
 	switch {
 	case c.HeartbeatTimeout < time.Millisecond:
-		return fmt.Errorf("heartbeat_timeout: must be >= 1ms, got %v", c.HeartbeatTimeout)
+		return field.Errorf("heartbeat_timeout", "must be >= 1ms, got %v", c.HeartbeatTimeout)
 	case c.ElectionTimeout < time.Millisecond:
-		return fmt.Errorf("election_timeout: must be >= 1ms, got %v", c.ElectionTimeout)
+		return field.Errorf("election_timeout", "must be >= 1ms, got %v", c.ElectionTimeout)
 	case c.LeaderLeaseTimeout <= 0 || c.LeaderLeaseTimeout > c.HeartbeatTimeout:
-		return fmt.Errorf("leader_lease_timeout: must be in (0, heartbeat_timeout (%v)], got %v",
+		return field.Errorf("leader_lease_timeout", "must be in (0, heartbeat_timeout (%v)], got %v",
 			c.HeartbeatTimeout, c.LeaderLeaseTimeout)
 	case c.ReadMode != ReadLog && c.ReadMode != ReadLease && c.ReadMode != ReadLocal && c.ReadMode != ReadStale:
-		return fmt.Errorf("read_mode: must be log, lease, local or stale, got %q", c.ReadMode)
+		return field.Errorf("read_mode", "must be log, lease, local or stale, got %q", c.ReadMode)
 	case c.ApplyTimeout <= 0:
-		return fmt.Errorf("apply_timeout: must be > 0, got %v", c.ApplyTimeout)
+		return field.Errorf("apply_timeout", "must be > 0, got %v", c.ApplyTimeout)
 	}
 	return nil
 }
