@@ -127,7 +127,7 @@ func decode(file string, root *yaml.Node, top bool) (*Scenario, error) {
 		return nil, err
 	}
 	if _, ok := w.lines["duration"]; !ok && top {
-		return nil, fmt.Errorf("%s: duration: required (how long the scenario runs, e.g. duration: 5m)", file)
+		return nil, fmt.Errorf("%s: %w", file, field.Errorf("duration", "required (how long the scenario runs, e.g. duration: 5m)"))
 	}
 	var sc Scenario
 	if err := root.Decode(&sc); err != nil {
