@@ -51,7 +51,12 @@ func (o Outcome) Violated() bool { return len(o.Failed) > 0 }
 // the scenario's hypotheses; only hypotheses that could be judged and
 // failed count.
 func Check(ctx context.Context, sc *scenarios.Scenario, seed uint64) (Outcome, error) {
-	rep, err := scenarios.Execute(ctx, sc, world.Engine{}, scenarios.Options{Seeds: 1, Seed: seed})
+	return check(ctx, sc, seed, 1)
+}
+
+// check is Check with up to parallel variants running at once.
+func check(ctx context.Context, sc *scenarios.Scenario, seed uint64, parallel int) (Outcome, error) {
+	rep, err := scenarios.Execute(ctx, sc, world.Engine{}, scenarios.Options{Seeds: 1, Seed: seed, Parallel: parallel})
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -90,14 +95,21 @@ func Run(ctx context.Context, sc *scenarios.Scenario, seed uint64) (results.Run,
 // fewer and shorter faults, a shorter run) and returned; nil when every
 // case held. Everything drawn comes from seed, so a search replays.
 //
-// Up to parallel cases (and, while shrinking, candidates) run at once; the
+// Up to parallel runs go at once: a case's variants (or, with one
+// variant, several cases) and, while shrinking, candidates. The
 // counterexample, and every count in it, is the one a serial search finds.
 func Search(ctx context.Context, base *scenarios.Scenario, budget int, seed uint64, parallel int) (*Counterexample, error) {
 	if len(base.Expect) == 0 {
 		return nil, errors.New("search: the scenario has no hypotheses (expect) to violate")
 	}
+	// A case's variants run at once when it has several (no run is wasted
+	// then); a scenario of one variant runs several cases at once.
+	cases, variants := 1, parallel
+	if c, err := base.Cases(); err == nil && len(c) == 1 {
+		cases, variants = parallel, 1
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	return first(ctx, budget, parallel, func(i int) (*scenarios.Scenario, uint64) {
+	return first(ctx, budget, cases, variants, func(i int) (*scenarios.Scenario, uint64) {
 		sc := clone(base)
 		if i > 0 { // the first case is the scenario as written
 			jitterFaults(rng, sc)
@@ -116,17 +128,19 @@ func Search(ctx context.Context, base *scenarios.Scenario, budget int, seed uint
 // and returned, nil when none was found. parallel is as for Search.
 func Find(ctx context.Context, gen *rapid.Generator[*scenarios.Scenario], budget int, seed uint64, parallel int) (*Counterexample, error) {
 	rng := rand.New(rand.NewPCG(seed, 0xf1d))
-	return first(ctx, budget, parallel, func(i int) (*scenarios.Scenario, uint64) {
+	return first(ctx, budget, parallel, 1, func(i int) (*scenarios.Scenario, uint64) {
 		return gen.Example(int(seed) + i), rng.Uint64()>>1 + 1
 	})
 }
 
-// first checks the cases draw(0), draw(1), ... up to budget, up to
-// parallel at once, and shrinks the first (by index) that fails. draw is
-// called in index order on the caller's goroutine, so what it draws does
-// not depend on parallel; a later case that ran while an earlier one
-// failed is dropped.
-func first(ctx context.Context, budget, parallel int, draw func(i int) (*scenarios.Scenario, uint64)) (*Counterexample, error) {
+// first checks the cases draw(0), draw(1), ... up to budget, cases at
+// once, each with up to variants of its variants at once, and shrinks the
+// first (by index) that fails, with max(cases, variants) candidates at
+// once. draw is called in index order on the caller's goroutine, so what
+// it draws does not depend on cases; a later case that ran while an
+// earlier one failed is dropped. Running variants at once wastes no run,
+// so a search of a scenario with variants runs one case at a time.
+func first(ctx context.Context, budget, cases, variants int, draw func(i int) (*scenarios.Scenario, uint64)) (*Counterexample, error) {
 	type tried struct {
 		sc    *scenarios.Scenario
 		seed  uint64
@@ -135,10 +149,10 @@ func first(ctx context.Context, budget, parallel int, draw func(i int) (*scenari
 		err   error
 	}
 	var stop *tried
-	inOrder(ctx, budget, parallel, func(i int) func(context.Context) tried {
+	inOrder(ctx, budget, cases, func(i int) func(context.Context) tried {
 		sc, seed := draw(i)
 		return func(ctx context.Context) tried {
-			out, err := Check(ctx, sc, seed)
+			out, err := check(ctx, sc, seed, variants)
 			return tried{sc, seed, i, out, err}
 		}
 	}, func(t tried) bool {
@@ -153,7 +167,7 @@ func first(ctx context.Context, budget, parallel int, draw func(i int) (*scenari
 	case stop.err != nil:
 		return nil, stop.err
 	}
-	ce, err := shrink(ctx, stop.sc, stop.seed, stop.out, parallel)
+	ce, err := shrink(ctx, stop.sc, stop.seed, stop.out, max(cases, variants))
 	if ce != nil {
 		ce.Cases = stop.index + 1
 	}

@@ -314,3 +314,20 @@ func TestShrinkCandidatesLoad(t *testing.T) {
 	}
 	assert.Contains(t, fmt.Sprint(noFault2.Expect), "failover_ms_fault1")
 }
+
+// Scenarios of one variant run several cases at once: the counterexample,
+// and its counts, are the serial search's.
+func TestFindIsTheSameAtAnyParallel(t *testing.T) {
+	var found []string
+	for _, parallel := range []int{1, 3} {
+		ce, err := Find(context.Background(), RetryWorld(false), plantedBudget(), 7, parallel)
+		require.NoError(t, err)
+		require.NotNil(t, ce)
+		require.Greater(t, ce.Cases, 1, "the search must pass cases before it fails one")
+		y, err := ce.YAML()
+		require.NoError(t, err)
+		found = append(found, ce.String()+"\n"+string(y))
+	}
+	assert.Equal(t, found[0], found[1])
+	t.Log(found[0])
+}
