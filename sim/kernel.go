@@ -53,11 +53,6 @@ type Timer struct {
 	h Handle // its slot in the queue's timer table, in the generation armed
 }
 
-type handlerEntry struct {
-	name string
-	h    Handler
-}
-
 // Kernel is the discrete-event simulator. It is not safe for concurrent use:
 // a run is one goroutine; parallelism comes from running many kernels.
 type Kernel struct {
@@ -67,7 +62,8 @@ type Kernel struct {
 	cur     entry // the event being dispatched (kept off the stack, see push)
 	stopped bool
 
-	handlers []handlerEntry
+	handlers []Handler // by HandlerID; apart from names, so the table dispatch reads stays small
+	names    []string
 	funcs    funcTable
 
 	seed    uint64
@@ -81,7 +77,7 @@ type Kernel struct {
 // New returns a kernel at time 0 whose random streams derive from seed.
 func New(seed uint64) *Kernel {
 	k := &Kernel{seed: seed, hash: hashInit, streams: map[string]*streamEntry{}}
-	k.handlers = []handlerEntry{{name: "none"}, {name: "func", h: &k.funcs}}
+	k.handlers, k.names = []Handler{nil, &k.funcs}, []string{"none", "func"}
 	k.q.items = make([]entry, 0, 64)
 	k.q.window = farWindow
 	return k
@@ -102,7 +98,7 @@ func (k *Kernel) Register(name string, h Handler) HandlerID {
 	if len(k.handlers) > maxHandlers {
 		panic("sim: too many handlers")
 	}
-	k.handlers = append(k.handlers, handlerEntry{name: name, h: h})
+	k.handlers, k.names = append(k.handlers, h), append(k.names, name)
 	return HandlerID(len(k.handlers) - 1)
 }
 
@@ -111,7 +107,7 @@ func (k *Kernel) HandlerName(id HandlerID) string {
 	if int(id) >= len(k.handlers) {
 		return fmt.Sprintf("handler#%d", id)
 	}
-	return k.handlers[id].name
+	return k.names[id]
 }
 
 // Schedule arranges for handler h to receive an event at time at. Scheduling
@@ -247,7 +243,7 @@ func (k *Kernel) dispatch(e *entry) {
 	if k.trace != nil {
 		k.trace.write(k, e)
 	}
-	k.handlers[e.handler()].h.HandleEvent(Event{At: e.at, Kind: e.kind, A: e.a, B: e.b})
+	k.handlers[e.handler()].HandleEvent(Event{At: e.at, Kind: e.kind, A: e.a, B: e.b})
 }
 
 // Stop makes the current Run, RunUntil or RunWhile return after the event

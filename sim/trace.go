@@ -71,7 +71,7 @@ func (t *traceWriter) line(k *Kernel, e *entry, rec bool) {
 	b = append(b, `,"h":`...)
 	b = strconv.AppendQuote(b, k.HandlerName(e.handler()))
 	b = append(b, `,"kind":`...)
-	b = appendKind(b, k.handlers[e.handler()].h, e.kind)
+	b = appendKind(b, k.handlers[e.handler()], e.kind)
 	b = append(b, `,"a":`...)
 	b = strconv.AppendInt(b, e.a, 10)
 	b = append(b, `,"b":`...)
