@@ -73,9 +73,11 @@ const farWindow = Time(time.Second)
 
 func (q *eventQueue) len() int { return len(q.items) + len(q.far) + len(q.now) - q.head }
 
-// moved records that the entry at items[i] now sits at i, if it is a timer.
-func (q *eventQueue) moved(items []entry, i int) {
-	if t := items[i].timer; t != 0 {
+// moved records that the entry of timer slot t (0: no timer) now sits at
+// i. Callers pass the timer of the entry they copied from, not read it back
+// from the copy just stored, which would wait for the store.
+func (q *eventQueue) moved(t uint32, i int) {
+	if t != 0 {
 		*q.timers.At(int32(t - 1)) = int32(i)
 	}
 }
@@ -191,7 +193,7 @@ func (q *eventQueue) push(at Time, sh uint64, kind uint32, a, b int64, timer uin
 			break
 		}
 		items[i] = *pe
-		q.moved(items, i)
+		q.moved(pe.timer, i)
 		i = p
 	}
 	e := &items[i]
@@ -246,11 +248,11 @@ func (q *eventQueue) siftDown(items []entry, i, n int) {
 			break
 		}
 		items[i] = items[m]
-		q.moved(items, i)
+		q.moved(items[m].timer, i)
 		i = m
 	}
 	items[i] = *x
-	q.moved(items, i)
+	q.moved(x.timer, i)
 }
 
 // siftUp moves items[n] (the last entry, being removed from the end) into
@@ -263,9 +265,9 @@ func (q *eventQueue) siftUp(items []entry, i, n int) {
 			break
 		}
 		items[i] = items[p]
-		q.moved(items, i)
+		q.moved(items[p].timer, i)
 		i = p
 	}
 	items[i] = *x
-	q.moved(items, i)
+	q.moved(x.timer, i)
 }
